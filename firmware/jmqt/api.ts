@@ -1,0 +1,98 @@
+// The JMQT client's public contract: what the runtime (and user firmware) may call.
+// Implemented by client.ts; nothing here runs on its own.
+
+/** Status codes of JMQT 1.0 (SPEC "Status codes") plus the client-local BUSY. */
+export const ST_FAILED = 0;
+export const ST_OK = 1;
+export const ST_MALFORMED = 3;
+export const ST_SERVER_ERROR = 5;
+export const ST_INVALID_TOKEN = 6;
+export const ST_NOT_ALLOWED = 7;
+export const ST_CLIENT_OFFLINE = 8;
+export const ST_NETWORK_ERROR = 9;
+export const ST_INVALID_PACKET = 10;
+export const ST_INVALID_CHANNEL = 11;
+/** Client-local: the in-flight window or the outbound queue is full; nothing was queued. */
+export const ST_BUSY = 12;
+
+/** Session states (one state variable, SPEC "Behaviour/Session"). */
+export const S_IDLE = 0;
+export const S_CONNECTING = 1;
+export const S_AUTHENTICATING = 2;
+export const S_SESSION = 3;
+export const S_READY = 4;
+export const S_BACKOFF = 5;
+/** Stopped retrying fast: connAck 6 with no auth data, or stop() was called. */
+export const S_STOPPED = 6;
+
+/** The subset of Espruino's `net` module (and of Node's, through an adapter) the client uses. */
+export interface SocketLike {
+  on(event: string, fn: (arg?: any) => void): void;
+  write(data: string): boolean;
+  end(): void;
+}
+export interface NetLike {
+  connect(opts: { host: string; port: number }, onConnect: () => void): SocketLike;
+}
+
+export interface ClientOptions {
+  host: string;
+  port: number;
+  /** client id and token for `conn`; filled in by `auth` when `auth` is given */
+  cl?: string;
+  at?: string;
+  /** `dt` of the `auth` packet; when set, the client authenticates before `conn` */
+  auth?: any;
+  /** largest inbound frame in bytes (boards/*.json defaults.maxFrame) */
+  maxFrame: number;
+  /** QoS 1 messages awaiting pubAck at once (boards/*.json defaults.inflight) */
+  inflight: number;
+  /** packets waiting for the socket to drain (boards/*.json defaults.outQueue) */
+  outQueue: number;
+  /** recent inbound QoS 1 ids remembered to drop redeliveries (boards/*.json defaults.dedup) */
+  dedup: number;
+  /** ms to wait for connAck/authAck (default 10000) */
+  connMs?: number;
+  /** ms to wait for pubAck before resending / for a control request (default 10000) */
+  ackMs?: number;
+  /** resends of one QoS 1 message before giving up with status 9 (default 5) */
+  retries?: number;
+  /** backoff bounds in ms (defaults 1000 and 60000); reset after stableMs (default 30000) of READY */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  stableMs?: number;
+}
+
+/** Callback for pub/sub/unsub/request results: status code, then data (pubAck dt, channel...). */
+export type StatusCb = (st: number, dt?: any) => void;
+
+export interface Counters {
+  fi: number; // frames in
+  fo: number; // frames out
+  bad: number; // frames that did not decode
+  big: number; // oversize frames dropped while streaming
+  rc: number; // reconnects
+  qd: number; // publish calls refused because the window/queue was full
+}
+
+export interface Client {
+  state: number;
+  /** client id in use (from options or authAck) */
+  cl: string;
+  counters: Counters;
+  /** delivered once per message; rt is 1 for retained pushes */
+  onPush: ((cn: string, dt: any, from: string, rt: number) => void) | null;
+  /** every state change; st is the status that caused it when there is one */
+  onState: ((state: number, st: number) => void) | null;
+  start(): void;
+  /** orderly end: disconn, close, timers cleared; cb when closed */
+  stop(cb?: () => void): void;
+  /** returns ST_OK when accepted (sent or queued), else the reason at once (ST_BUSY, ST_NETWORK_ERROR when not ready and q=0, ST_INVALID_CHANNEL) */
+  pub(cn: string, dt: any, q: number, rt: number, cb?: StatusCb | null): number;
+  sub(cn: string, pr: number, cb?: StatusCb | null): number;
+  unsub(cn: string, cb?: StatusCb | null): number;
+  /** P2P: publish to `#<clientId>` */
+  p2p(clientId: string, dt: any, q: number, cb?: StatusCb | null): number;
+  /** `$` control request: cb(st, pubAck.dt) or cb(ST_NETWORK_ERROR) on timeout */
+  request(cn: string, dt: any, cb: StatusCb): number;
+}

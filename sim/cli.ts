@@ -1,0 +1,443 @@
+// `jmqt` command-line tool: publish, subscribe, send P2P commands to a device, or run the broker.
+// It is a thin shell over the firmware's own JMQT client (firmware/jmqt/client.ts) running on
+// Node through sim/net.ts, so the desktop speaks exactly what the board speaks.
+import type { Client, NetLike, SocketLike } from "../firmware/jmqt/api";
+import {
+  S_BACKOFF,
+  S_READY,
+  S_STOPPED,
+  ST_BUSY,
+  ST_CLIENT_OFFLINE,
+  ST_INVALID_CHANNEL,
+  ST_INVALID_TOKEN,
+  ST_NETWORK_ERROR,
+  ST_NOT_ALLOWED,
+  ST_OK,
+} from "../firmware/jmqt/api";
+import { createClient } from "../firmware/jmqt/client";
+import { startBroker } from "./broker/index";
+import { nodeNet } from "./net";
+
+/** Exit codes, documented in the README (section desktop). */
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1; // an error reply, a refused publish, a failed subscription
+export const EXIT_USAGE = 2; // bad arguments
+export const EXIT_UNREACHABLE = 3; // cannot reach the server (ECONNREFUSED, EHOSTUNREACH, ...)
+export const EXIT_AUTH = 4; // token or auth data refused (connAck/authAck 6)
+export const EXIT_TIMEOUT = 5; // no reply / no session within --timeout
+
+export const USAGE = `usage: jmqt <command> [args] [flags]
+
+commands:
+  pub <channel> <json|text> [--q 1] [--rt]   publish one message (JSON if it parses, else text)
+  sub <channel...> [--count N]               print pushes as they come (Ctrl-C to stop)
+  cmd <device> <command> [k=v ...]           send a P2P command, wait for the reply, print it
+  status <device>                            same as: cmd <device> status
+  broker [--port 8010] [--ts 15]             run a JMQT broker on --host:--port
+
+flags:
+  --host <h>      server host (default 127.0.0.1); --server host:port also works
+  --port <n>      server port (default 8010)
+  --id <name>     client id (default jmqt-cli-<pid>)
+  --token <t>     token for conn; without it the client sends auth {client_name: id} first
+  --json          machine output: one JSON document per line
+  --timeout <ms>  give up waiting for a session or a reply after this long (default 5000)
+  -h, --help      this text
+
+exit codes: 0 ok, 1 error reply or refused, 2 usage, 3 server unreachable, 4 token refused, 5 timeout`;
+
+export class UsageError extends Error {}
+
+export interface CliArgs {
+  command: string;
+  positional: string[];
+  host: string;
+  port: number;
+  id: string;
+  token: string | undefined;
+  json: boolean;
+  timeout: number;
+  q: number;
+  rt: number;
+  count: number;
+  ts: number;
+  help: boolean;
+}
+
+const VALUE_FLAGS = ["host", "port", "id", "token", "timeout", "q", "count", "ts", "server"];
+const BOOL_FLAGS = ["json", "rt", "help"];
+
+function toInt(name: string, text: string, min: number, max: number): number {
+  const n = Number(text);
+  if (!/^-?\d+$/.test(text) || n < min || n > max) throw new UsageError(`--${name} must be an integer ${min}..${max}, got "${text}"`);
+  return n;
+}
+
+/** Parses argv (without node and script). Throws UsageError with a readable reason. */
+export function parseArgs(argv: string[]): CliArgs {
+  const flags: Record<string, string> = {};
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "-h") {
+      flags.help = "1";
+      continue;
+    }
+    if (a.startsWith("--") && a.length > 2) {
+      const eq = a.indexOf("=");
+      const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
+      if (BOOL_FLAGS.includes(name)) {
+        if (eq > 0) throw new UsageError(`--${name} takes no value`);
+        flags[name] = "1";
+      } else if (VALUE_FLAGS.includes(name)) {
+        const v = eq > 0 ? a.slice(eq + 1) : argv[++i];
+        if (v === undefined) throw new UsageError(`--${name} needs a value`);
+        flags[name] = v;
+      } else {
+        throw new UsageError(`unknown flag --${name}`);
+      }
+      continue;
+    }
+    positional.push(a);
+  }
+  let host = flags.host ?? "127.0.0.1";
+  let port = flags.port !== undefined ? toInt("port", flags.port, 0, 65535) : 8010;
+  if (flags.server !== undefined) {
+    const m = /^([^:]+):(\d+)$/.exec(flags.server);
+    if (!m) throw new UsageError(`--server must be host:port, got "${flags.server}"`);
+    host = m[1];
+    port = toInt("server port", m[2], 1, 65535);
+  }
+  const args: CliArgs = {
+    command: positional.shift() ?? "",
+    positional,
+    host,
+    port,
+    id: flags.id ?? `jmqt-cli-${process.pid}`,
+    token: flags.token,
+    json: flags.json === "1",
+    timeout: flags.timeout !== undefined ? toInt("timeout", flags.timeout, 1, 3600000) : 5000,
+    q: flags.q !== undefined ? toInt("q", flags.q, 0, 1) : 0,
+    rt: flags.rt === "1" ? 1 : 0,
+    count: flags.count !== undefined ? toInt("count", flags.count, 1, 1e9) : 0,
+    ts: flags.ts !== undefined ? toInt("ts", flags.ts, 1, 3600) : 15,
+    help: flags.help === "1",
+  };
+  if (args.help) return args;
+  const need: Record<string, [number, number]> = {
+    pub: [2, 2],
+    sub: [1, 1000],
+    cmd: [2, 1000],
+    status: [1, 1],
+    broker: [0, 0],
+  };
+  const range = need[args.command];
+  if (!range) throw new UsageError(args.command ? `unknown command "${args.command}"` : "missing command");
+  if (args.positional.length < range[0] || args.positional.length > range[1])
+    throw new UsageError(`wrong number of arguments for "${args.command}"`);
+  if (args.command !== "broker" && args.port === 0) throw new UsageError("--port 0 is only meaningful for `jmqt broker`");
+  return args;
+}
+
+/** "k=v" → [k, value] with value parsed as JSON when it parses (1, true, "x", {...}), else the text. */
+export function parseKeyValue(text: string): [string, any] {
+  const eq = text.indexOf("=");
+  if (eq <= 0) throw new UsageError(`command arguments are key=value, got "${text}"`);
+  return [text.slice(0, eq), parseValue(text.slice(eq + 1))];
+}
+
+/** A message body: JSON when the text is JSON, else the text itself. */
+export function parseValue(text: string): any {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+const STATUS_NAMES: Record<number, string> = {
+  0: "failed",
+  1: "ok",
+  3: "malformed packet",
+  5: "server error",
+  6: "invalid token",
+  7: "not allowed",
+  8: "client offline",
+  9: "network error",
+  10: "invalid packet",
+  11: "invalid channel",
+  12: "busy",
+};
+export function statusName(st: number): string {
+  return `${STATUS_NAMES[st] ?? "unknown status"} (${st})`;
+}
+
+/** Output sink: a line for humans or one JSON document per line with --json. */
+export interface Output {
+  out(line: string): void;
+  err(line: string): void;
+}
+const stdio: Output = {
+  out: (l) => process.stdout.write(l + "\n"),
+  err: (l) => process.stderr.write(l + "\n"),
+};
+
+/** NetLike that remembers the last socket error so a failure can be named (ECONNREFUSED...). */
+class TrackingNet implements NetLike {
+  lastError: { code?: string; message?: string } | null = null;
+  private inner = nodeNet();
+  connect(opts: { host: string; port: number }, onConnect: () => void): SocketLike {
+    const sock = this.inner.connect(opts, onConnect);
+    sock.on("error", (e: any) => {
+      this.lastError = e || { message: "socket error" };
+    });
+    return sock;
+  }
+}
+
+type Outcome = { code: number; message?: string };
+
+/**
+ * One CLI session with a server: connects (auth first when no token), runs `onReady` once READY,
+ * and resolves with the exit code given to `finish`. Network failure, a refused token and the
+ * session timeout end it with a clear message.
+ */
+class Session {
+  client!: Client;
+  private net = new TrackingNet();
+  private done = false;
+  private timer: NodeJS.Timeout | null = null;
+  private resolve!: (o: Outcome) => void;
+  readonly result: Promise<Outcome>;
+
+  constructor(
+    private args: CliArgs,
+    private onReady: (s: Session) => void,
+    private waitForever = false,
+  ) {
+    this.result = new Promise((r) => (this.resolve = r));
+  }
+
+  async start(): Promise<void> {
+    const a = this.args;
+    this.client = createClient(this.net, {
+      host: a.host,
+      port: a.port,
+      cl: a.token ? a.id : undefined,
+      at: a.token,
+      auth: a.token ? undefined : { client_name: a.id },
+      maxFrame: 65536,
+      inflight: 16,
+      outQueue: 256,
+      dedup: 64,
+      connMs: a.timeout,
+      ackMs: a.timeout,
+      retries: 0,
+      minBackoffMs: 60000,
+      maxBackoffMs: 60000,
+    });
+    let readyOnce = false;
+    this.client.onState = (state: number, st: number) => {
+      if (state === S_READY && !readyOnce) {
+        readyOnce = true;
+        if (!this.waitForever) this.armTimeout("no reply");
+        try {
+          this.onReady(this);
+        } catch (e: any) {
+          this.finish(EXIT_FAILED, `error: ${e && e.message ? e.message : e}`);
+        }
+        return;
+      }
+      if (state === S_STOPPED && st === ST_INVALID_TOKEN) {
+        this.finish(EXIT_AUTH, `error: the server at ${a.host}:${a.port} refused the token for "${a.id}" (connAck ${ST_INVALID_TOKEN}, invalid token)`);
+      } else if (state === S_STOPPED && !readyOnce && st !== undefined && st !== ST_OK) {
+        this.finish(EXIT_AUTH, `error: the server at ${a.host}:${a.port} refused the session: ${statusName(st)}`);
+      } else if (state === S_BACKOFF && !this.done) {
+        const why = this.net.lastError;
+        const code = why && why.code ? why.code : "connection lost";
+        this.finish(
+          EXIT_UNREACHABLE,
+          readyOnce
+            ? `error: lost the connection to ${a.host}:${a.port} (${code})`
+            : `error: cannot reach a JMQT server at ${a.host}:${a.port} (${code}${why && why.message && !why.code ? ": " + why.message : ""})`,
+        );
+      }
+    };
+    this.armTimeout("no session");
+    this.client.start();
+  }
+
+  private armTimeout(what: string): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(
+      () => this.finish(EXIT_TIMEOUT, `error: timed out after ${this.args.timeout} ms (${what})`),
+      this.args.timeout,
+    );
+  }
+
+  /** Ends the session once: disconn, close, then resolve with the code. */
+  finish(code: number, message?: string): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.timer) clearTimeout(this.timer);
+    const settle = () => this.resolve({ code, message });
+    const guard = setTimeout(settle, 1500);
+    guard.unref();
+    try {
+      this.client.stop(() => {
+        clearTimeout(guard);
+        settle();
+      });
+    } catch {
+      clearTimeout(guard);
+      settle();
+    }
+  }
+}
+
+function describePubStatus(st: number): string {
+  if (st === ST_BUSY) return "the client queue is full";
+  if (st === ST_INVALID_CHANNEL) return "invalid channel";
+  if (st === ST_NOT_ALLOWED) return "not allowed";
+  if (st === ST_NETWORK_ERROR) return "no session";
+  return statusName(st);
+}
+
+function runPub(args: CliArgs, io: Output): Session {
+  const [cn, body] = args.positional;
+  const dt = parseValue(body);
+  return new Session(args, (s) => {
+    if (args.q === 1) {
+      const st = s.client.pub(cn, dt, 1, args.rt, (ack) => {
+        if (ack === ST_OK) {
+          io.out(args.json ? JSON.stringify({ ok: 1, cn, st: ack }) : `published to ${cn} (acknowledged)`);
+          s.finish(EXIT_OK);
+        } else s.finish(EXIT_FAILED, `error: publish to ${cn} refused: ${describePubStatus(ack)}`);
+      });
+      if (st !== ST_OK) s.finish(EXIT_FAILED, `error: publish to ${cn} refused: ${describePubStatus(st)}`);
+    } else {
+      const st = s.client.pub(cn, dt, 0, args.rt, null);
+      if (st !== ST_OK) return s.finish(EXIT_FAILED, `error: publish to ${cn} refused: ${describePubStatus(st)}`);
+      io.out(args.json ? JSON.stringify({ ok: 1, cn, st }) : `published to ${cn}`);
+      s.finish(EXIT_OK);
+    }
+  });
+}
+
+function runSub(args: CliArgs, io: Output): Session {
+  let seen = 0;
+  const session = new Session(
+    args,
+    (s) => {
+      s.client.onPush = (cn, dt, from, rt) => {
+        if (args.json) io.out(JSON.stringify({ cn, dt, cl: from, rt: rt ? 1 : 0 }));
+        else io.out(`${cn}${rt ? " (retained)" : ""} from ${from || "(server)"}: ${JSON.stringify(dt)}`);
+        seen++;
+        if (args.count && seen >= args.count) s.finish(EXIT_OK);
+      };
+      for (const cn of args.positional) {
+        const st = s.client.sub(cn, 0, (ack) => {
+          if (ack !== ST_OK) s.finish(EXIT_FAILED, `error: subscription to ${cn} refused: ${statusName(ack)}`);
+          else if (!args.json) io.err(`subscribed to ${cn}`);
+        });
+        if (st !== ST_OK) return s.finish(EXIT_FAILED, `error: cannot subscribe to ${cn}: ${statusName(st)}`);
+      }
+    },
+    true,
+  );
+  return session;
+}
+
+let requestCounter = 0;
+
+/** A P2P command as the runtime expects it: {cmd, id, ...args}; the reply comes on #<our id>. */
+function runCmd(args: CliArgs, io: Output, device: string, command: string, kv: string[]): Session {
+  const payload: Record<string, any> = {};
+  for (const t of kv) {
+    const [k, v] = parseKeyValue(t);
+    if (k === "cmd" || k === "id") throw new UsageError(`"${k}" is reserved in command arguments`);
+    payload[k] = v;
+  }
+  const reqId = `${process.pid.toString(36)}.${(++requestCounter).toString(36)}`;
+  const dt = { cmd: command, id: reqId, ...payload };
+  return new Session(args, (s) => {
+    s.client.onPush = (cn, body, from) => {
+      if (!body || typeof body !== "object" || body.re !== reqId) return;
+      if (from && from !== device) return;
+      const ok = body.ok === 1 || body.ok === true;
+      if (args.json) io.out(JSON.stringify(body));
+      else if (ok) io.out(formatReply(device, command, body));
+      if (ok) s.finish(EXIT_OK);
+      else s.finish(EXIT_FAILED, args.json ? undefined : `error: ${device} answered ${command}: ${body.err ?? "failed"}`);
+    };
+    const st = s.client.p2p(device, dt, 1, (ack) => {
+      if (ack === ST_CLIENT_OFFLINE) s.finish(EXIT_FAILED, `error: device "${device}" is not connected (status 8, client offline)`);
+      else if (ack !== ST_OK) s.finish(EXIT_FAILED, `error: command to ${device} refused: ${describePubStatus(ack)}`);
+    });
+    if (st !== ST_OK) s.finish(EXIT_FAILED, `error: command to ${device} refused: ${describePubStatus(st)}`);
+  });
+}
+
+function formatReply(device: string, command: string, body: Record<string, any>): string {
+  const rest = Object.keys(body).filter((k) => k !== "re" && k !== "ok");
+  if (!rest.length) return `${device}: ${command} ok`;
+  const lines = [`${device}: ${command} ok`];
+  for (const k of rest) lines.push(`  ${k}: ${typeof body[k] === "string" ? body[k] : JSON.stringify(body[k])}`);
+  return lines.join("\n");
+}
+
+async function runBroker(args: CliArgs, io: Output): Promise<number> {
+  const broker: any = await startBroker({
+    host: args.host,
+    port: args.port,
+    ts: args.ts,
+    log: args.json ? undefined : (line: string) => io.err(line),
+  } as any);
+  io.out(
+    args.json
+      ? JSON.stringify({ ready: 1, host: broker.host ?? args.host, port: broker.port })
+      : `jmqt broker listening on ${broker.host ?? args.host}:${broker.port} (ts ${args.ts} s); Ctrl-C to stop`,
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  await broker.close();
+  if (!args.json) io.err("broker closed");
+  return EXIT_OK;
+}
+
+/** Runs the CLI; resolves with the process exit code. Never throws. */
+export async function main(argv: string[], io: Output = stdio): Promise<number> {
+  let args: CliArgs;
+  try {
+    args = parseArgs(argv);
+    if (args.help) {
+      io.out(USAGE);
+      return EXIT_OK;
+    }
+    if (args.command === "broker") return await runBroker(args, io);
+    let session: Session;
+    if (args.command === "pub") session = runPub(args, io);
+    else if (args.command === "sub") session = runSub(args, io);
+    else if (args.command === "cmd") session = runCmd(args, io, args.positional[0], args.positional[1], args.positional.slice(2));
+    else session = runCmd(args, io, args.positional[0], "status", []);
+    if (args.command === "sub") {
+      const stop = () => session.finish(EXIT_OK);
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    }
+    await session.start();
+    const r = await session.result;
+    if (r.message) io.err(r.message);
+    return r.code;
+  } catch (e: any) {
+    if (e instanceof UsageError) {
+      io.err(`jmqt: ${e.message}\n\n${USAGE}`);
+      return EXIT_USAGE;
+    }
+    io.err(`jmqt: ${e && e.stack ? e.stack : e}`);
+    return EXIT_FAILED;
+  }
+}

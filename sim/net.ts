@@ -1,0 +1,96 @@
+// A NetLike (firmware/jmqt/api.ts) over node:net, for Node-side users (tests, desktop client).
+// It behaves like Espruino's `net`: incoming data arrives as latin1 strings (one byte per char),
+// optionally re-split into chunks of `chunkSize` characters; write() takes latin1 strings.
+import * as nodeNetModule from "node:net";
+import type { NetLike, SocketLike } from "../firmware/jmqt/api";
+
+export interface NodeNetOptions {
+  /** deliver incoming data in chunks of at most this many characters (default: as Node delivers it) */
+  chunkSize?: number;
+  /** called for every socket opened (tests use it to inspect or destroy sockets) */
+  onSocket?: (sock: nodeNetModule.Socket) => void;
+}
+
+type Handler = (arg?: any) => void;
+
+/** One Espruino-like socket over a Node socket; events: data (string), close, error, drain. */
+export class NodeSocket implements SocketLike {
+  readonly raw: nodeNetModule.Socket;
+  private handlers: Record<string, Handler[]> = {};
+  private closed = false;
+  private chunkSize: number;
+
+  constructor(raw: nodeNetModule.Socket, chunkSize: number, onConnect: () => void) {
+    this.raw = raw;
+    this.chunkSize = chunkSize > 0 ? Math.floor(chunkSize) : 0;
+    raw.setNoDelay(true);
+    raw.on("connect", () => {
+      try {
+        onConnect();
+      } catch (e) {
+        this.emit("error", e);
+      }
+    });
+    raw.on("data", (buf: Buffer) => this.deliver(buf.toString("latin1")));
+    raw.on("drain", () => this.emit("drain"));
+    // Espruino reports an error and then closes; Node emits 'error' then 'close' the same way.
+    raw.on("error", (err: Error) => this.emit("error", { code: (err as any).code, message: err.message }));
+    raw.on("close", () => {
+      if (this.closed) return;
+      this.closed = true;
+      this.emit("close", false);
+    });
+  }
+
+  on(event: string, fn: Handler): void {
+    (this.handlers[event] || (this.handlers[event] = [])).push(fn);
+  }
+
+  write(data: string): boolean {
+    if (this.closed || this.raw.destroyed) return false;
+    return this.raw.write(Buffer.from(String(data), "latin1"));
+  }
+
+  end(): void {
+    if (this.closed) return;
+    this.raw.end();
+    // Espruino closes at once; do not linger in half-closed state if the peer never answers.
+    setTimeout(() => {
+      if (!this.raw.destroyed) this.raw.destroy();
+    }, 1000).unref();
+  }
+
+  private deliver(text: string): void {
+    const n = this.chunkSize;
+    if (!n || text.length <= n) {
+      this.emit("data", text);
+      return;
+    }
+    for (let i = 0; i < text.length; i += n) this.emit("data", text.substr(i, n));
+  }
+
+  private emit(event: string, arg?: any): void {
+    const list = this.handlers[event];
+    if (!list) return;
+    for (const fn of list.slice()) {
+      try {
+        fn(arg);
+      } catch (e) {
+        // like Espruino: an exception in an event callback is reported, the socket lives on
+        console.error("Uncaught", e);
+      }
+    }
+  }
+}
+
+/** NetLike over node:net. Only connects to what it is told (tests use 127.0.0.1). */
+export function nodeNet(opts: NodeNetOptions = {}): NetLike {
+  return {
+    connect(o: { host: string; port: number }, onConnect: () => void): SocketLike {
+      const raw = nodeNetModule.connect({ host: o.host, port: o.port });
+      const sock = new NodeSocket(raw, opts.chunkSize || 0, onConnect);
+      if (opts.onSocket) opts.onSocket(raw);
+      return sock;
+    },
+  };
+}

@@ -1,0 +1,446 @@
+// Builds the Espruino-like global world inside a fresh `vm` realm.
+// The realm's own Object/Array/JSON are used; what Espruino 2v29 lacks is deleted, what it adds
+// (pins, E, Storage, net, Wifi...) is defined by a prelude that runs inside the realm and calls the
+// host only through one captured hooks object (never reachable from the program's globals).
+import * as vm from "node:vm";
+
+/** Names of the realm's standard globals that Espruino 2v29 also has (shared/espruino/api.json). */
+const KEEP_GLOBALS = [
+  "Object", "Function", "Array", "Number", "Boolean", "String", "Date", "RegExp", "Error",
+  "TypeError", "SyntaxError", "ReferenceError", "JSON", "Math", "ArrayBuffer", "DataView",
+  "Uint8Array", "Int8Array", "Uint16Array", "Int16Array", "Uint32Array", "Int32Array",
+  "Float32Array", "Float64Array", "Uint8ClampedArray", "Promise", "parseFloat", "parseInt",
+  "Infinity", "NaN", "undefined", "globalThis", "eval", "isFinite", "isNaN",
+  "encodeURIComponent", "decodeURIComponent",
+];
+
+/** Members each built-in keeps (api.json); everything else with a string key is deleted. */
+const KEEP_STATIC: Record<string, string[]> = {
+  Object: ["keys", "getOwnPropertyNames", "values", "entries", "fromEntries", "create", "getOwnPropertyDescriptor",
+    "getOwnPropertyDescriptors", "defineProperty", "defineProperties", "getPrototypeOf", "setPrototypeOf", "assign"],
+  Array: ["isArray"],
+  Number: ["NaN", "MAX_VALUE", "MIN_VALUE", "NEGATIVE_INFINITY", "POSITIVE_INFINITY"],
+  String: ["fromCharCode"],
+  Date: ["now", "parse"],
+  Promise: ["all", "resolve", "reject"],
+  JSON: ["stringify", "parse"],
+  Math: ["E", "PI", "LN2", "LN10", "LOG2E", "LOG10E", "SQRT2", "SQRT1_2", "abs", "acos", "asin", "atan", "atan2",
+    "cos", "pow", "random", "round", "sin", "tan", "sqrt", "ceil", "floor", "exp", "log", "min", "max", "sign"],
+};
+const KEEP_PROTO: Record<string, string[]> = {
+  Object: ["constructor", "valueOf", "toString", "hasOwnProperty", "__proto__"],
+  Array: ["length", "constructor", "toString", "indexOf", "includes", "join", "push", "pop", "map", "forEach",
+    "filter", "find", "findIndex", "some", "every", "reduce", "splice", "shift", "unshift", "slice", "sort", "concat",
+    "fill", "reverse"],
+  String: ["length", "constructor", "toString", "valueOf", "charAt", "charCodeAt", "indexOf", "lastIndexOf", "match",
+    "replace", "replaceAll", "substring", "substr", "slice", "split", "toLowerCase", "toUpperCase", "trim", "concat",
+    "startsWith", "endsWith", "includes", "repeat", "padStart", "padEnd"],
+  Number: ["constructor", "toString", "valueOf", "toFixed"],
+  Promise: ["constructor", "then", "catch"],
+  Date: ["constructor", "getTimezoneOffset", "getTime", "valueOf", "setTime", "getHours", "getMinutes", "getSeconds",
+    "getMilliseconds", "getDay", "getDate", "getMonth", "getFullYear", "getUTCHours", "getUTCMinutes",
+    "getUTCSeconds", "getUTCMilliseconds", "getUTCDay", "getUTCDate", "getUTCMonth", "getUTCFullYear", "setHours",
+    "setMinutes", "setSeconds", "setMilliseconds", "setDate", "setMonth", "setFullYear", "toString", "toUTCString",
+    "toISOString", "toJSON"],
+};
+
+/** Host functions the prelude calls; `this`-free, arguments are realm values. */
+export interface Hooks {
+  [name: string]: (...args: any[]) => any;
+}
+
+/** Realm functions the host calls back (returned by the prelude). */
+export interface RealmApi {
+  /** calls each listener; an exception in one goes to onErr and the others still run */
+  emit(obj: any, event: string, arg: any, arg2: any, onErr: (e: any) => void): void;
+  hasListeners(obj: any, event: string): boolean;
+  mk(json: string): any;
+  newSocket(): any;
+  modules: Record<string, any>;
+  E: any;
+  process: any;
+  wifi: any;
+}
+
+export interface RealmInfo {
+  family: "ESP32" | "ESP8266";
+  /** pin name -> number */
+  pins: Record<string, number>;
+  /** NodeMCU aliases (ESP8266): alias -> pin name */
+  nodeMcu?: Record<string, string>;
+  version: string;
+}
+
+/** Creates the context, prunes it to Espruino's set and installs the prelude. */
+export function createEspruinoRealm(hooks: Hooks, info: RealmInfo): { context: vm.Context; api: RealmApi } {
+  const context = vm.createContext({}, { name: "espruino", codeGeneration: { strings: true, wasm: false } });
+  const g: any = vm.runInContext("globalThis", context);
+  const realmReflect = vm.runInContext("Reflect", context);
+  const api: RealmApi = vm.runInContext(PRELUDE, context, { filename: "espruino-prelude.js" })(
+    hooks,
+    JSON.stringify(info),
+    realmReflect.construct,
+  );
+  pruneRealm(g);
+  return { context, api };
+}
+
+function pruneRealm(g: any): void {
+  for (const [name, keep] of Object.entries(KEEP_STATIC)) pruneOwn(g[name], keep.concat(["length", "name", "prototype"]));
+  for (const [name, keep] of Object.entries(KEEP_PROTO)) pruneOwn(g[name].prototype, keep);
+  const espruinoGlobals: string[] = g.__espruinoGlobals;
+  delete g.__espruinoGlobals;
+  const keep = new Set(KEEP_GLOBALS.concat(espruinoGlobals));
+  for (const name of Object.getOwnPropertyNames(g)) {
+    if (keep.has(name)) continue;
+    const d = Object.getOwnPropertyDescriptor(g, name);
+    if (d && d.configurable) delete g[name];
+  }
+}
+
+function pruneOwn(obj: any, keep: string[]): void {
+  if (!obj) return;
+  const set = new Set(keep);
+  for (const name of Object.getOwnPropertyNames(obj)) {
+    if (set.has(name)) continue;
+    const d = Object.getOwnPropertyDescriptor(obj, name);
+    if (d && d.configurable) delete obj[name];
+  }
+}
+
+// Runs inside the realm (plain ES5 + a captured Reflect.construct). Returns the RealmApi.
+const PRELUDE = String.raw`(function (H, infoJson, construct) {
+"use strict";
+var G = globalThis, info = JSON.parse(infoJson), names = [];
+function def(o, k, v) { Object.defineProperty(o, k, { value: v, writable: true, configurable: true, enumerable: false }); }
+function glob(k, v) { G[k] = v; names.push(k); }
+var realCreate = Object.create;
+def(Object, "create", function create(proto, props) {
+  if (props !== undefined) throw new Error("propertiesObject is not supported yet");
+  return realCreate(proto);
+});
+function listeners(o, ev) { var l = o["#on" + ev]; return l === undefined ? [] : (typeof l === "function" ? [l] : l); }
+def(Object.prototype, "on", function on(ev, fn) {
+  var k = "#on" + ev, l = this[k];
+  if (l === undefined) def(this, k, fn); else if (typeof l === "function") def(this, k, [l, fn]); else l.push(fn);
+  return this;
+});
+def(Object.prototype, "addListener", Object.prototype.on);
+def(Object.prototype, "prependListener", function prependListener(ev, fn) {
+  var l = listeners(this, ev).slice(); l.unshift(fn); def(this, "#on" + ev, l.length === 1 ? l[0] : l); return this;
+});
+def(Object.prototype, "emit", function emit(ev) {
+  var l = listeners(this, ev).slice(), a = [].slice.call(arguments, 1);
+  for (var i = 0; i < l.length; i++) l[i].apply(this, a);
+  return l.length > 0;
+});
+def(Object.prototype, "removeListener", function removeListener(ev, fn) {
+  var l = listeners(this, ev), i = l.indexOf(fn);
+  if (i >= 0) { l = l.slice(); l.splice(i, 1); if (l.length) def(this, "#on" + ev, l.length === 1 ? l[0] : l); else delete this["#on" + ev]; }
+  return this;
+});
+def(Object.prototype, "removeAllListeners", function removeAllListeners(ev) {
+  if (ev === undefined) { for (var k in this) if (k.charAt(0) === "#" && k.substr(0, 3) === "#on") delete this[k]; var own = Object.getOwnPropertyNames(this); for (var j = 0; j < own.length; j++) if (own[j].substr(0, 3) === "#on") delete this[own[j]]; }
+  else delete this["#on" + ev];
+  return this;
+});
+def(Object.prototype, "clone", function clone() { return JSON.parse(JSON.stringify(this)); });
+var rnd = H.random;
+def(Math, "random", function random() { return rnd(); });
+def(Math, "randInt", function randInt(n) { return Math.floor(rnd() * (n === undefined ? 4294967296 : n)); });
+def(Math, "clip", function clip(x, a, b) { return x < a ? a : x > b ? b : x; });
+def(Math, "wrap", function wrap(x, max) { var r = x % max; return r < 0 ? r + max : r; });
+var RealDate = Date, now = H.now;
+function Date2(a) {
+  if (!(this instanceof Date2)) return new RealDate(now()).toString();
+  if (arguments.length === 0) return new RealDate(now());
+  return construct(RealDate, [].slice.call(arguments));
+}
+Date2.prototype = RealDate.prototype;
+def(RealDate.prototype, "constructor", Date2);
+def(Date2, "now", function now2() { return now(); });
+def(Date2, "parse", RealDate.parse);
+G.Date = Date2;
+function InternalError(m) { if (!(this instanceof InternalError)) return new InternalError(m); this.message = m === undefined ? "" : String(m); }
+InternalError.prototype = realCreate(Error.prototype);
+def(InternalError.prototype, "constructor", InternalError);
+def(InternalError.prototype, "name", "InternalError");
+glob("InternalError", InternalError);
+
+function trapReads(proto) {
+  var own = Object.getOwnPropertyNames(proto);
+  for (var i = 0; i < own.length; i++) {
+    var k = own[i];
+    if (k === "constructor" || k === "length" || k === "name" || k === "arguments" || k === "caller") continue;
+    var d = Object.getOwnPropertyDescriptor(proto, k);
+    if (typeof d.value !== "function") continue;
+    (function (k, fn) {
+      Object.defineProperty(proto, k, {
+        configurable: true, enumerable: false,
+        get: function () { return this === proto ? undefined : fn; },
+        set: function (v) { Object.defineProperty(this, k, { value: v, writable: true, configurable: true, enumerable: false }); }
+      });
+    })(k, d.value);
+  }
+}
+
+var pins = info.pins;
+function pinNum(p) {
+  if (typeof p === "string") p = pins[p];
+  if (typeof p !== "number" || H.validPin(p) !== true) throw new Error("Invalid pin!");
+  return p;
+}
+for (var pn in pins) glob(pn, pins[pn]);
+function Pin(v) {
+  if (typeof v === "number") return H.validPin(v) === true ? v : undefined;
+  var s = String(v);
+  return Object.prototype.hasOwnProperty.call(pins, s) ? pins[s] : undefined;
+}
+glob("Pin", Pin);
+function digitalRead(p) {
+  if (Array.isArray(p)) { var r = 0; for (var i = 0; i < p.length; i++) r = (r << 1) | digitalRead(p[i]); return r; }
+  return H.digitalRead(pinNum(p));
+}
+function digitalWrite(p, v) {
+  if (Array.isArray(p)) { for (var i = p.length - 1; i >= 0; i--) { digitalWrite(p[i], v & 1); v = v >> 1; } return; }
+  H.digitalWrite(pinNum(p), v ? 1 : 0);
+}
+glob("digitalRead", digitalRead);
+glob("digitalWrite", digitalWrite);
+glob("analogRead", function analogRead(p) { return H.analogRead(pinNum(p)); });
+glob("analogWrite", function analogWrite(p, v, o) { H.analogWrite(pinNum(p), +v, o && o.freq ? +o.freq : 0); });
+glob("pinMode", function pinMode(p, m, auto) { H.pinMode(pinNum(p), m === undefined ? undefined : String(m), !!auto); });
+glob("getPinMode", function getPinMode(p) { return H.getPinMode(pinNum(p)); });
+glob("digitalPulse", function digitalPulse(p, v, t) { H.digitalPulse(pinNum(p), v ? 1 : 0, Array.isArray(t) ? t.join(",") : String(+t)); });
+glob("setWatch", function setWatch(fn, p, o) {
+  if (typeof fn !== "function") throw new Error("Function or String not supplied!");
+  var opts = typeof o === "object" && o ? o : { repeat: !!o };
+  return H.setWatch(fn, pinNum(p), !!opts.repeat, String(opts.edge === undefined ? "both" : opts.edge), +(opts.debounce || 0));
+});
+glob("clearWatch", function clearWatch(id) { H.clearWatch(arguments.length === 0 ? -1 : id); });
+var NP = Number.prototype;
+def(NP, "read", function read() { return !!digitalRead(+this); });
+def(NP, "write", function write(v) { digitalWrite(+this, v); });
+def(NP, "set", function set() { digitalWrite(+this, 1); });
+def(NP, "reset", function reset() { digitalWrite(+this, 0); });
+def(NP, "toggle", function toggle() { var v = H.outputValue(pinNum(+this)) ? 0 : 1; digitalWrite(+this, v); return !!v; });
+def(NP, "mode", function mode(m) { G.pinMode(+this, m); });
+def(NP, "getMode", function getMode() { return G.getPinMode(+this); });
+def(NP, "analog", function analog() { return G.analogRead(+this); });
+def(NP, "pwm", function pwm(v, o) { G.analogWrite(+this, v, o); });
+def(NP, "pulse", function pulse(v, t) { G.digitalPulse(+this, v, t); });
+def(NP, "getInfo", function getInfo() { return H.pinInfo(pinNum(+this)); });
+if (info.nodeMcu) { var nm = {}; for (var a in info.nodeMcu) nm[a] = pins[info.nodeMcu[a]]; glob("NodeMCU", nm); }
+glob("HIGH", 1);
+glob("LOW", 0);
+
+function timer(fn, ms, args, rep) {
+  if (typeof fn === "string") { var src = fn; fn = function () { (0, eval)(src); }; }
+  if (typeof fn !== "function") throw new Error("Function or String not supplied!");
+  return H.setTimer(fn, +ms || 0, args, rep);
+}
+glob("setTimeout", function setTimeout(fn, ms) { return timer(fn, ms, [].slice.call(arguments, 2), false); });
+glob("setInterval", function setInterval(fn, ms) { return timer(fn, ms, [].slice.call(arguments, 2), true); });
+glob("clearTimeout", function clearTimeout(id) { H.clearTimer(arguments.length === 0 ? -1 : id); });
+glob("clearInterval", function clearInterval(id) { H.clearTimer(arguments.length === 0 ? -1 : id); });
+glob("changeInterval", function changeInterval(id, ms) { H.changeInterval(id, +ms); });
+glob("getTime", function getTime() { return now() / 1000; });
+glob("setTime", function setTime(s) { H.setTime(+s); });
+glob("getSerial", function getSerial() { return H.serial(); });
+
+function fmt(v) {
+  if (typeof v === "string") return v;
+  if (typeof v === "function") return String(v);
+  if (v === undefined) return "undefined";
+  try { var s = JSON.stringify(v); return s === undefined ? String(v) : s; } catch (e) { return String(v); }
+}
+function log() { var a = []; for (var i = 0; i < arguments.length; i++) a.push(fmt(arguments[i])); H.log(a.join(" ")); }
+var con = { log: log, debug: log, info: log, warn: log, error: log, trace: log };
+glob("console", con);
+glob("print", log);
+glob("global", G);
+glob("btoa", function btoa(s) { return H.btoa(String(s)); });
+glob("atob", function atob(s) { return H.atob(String(s)); });
+glob("reset", function reset() { H.reboot("reset"); });
+glob("load", function load() { H.reboot("load"); });
+glob("save", function save() { H.log("save() is not simulated"); });
+glob("peek8", function () { return 0; });
+glob("poke8", function () {});
+glob("peek16", function () { return 0; });
+glob("poke16", function () {});
+glob("peek32", function () { return 0; });
+glob("poke32", function () {});
+glob("echo", function () {});
+glob("shiftOut", function () { throw new Error("shiftOut is not simulated"); });
+
+function mk(json) { return json === undefined ? undefined : JSON.parse(json); }
+
+var E = {};
+def(E, "getTemperature", function getTemperature() { return H.temperature(); });
+def(E, "kickWatchdog", function kickWatchdog() { H.kickWatchdog(); });
+def(E, "enableWatchdog", function enableWatchdog(t, auto) { H.enableWatchdog(+t, auto === undefined ? true : !!auto); });
+def(E, "getSizeOf", function getSizeOf(v, depth) { return H.sizeOf(v); });
+def(E, "reboot", function reboot() { H.reboot("software"); });
+def(E, "getFlags", function getFlags() { return mk(H.getFlags()); });
+def(E, "setFlags", function setFlags(f) { H.setFlags(JSON.stringify(f)); });
+def(E, "getErrorFlags", function getErrorFlags() { return mk(H.errorFlags()); });
+def(E, "toString", function toString() {
+  var s = "";
+  for (var i = 0; i < arguments.length; i++) {
+    var a = arguments[i];
+    if (typeof a === "string") s += a;
+    else if (typeof a === "number") s += String.fromCharCode(a & 255);
+    else if (a && typeof a.length === "number") for (var j = 0; j < a.length; j++) s += String.fromCharCode(a[j] & 255);
+  }
+  return s;
+});
+def(E, "toJS", function toJS(v) { return JSON.stringify(v); });
+def(E, "CRC32", function CRC32(s) { return H.crc32(typeof s === "string" ? s : E.toString(s)); });
+def(E, "hwRand", function hwRand() { return Math.randInt(); });
+def(E, "srand", function srand() {});
+def(E, "getConsole", function getConsole() { return "Telnet"; });
+def(E, "setTimeZone", function setTimeZone() {});
+def(E, "lookupNoCase", function lookupNoCase(o, k) { k = String(k).toLowerCase(); for (var n in o) if (n.toLowerCase() === k) return o[n]; });
+def(E, "stopEventPropagation", function stopEventPropagation() {});
+glob("E", E);
+
+var proc = {};
+def(proc, "version", info.version);
+def(proc, "env", { VERSION: info.version, BOARD: info.family, MODULES: "net,Wifi,Storage," + info.family });
+def(proc, "memory", function memory(gc) { return mk(H.memory()); });
+glob("process", proc);
+
+var cache = {};
+var Modules = {};
+def(Modules, "addCached", function addCached(id, src) { cache[id] = typeof src === "function" ? src : String(src); });
+def(Modules, "removeCached", function removeCached(id) { delete cache[id]; });
+def(Modules, "removeAllCached", function removeAllCached() { cache = {}; });
+def(Modules, "getCached", function getCached() { return Object.keys(cache); });
+glob("Modules", Modules);
+var builtin = {};
+function loadCached(id) {
+  var c = cache[id];
+  if (typeof c === "object") return c;
+  var m = { exports: {} };
+  if (typeof c === "function") c.call(m.exports, m, m.exports); else (0, eval)("(function(module,exports){" + c + "\n})")(m, m.exports);
+  cache[id] = m.exports;
+  return m.exports;
+}
+glob("require", function require(id) {
+  id = String(id);
+  if (Object.prototype.hasOwnProperty.call(builtin, id)) return builtin[id];
+  if (Object.prototype.hasOwnProperty.call(cache, id)) return loadCached(id);
+  throw new Error("Module " + id + " not found");
+});
+
+function Socket() {}
+def(Socket.prototype, "write", function write(d) { return H.sockWrite(this, d === undefined ? "" : typeof d === "string" ? d : E.toString(d)); });
+def(Socket.prototype, "end", function end(d) { if (d !== undefined) this.write(d); H.sockEnd(this); });
+def(Socket.prototype, "available", function available() { return 0; });
+def(Socket.prototype, "read", function read() { return ""; });
+builtin.net = {};
+def(builtin.net, "connect", function connect(o, cb) {
+  var s = new Socket();
+  if (typeof cb === "function") s.on("connect", cb);
+  H.netConnect(s, String(o && o.host), +(o && o.port));
+  return s;
+});
+def(builtin.net, "createServer", function createServer() { throw new Error("net.createServer is not simulated"); });
+
+var wifi = {};
+def(wifi, "connect", function connect(ssid, o, cb) {
+  if (typeof o === "function") { cb = o; o = {}; }
+  H.wifiConnect(String(ssid), String((o && o.password) || ""), typeof cb === "function" ? cb : null);
+});
+def(wifi, "disconnect", function disconnect(cb) { H.wifiDisconnect(typeof cb === "function" ? cb : null); });
+function withCb(name) { return function (cb) { var v = mk(H[name]()); if (typeof cb === "function") { if (name === "wifiIP") cb(null, v); else cb(v); } return v; }; }
+def(wifi, "getStatus", withCb("wifiStatus"));
+def(wifi, "getDetails", withCb("wifiDetails"));
+def(wifi, "getIP", withCb("wifiIP"));
+def(wifi, "getAPIP", function getAPIP(cb) { var v = { ip: "0.0.0.0", netmask: "0.0.0.0", gw: "0.0.0.0", mac: "" }; if (typeof cb === "function") cb(null, v); return v; });
+def(wifi, "getAPDetails", function getAPDetails(cb) { var v = { status: "disabled" }; if (typeof cb === "function") cb(v); return v; });
+def(wifi, "getHostname", function getHostname(cb) { var v = H.hostname(); if (typeof cb === "function") cb(v); return v; });
+def(wifi, "setHostname", function setHostname(n, cb) { H.setHostname(String(n)); if (typeof cb === "function") cb(); });
+def(wifi, "setConfig", function setConfig() {});
+def(wifi, "save", function save() {});
+def(wifi, "restore", function restore() {});
+def(wifi, "stopAP", function stopAP(cb) { if (typeof cb === "function") cb(); });
+def(wifi, "startAP", function startAP() { throw new Error("Wifi.startAP is not simulated"); });
+def(wifi, "scan", function scan(cb) { var v = mk(H.wifiScan()); if (typeof cb === "function") G.setTimeout(function () { cb(v); }, 1500); });
+def(wifi, "setSNTP", function setSNTP() {});
+def(wifi, "setIP", function setIP(s, cb) { if (typeof cb === "function") cb(); });
+def(wifi, "getHostByName", function getHostByName(h, cb) { if (typeof cb === "function") cb(/^[0-9.]+$/.test(h) ? h : undefined); });
+def(wifi, "ping", function ping(h, cb) { if (typeof cb === "function") cb({ totalCount: 1, totalBytes: 32, totalTime: 5, respTime: 5, seqNo: 1, timeoutCount: 0 }); });
+builtin.Wifi = wifi;
+
+var St = {};
+def(St, "write", function write(n, d, off, size) { return H.stWrite(String(n), typeof d === "string" ? d : E.toString(d), off === undefined ? -1 : +off, size === undefined ? -1 : +size); });
+def(St, "writeJSON", function writeJSON(n, d) { return H.stWrite(String(n), JSON.stringify(d), -1, -1); });
+def(St, "read", function read(n, off, len) { return H.stRead(String(n), off === undefined ? 0 : +off, len === undefined ? -1 : +len); });
+def(St, "readJSON", function readJSON(n, noEx) {
+  var s = H.stRead(String(n), 0, -1);
+  if (s === undefined) return undefined;
+  if (noEx) { try { return JSON.parse(s); } catch (e) { return undefined; } }
+  return JSON.parse(s);
+});
+def(St, "readArrayBuffer", function readArrayBuffer(n) { var s = H.stRead(String(n), 0, -1); if (s === undefined) return undefined; var u = new Uint8Array(s.length); for (var i = 0; i < s.length; i++) u[i] = s.charCodeAt(i); return u.buffer; });
+def(St, "erase", function erase(n) { H.stErase(String(n)); });
+def(St, "eraseAll", function eraseAll() { H.stEraseAll(); });
+def(St, "list", function list(re, filter) {
+  var l = mk(H.stList()), out = [];
+  for (var i = 0; i < l.length; i++) if (!re || (typeof re === "string" ? l[i] === re : re.test(l[i]))) out.push(l[i]);
+  return out;
+});
+def(St, "getFree", function getFree() { return H.stFree(); });
+def(St, "getStats", function getStats() { return mk(H.stStats()); });
+def(St, "compact", function compact() {});
+def(St, "optimise", function optimise() {});
+def(St, "hash", function hash(re) { return H.crc32(JSON.stringify(St.list(re))); });
+def(St, "open", function open() { throw new Error("Storage.open is not simulated"); });
+builtin.Storage = St;
+
+var chip = {};
+def(chip, "reboot", function reboot() { H.reboot("software"); });
+def(chip, "getState", function getState() { return mk(H.chipState()); });
+if (info.family === "ESP32") {
+  def(chip, "setAtten", function setAtten() {});
+  def(chip, "deepSleep", function deepSleep(us) { H.deepSleep(+us / 1000); });
+  def(chip, "getWakeupCause", function getWakeupCause() { return 0; });
+  def(chip, "enableWifi", function enableWifi() {});
+  def(chip, "enableBLE", function enableBLE() {});
+  def(chip, "setOTAValid", function setOTAValid() {});
+  def(chip, "lightSleep", function lightSleep() {});
+} else {
+  def(chip, "getResetInfo", function getResetInfo() { return mk(H.resetInfo()); });
+  def(chip, "getFreeFlash", function getFreeFlash() { return [{ area: 1048576, length: 3145728 }]; });
+  def(chip, "deepSleep", function deepSleep(us) { H.deepSleep(+us / 1000); });
+  def(chip, "setCPUFreq", function setCPUFreq() {});
+  def(chip, "logDebug", function logDebug() {});
+  def(chip, "setLog", function setLog() {});
+  def(chip, "printLog", function printLog() {});
+  def(chip, "readLog", function readLog() { return ""; });
+  def(chip, "dumpSocketInfo", function dumpSocketInfo() {});
+  def(chip, "crc32", function crc32(a) { return H.crc32(E.toString(a)); });
+  def(chip, "ping", function ping() {});
+}
+builtin[info.family] = chip;
+var stub = ["http", "dgram", "tls", "crypto", "neopixel", "TelnetServer", "Flash"];
+for (var si = 0; si < stub.length; si++) (function (n) {
+  var o = {};
+  builtin[n] = o;
+})(stub[si]);
+
+trapReads(Array.prototype);
+trapReads(Function.prototype);
+def(G, "__espruinoGlobals", names);
+return {
+  emit: function (o, ev, a, b, onErr) { var l = listeners(o, ev).slice(); for (var i = 0; i < l.length; i++) { try { l[i].call(o, a, b); } catch (e) { onErr(e); } } },
+  hasListeners: function (o, ev) { return listeners(o, ev).length > 0; },
+  mk: mk,
+  newSocket: function () { return new Socket(); },
+  modules: builtin,
+  E: E,
+  process: proc,
+  wifi: wifi
+};
+})`;

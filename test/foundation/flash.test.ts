@@ -1,0 +1,74 @@
+// npm run flash -- --dry-run: the real `espruino` tool, offline, writes exactly what it would send.
+// The test replays that upload against a fake Storage and checks the board would end up with
+// dist/<board>.js as `.bootcde` and the config as `jmqt.json`.
+import { strict as assert } from "node:assert";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as vm from "node:vm";
+import { ROOT } from "../../tools/api";
+import { flash } from "../../tools/flash";
+
+/** Runs the upload text as the board would, with a Storage that records writes. */
+function replayUpload(text: string): { files: Record<string, string>; loaded: string[] } {
+  const files: Record<string, string> = {};
+  const loaded: string[] = [];
+  const Storage = {
+    write(name: string, data: string, offset?: number, size?: number) {
+      if (offset === undefined || offset === 0) files[name] = "";
+      const cur = files[name];
+      files[name] = cur.slice(0, offset || 0) + data + cur.slice((offset || 0) + data.length);
+      if (size !== undefined) assert.ok(size >= files[name].length, "declared size too small");
+      return true;
+    },
+  };
+  const context = vm.createContext({
+    require: (m: string) => {
+      assert.equal(m, "Storage");
+      return Storage;
+    },
+    atob: (s: string) => Buffer.from(s, "base64").toString("latin1"),
+    load: (f: string) => loaded.push(f),
+  });
+  vm.runInContext(text, context);
+  return { files, loaded };
+}
+
+describe("flashing (espruino tool, dry run)", function () {
+  this.timeout(120000);
+  const config = JSON.parse(readFileSync(join(ROOT, "examples", "device.json"), "utf8"));
+
+  for (const board of ["esp32", "esp8266"]) {
+    it(`${board}: writes the bundle to Storage .bootcde and the config as jmqt.json, offline`, async () => {
+      const out = join(mkdtempSync(join(tmpdir(), "flash-")), "upload.js");
+      const cfg = board === "esp8266" ? JSON.parse(readFileSync(join(ROOT, "examples", "device-esp8266.json"), "utf8")) : config;
+      const r = await flash({ board, config: cfg, dryRun: out, quiet: true });
+      assert.ok(!r.args.includes("-p"), "a dry run must not open a port");
+      const { files, loaded } = replayUpload(readFileSync(out, "latin1"));
+      assert.equal(files[".bootcde"], readFileSync(join(ROOT, "dist", board + ".js"), "latin1"));
+      assert.deepEqual(JSON.parse(files["jmqt.json"]), cfg);
+      assert.deepEqual(loaded, [".bootcde"]);
+    });
+  }
+
+  it("refuses a config that is not valid for the board, naming the field", async () => {
+    const bad = JSON.parse(JSON.stringify(config));
+    bad.inputs = [{ name: "x", type: "analog", pin: "D99" }];
+    await assert.rejects(flash({ board: "esp32", config: bad, dryRun: "/dev/null", quiet: true, noBuild: true }), /D99/);
+  });
+
+  it("refuses to run without a port or --dry-run", async () => {
+    await assert.rejects(flash({ board: "esp32", quiet: true, noBuild: true }), /--port/);
+  });
+
+  it("the npm script works from the command line (npm run flash -- --dry-run)", () => {
+    const out = join(mkdtempSync(join(tmpdir(), "flash-")), "up.js");
+    const text = execFileSync("npm", ["run", "--silent", "flash", "--", "--board", "esp32", "--config", "examples/device.json", "--no-build", "--dry-run", out], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
+    assert.match(text, /dry run: wrote/);
+    assert.match(readFileSync(out, "latin1"), /require\("Storage"\)\.write\("\.bootcde"/);
+  });
+});

@@ -1,0 +1,211 @@
+// npm run build [-- --board esp32] [--config device.json]
+// For each board in boards/: esbuild bundles firmware/main.ts (TypeScript, board constants
+// folded in with `define`), SWC lowers it to ES5 (the readable twin dist/<board>.debug.js with
+// a source map back to the TypeScript), terser minifies it at ecma 5 (dist/<board>.js), and the
+// Espruino compatibility gate checks both. Sizes are printed against the board's budget.
+import { build as esbuild } from "esbuild";
+import { transformSync } from "@swc/core";
+import { minify } from "terser";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { BoardJson, ROOT, boardIds, loadApi, loadBoard } from "./api";
+import { checkBundle, formatViolations } from "./gate";
+
+export interface BuildOptions {
+  board: string;
+  /** device config to bake in as DEFAULT_CONFIG */
+  config?: any;
+  /** entry file, default firmware/main.ts */
+  entry?: string;
+  outDir?: string;
+}
+
+export interface BuildResult {
+  board: string;
+  min: string;
+  debug: string;
+  map: string;
+  minBytes: number;
+  gzipBytes: number;
+  debugBytes: number;
+  budget: number;
+  files: { min: string; debug: string; map: string };
+}
+
+/** The BOARD constant (firmware/types/build.d.ts) compacted from boards/<board>.json. */
+export function boardConstant(b: BoardJson) {
+  return {
+    id: b.id,
+    family: b.family,
+    pins: b.pins,
+    analog: b.analog,
+    inputOnly: b.inputOnly,
+    pwm: b.pwm,
+    noWatch: b.noWatch,
+    reserved: Object.keys(b.reserved),
+    led: b.led,
+    ledActiveLow: b.ledActiveLow,
+    button: b.button,
+    hasTemperature: b.hasTemperature,
+    blocks: b.memory.blocks,
+    maxFrame: b.defaults.maxFrame,
+    inflight: b.defaults.inflight,
+    outQueue: b.defaults.outQueue,
+    offlineQueue: b.defaults.offlineQueue,
+    dedup: b.defaults.dedup,
+  };
+}
+
+/** Every Espruino library name: require() of these stays in the bundle as it is. */
+function builtinModules(): string[] {
+  return loadApi()
+    .filter((e) => e.type === "library")
+    .map((e) => e.class!);
+}
+
+export async function buildBoard(opts: BuildOptions): Promise<BuildResult> {
+  const board = loadBoard(opts.board);
+  const version = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version;
+  const entry = opts.entry || join(ROOT, "firmware", "main.ts");
+  const bundled = await esbuild({
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    format: "cjs",
+    platform: "neutral",
+    target: "esnext",
+    tsconfigRaw: { compilerOptions: { useDefineForClassFields: false } },
+    outfile: join(ROOT, "dist", board.id + ".es.js"),
+    sourcemap: "external",
+    sourcesContent: true,
+    external: builtinModules(),
+    legalComments: "none",
+    logLevel: "silent",
+    define: {
+      BOARD: JSON.stringify(boardConstant(board)),
+      DEFAULT_CONFIG: opts.config === undefined ? "null" : JSON.stringify(opts.config),
+      FW_VERSION: JSON.stringify(version),
+    },
+  });
+  const esCode = bundled.outputFiles.find((f) => f.path.endsWith(".js"))!.text;
+  const esMap = bundled.outputFiles.find((f) => f.path.endsWith(".map"))!.text;
+  // SWC: ES2017 → ES5, loose (no spec-only helpers), helpers inlined so the gate can see them.
+  const lowered = transformSync("(function(){\n" + esCode + "\n})();\n", {
+    filename: board.id + ".debug.js",
+    sourceMaps: true,
+    inputSourceMap: shiftMap(esMap, 1),
+    isModule: false,
+    jsc: {
+      target: "es5",
+      loose: true,
+      externalHelpers: false,
+      parser: { syntax: "ecmascript" },
+      assumptions: {
+        noClassCalls: true,
+        setPublicClassFields: true,
+        constantSuper: true,
+        ignoreFunctionLength: true,
+        ignoreToPrimitiveHint: true,
+        iterableIsArray: true,
+        arrayLikeIsIterable: false,
+        skipForOfIteratorClosing: true,
+        superIsCallableConstructor: true,
+      },
+    },
+  });
+  const debug = lowered.code;
+  const map = lowered.map!;
+  const minified = await minify(debug, {
+    ecma: 5,
+    toplevel: true,
+    compress: { passes: 3, ecma: 5, unsafe_arrows: false, keep_fargs: false, pure_getters: true },
+    mangle: { toplevel: true },
+    format: { ascii_only: true, ecma: 5, comments: false },
+  });
+  const min = minified.code!;
+  const outDir = opts.outDir || join(ROOT, "dist");
+  mkdirSync(outDir, { recursive: true });
+  const files = {
+    min: join(outDir, board.id + ".js"),
+    debug: join(outDir, board.id + ".debug.js"),
+    map: join(outDir, board.id + ".debug.js.map"),
+  };
+  writeFileSync(files.min, min);
+  writeFileSync(files.debug, debug + "\n//# sourceMappingURL=" + board.id + ".debug.js.map\n");
+  writeFileSync(files.map, map);
+  return {
+    board: board.id,
+    min,
+    debug,
+    map,
+    minBytes: Buffer.byteLength(min),
+    gzipBytes: gzipSync(min).length,
+    debugBytes: Buffer.byteLength(debug),
+    budget: board.budget.bundleBytes,
+    files,
+  };
+}
+
+/** Moves a source map's generated lines down by `lines` (for the wrapper line we prepend). */
+function shiftMap(mapText: string, lines: number): string {
+  const map = JSON.parse(mapText);
+  map.mappings = ";".repeat(lines) + map.mappings;
+  return JSON.stringify(map);
+}
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf("--" + name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+
+async function main(): Promise<void> {
+  const only = arg("board");
+  const configFile = arg("config");
+  let config: any;
+  const ids = only ? [only] : boardIds();
+  let failed = false;
+  for (const id of ids) {
+    if (configFile) {
+      config = JSON.parse(readFileSync(configFile, "utf8"));
+      const errors = await validateForBoard(config, loadBoard(id));
+      if (errors.length) {
+        console.error(`config ${configFile} is not valid for ${id}:\n  ` + errors.join("\n  "));
+        process.exit(1);
+      }
+    }
+    const r = await buildBoard({ board: id, config });
+    const board = loadBoard(id);
+    const violations = [
+      ...checkBundle(r.debug, board, { map: r.map, file: r.files.debug }),
+      ...checkBundle(r.min, board, { file: r.files.min, budget: r.budget }),
+    ];
+    const pct = ((100 * r.minBytes) / r.budget).toFixed(0);
+    console.log(
+      `${id.padEnd(8)} ${r.files.min.replace(ROOT + "/", "")}: ${r.minBytes} bytes minified (${pct}% of the ${r.budget}-byte budget), ` +
+        `${r.gzipBytes} gzip, readable twin ${r.debugBytes} bytes`,
+    );
+    if (violations.length) {
+      failed = true;
+      console.error(formatViolations(violations));
+    }
+  }
+  if (failed) {
+    console.error("Espruino compatibility gate: FAILED");
+    process.exit(1);
+  }
+  console.log("Espruino compatibility gate: passed");
+}
+
+/** Build-time config validation with the firmware's own validator (firmware/runtime/config.ts). */
+export async function validateForBoard(config: any, board: BoardJson): Promise<string[]> {
+  const mod = await import("../firmware/runtime/config");
+  return mod.validateConfig(config, boardConstant(board));
+}
+
+if (require.main === module) {
+  main().catch((e) => {
+    console.error(e && e.message ? e.message : e);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,151 @@
+// npm run flash -- --board esp32 --port /dev/ttyUSB0 --config device.json [--baud 115200]
+// npm run flash -- --board esp8266 --config device.json --dry-run [dist/esp8266.upload.js]
+//
+// Writes dist/<board>.js to the board's Storage as `.bootcde` (Espruino runs it from flash at
+// boot: function bodies stay in flash, which costs far less RAM than code sent as text) and the
+// device config as `jmqt.json`, with the `espruino` command-line tool. The tool is given the
+// board description locally (from boards/<board>.json), so it needs no internet. With
+// --dry-run it connects to nothing and writes exactly what it would send to a file.
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { BoardJson, ROOT, loadBoard } from "./api";
+import { buildBoard, validateForBoard } from "./build";
+import { checkBundle, formatViolations } from "./gate";
+
+export interface FlashOptions {
+  board: string;
+  port?: string;
+  baud?: number;
+  /** path of the device config (jmqt.json) to write, or the config itself */
+  config?: string | object;
+  /** write what would be sent to this file instead of a board */
+  dryRun?: string;
+  /** use dist/<board>.js as it is (default: build it first) */
+  noBuild?: boolean;
+  quiet?: boolean;
+}
+
+export interface FlashResult {
+  args: string[];
+  output: string;
+  outFile?: string;
+}
+
+/** The board description the espruino tool wants (the format of espruino.com/json/<BOARD>.json). */
+export function espruinoBoardJson(b: BoardJson): object {
+  return {
+    info: {
+      id: b.family,
+      name: b.name,
+      binary_version: b.espruinoVersion,
+      builtin_modules: b.modules,
+    },
+    chip: { family: b.family },
+    VERSION: b.espruinoVersion,
+    BOARD: b.family,
+  };
+}
+
+function espruinoCli(): string {
+  return require.resolve("espruino/bin/espruino-cli.js");
+}
+
+export async function flash(opts: FlashOptions): Promise<FlashResult> {
+  const board = loadBoard(opts.board);
+  if (!opts.port && !opts.dryRun) throw new Error("give --port /dev/ttyUSB0 (or tcp://host) to flash a board, or --dry-run to write the upload to a file");
+  let config: any;
+  if (opts.config !== undefined) {
+    config = typeof opts.config === "string" ? JSON.parse(readFileSync(opts.config, "utf8")) : opts.config;
+    const errors = await validateForBoard(config, board);
+    if (errors.length) throw new Error(`config is not valid for ${board.id}:\n  ` + errors.join("\n  "));
+  }
+  const bundle = join(ROOT, "dist", board.id + ".js");
+  if (!opts.noBuild) {
+    const r = await buildBoard({ board: board.id });
+    const v = [...checkBundle(r.debug, board, { map: r.map }), ...checkBundle(r.min, board, { budget: r.budget })];
+    if (v.length) throw new Error("the bundle fails the Espruino compatibility gate:\n" + formatViolations(v));
+  } else if (!existsSync(bundle)) {
+    throw new Error(`${bundle} does not exist: run npm run build`);
+  }
+  const tmp = mkdtempSync(join(tmpdir(), "jmqt-flash-"));
+  try {
+    const boardFile = join(tmp, "board.json");
+    writeFileSync(boardFile, JSON.stringify(espruinoBoardJson(board)));
+    const args = [espruinoCli(), "--board", boardFile];
+    if (config !== undefined) {
+      const cfgFile = join(tmp, "jmqt.json");
+      writeFileSync(cfgFile, JSON.stringify(config));
+      args.push("--storage", "jmqt.json:" + cfgFile);
+    }
+    args.push("--storage", ".bootcde:-");
+    if (opts.dryRun) args.push("-o", opts.dryRun);
+    else {
+      args.push("-p", opts.port!);
+      if (opts.baud) args.push("-b", String(opts.baud));
+    }
+    args.push(bundle);
+    const output = await run(process.execPath, args, !!opts.quiet);
+    return { args, output, outFile: opts.dryRun };
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+function run(cmd: string, args: string[], quiet: boolean): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    const take = (d: Buffer) => {
+      out += d.toString();
+      if (!quiet) process.stdout.write(d);
+    };
+    child.stdout.on("data", take);
+    child.stderr.on("data", take);
+    child.on("error", reject);
+    child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`espruino exited with ${code}:\n${out}`))));
+  });
+}
+
+function parseArgs(argv: string[]): FlashOptions {
+  const o: FlashOptions = { board: "" };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === "--board") o.board = next();
+    else if (a === "--port" || a === "-p") o.port = next();
+    else if (a === "--baud" || a === "-b") o.baud = Number(next());
+    else if (a === "--config") o.config = next();
+    else if (a === "--no-build") o.noBuild = true;
+    else if (a === "--dry-run") o.dryRun = argv[i + 1] && !argv[i + 1].startsWith("--") ? argv[++i] : "";
+    else throw new Error(`unknown option ${a}`);
+  }
+  if (!o.board) throw new Error("give --board esp32 or --board esp8266");
+  if (o.dryRun === "") o.dryRun = join(ROOT, "dist", o.board + ".upload.js");
+  return o;
+}
+
+if (require.main === module) {
+  let opts: FlashOptions;
+  try {
+    opts = parseArgs(process.argv.slice(2));
+  } catch (e: any) {
+    console.error(e.message + "\nusage: npm run flash -- --board esp32|esp8266 (--port /dev/ttyUSB0 | --dry-run [file]) [--config device.json] [--baud 115200] [--no-build]");
+    process.exit(2);
+  }
+  flash(opts).then(
+    (r) => {
+      if (r.outFile) console.log(`dry run: wrote what would be sent to ${r.outFile}`);
+      process.exit(0);
+    },
+    (e) => {
+      console.error(e.message);
+      process.exit(1);
+    },
+  );
+}

@@ -76,21 +76,17 @@ export function createEspruinoRealm(hooks: Hooks, info: RealmInfo): { context: v
   const context = vm.createContext({}, { name: "espruino", codeGeneration: { strings: true, wasm: false } });
   const g: any = vm.runInContext("globalThis", context);
   const realmReflect = vm.runInContext("Reflect", context);
-  const api: RealmApi = vm.runInContext(PRELUDE, context, { filename: "espruino-prelude.js" })(
-    hooks,
-    JSON.stringify(info),
-    realmReflect.construct,
-  );
+  const construct = realmReflect.construct;
   pruneRealm(g);
+  const api: RealmApi = vm.runInContext(PRELUDE, context, { filename: "espruino-prelude.js" })(hooks, JSON.stringify(info), construct);
   return { context, api };
 }
 
+// Deletes what Espruino lacks; runs before the prelude adds Espruino's own names.
 function pruneRealm(g: any): void {
   for (const [name, keep] of Object.entries(KEEP_STATIC)) pruneOwn(g[name], keep.concat(["length", "name", "prototype"]));
   for (const [name, keep] of Object.entries(KEEP_PROTO)) pruneOwn(g[name].prototype, keep);
-  const espruinoGlobals: string[] = g.__espruinoGlobals;
-  delete g.__espruinoGlobals;
-  const keep = new Set(KEEP_GLOBALS.concat(espruinoGlobals));
+  const keep = new Set(KEEP_GLOBALS);
   for (const name of Object.getOwnPropertyNames(g)) {
     if (keep.has(name)) continue;
     const d = Object.getOwnPropertyDescriptor(g, name);
@@ -111,9 +107,9 @@ function pruneOwn(obj: any, keep: string[]): void {
 // Runs inside the realm (plain ES5 + a captured Reflect.construct). Returns the RealmApi.
 const PRELUDE = String.raw`(function (H, infoJson, construct) {
 "use strict";
-var G = globalThis, info = JSON.parse(infoJson), names = [];
+var G = globalThis, info = JSON.parse(infoJson);
 function def(o, k, v) { Object.defineProperty(o, k, { value: v, writable: true, configurable: true, enumerable: false }); }
-function glob(k, v) { G[k] = v; names.push(k); }
+function glob(k, v) { G[k] = v; }
 var realCreate = Object.create;
 def(Object, "create", function create(proto, props) {
   if (props !== undefined) throw new Error("propertiesObject is not supported yet");
@@ -432,7 +428,6 @@ for (var si = 0; si < stub.length; si++) (function (n) {
 
 trapReads(Array.prototype);
 trapReads(Function.prototype);
-def(G, "__espruinoGlobals", names);
 return {
   emit: function (o, ev, a, b, onErr) { var l = listeners(o, ev).slice(); for (var i = 0; i < l.length; i++) { try { l[i].call(o, a, b); } catch (e) { onErr(e); } } },
   hasListeners: function (o, ev) { return listeners(o, ev).length > 0; },

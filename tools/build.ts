@@ -84,20 +84,23 @@ export async function buildBoard(opts: BuildOptions): Promise<BuildResult> {
     logLevel: "silent",
     define: {
       BOARD: JSON.stringify(boardConstant(board)),
+      BOARD_JSON: JSON.stringify(JSON.stringify(boardConstant(board))),
       DEFAULT_CONFIG: opts.config === undefined ? "null" : JSON.stringify(opts.config),
       FW_VERSION: JSON.stringify(version),
     },
   });
   const esCode = bundled.outputFiles.find((f) => f.path.endsWith(".js"))!.text;
   const esMap = bundled.outputFiles.find((f) => f.path.endsWith(".map"))!.text;
-  // SWC: ES2017 → ES5, loose (no spec-only helpers), helpers inlined so the gate can see them.
+  // SWC: → ES5 for an IE 11-level engine, loose (no spec-only helpers), helpers inlined so the
+  // gate can see them. `instanceof` and `typeof` stay as they are: their ES2015 helpers test
+  // Symbol.hasInstance / Symbol, which Espruino does not have.
   const lowered = transformSync("(function(){\n" + esCode + "\n})();\n", {
     filename: board.id + ".debug.js",
     sourceMaps: true,
     inputSourceMap: shiftMap(esMap, 1),
     isModule: false,
+    env: { targets: { ie: "11" }, loose: true, exclude: ["transform-instanceof", "transform-typeof-symbol"] },
     jsc: {
-      target: "es5",
       loose: true,
       externalHelpers: false,
       parser: { syntax: "ecmascript" },

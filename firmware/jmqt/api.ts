@@ -61,6 +61,8 @@ export interface ClientOptions {
   minBackoffMs?: number;
   maxBackoffMs?: number;
   stableMs?: number;
+  /** channels remembered for resubscription after a reconnect, and pending sub/unsub acks (default 16) */
+  maxSubs?: number;
 }
 
 /** Callback for pub/sub/unsub/request results: status code, then data (pubAck dt, channel...). */
@@ -80,6 +82,8 @@ export interface Client {
   /** client id in use (from options or authAck) */
   cl: string;
   counters: Counters;
+  /** why the last bad frame was refused or a callback threw ("" when nothing happened yet) */
+  err?: string;
   /** delivered once per message; rt is 1 for retained pushes */
   onPush: ((cn: string, dt: any, from: string, rt: number) => void) | null;
   /** every state change; st is the status that caused it when there is one */

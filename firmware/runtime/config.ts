@@ -24,15 +24,23 @@ export interface BoardInfo {
   dedup: number;
 }
 
-/** Input kinds: pin-based ones first, then the board built-ins (no pin). */
-export const INPUT_KINDS = ["digital", "analog", "pulse", "temperature", "memory", "rssi", "uptime"];
-export const OUTPUT_KINDS = ["digital", "pwm"];
-export const NAME_RE = /^[A-Za-z0-9_\-]{1,24}$/;
-/** Names the runtime itself uses on the channel prefix or as command words. */
-const TAKEN_NAMES = ["status"];
+/** Input kinds: pin-based ones first, then the board built-ins (no pin). One string, not an
+ *  array: a string constant costs far fewer blocks on the board than an array of strings. */
+const INPUT_KINDS = "digital,analog,pulse,temperature,memory,rssi,uptime";
+const OUTPUT_KINDS = "digital,pwm";
 
-function isObj(x: any): boolean {
-  return x !== null && typeof x === "object" && !(x instanceof Array);
+/** Position of `t` in a comma-separated list, -1 when absent. */
+function listIndex(list: string, t: any): number {
+  return typeof t === "string" && t.indexOf(",") < 0 ? list.split(",").indexOf(t) : -1;
+}
+/** The input kind number (runtime K_*) of a type name, -1 for unknown types. */
+export function inputKind(t: any): number {
+  return listIndex(INPUT_KINDS, t);
+}
+
+/** A plain object (typeof "object" and instanceof make the ES5 lowering emit Symbol helpers). */
+export function isObj(x: any): boolean {
+  return x != null && typeof x != "string" && typeof x != "number" && typeof x != "boolean" && typeof x != "function" && !Array.isArray(x);
 }
 function isNum(x: any): boolean {
   return typeof x === "number" && isFinite(x);
@@ -43,8 +51,8 @@ function has(list: string[], x: string): boolean {
 function reservedWhy(board: BoardInfo, pin: string): string | null {
   const r: any = board.reserved;
   if (!r) return null;
-  if (r instanceof Array) return has(r, pin) ? "reserved" : null;
-  return Object.prototype.hasOwnProperty.call(r, pin) ? "reserved (" + r[pin] + ")" : null;
+  if (Array.isArray(r)) return has(r, pin) ? "reserved" : null;
+  return r.hasOwnProperty(pin) ? "reserved (" + r[pin] + ")" : null;
 }
 
 function checkNum(errs: string[], where: string, v: any, min: number, max: number, required: boolean): void {
@@ -89,8 +97,8 @@ function checkPin(errs: string[], where: string, pin: any, board: BoardInfo, use
 
 function checkInput(errs: string[], where: string, inp: any, board: BoardInfo, used: { [p: string]: string }): void {
   const k = inp.type;
-  if (!has(INPUT_KINDS, k)) {
-    errs.push(where + ".type: unknown input type " + JSON.stringify(k) + " (one of " + INPUT_KINDS.join(", ") + ")");
+  if (listIndex(INPUT_KINDS, k) < 0) {
+    errs.push(where + ".type: unknown input type " + JSON.stringify(k) + " (one of " + INPUT_KINDS + ")");
     return;
   }
   checkNum(errs, where + ".q", inp.q, 0, 1, false);
@@ -99,7 +107,7 @@ function checkInput(errs: string[], where: string, inp: any, board: BoardInfo, u
     const pin = checkPin(errs, where, inp.pin, board, used);
     if (pin && k === "analog" && !has(board.analog, pin)) errs.push(where + ".pin: " + pin + " cannot read analog on " + board.id);
     if (pin && k !== "analog" && has(board.noWatch, pin)) errs.push(where + ".pin: " + pin + " cannot be watched for edges on " + board.id);
-    if (inp.pull !== undefined && !has(["up", "down", "none"], inp.pull)) errs.push(where + ".pull: must be up, down or none");
+    if (inp.pull !== undefined && listIndex("up,down,none", inp.pull) < 0) errs.push(where + ".pull: must be up, down or none");
   } else if (inp.pin !== undefined) {
     errs.push(where + ".pin: a " + k + " input takes no pin");
   }
@@ -107,7 +115,7 @@ function checkInput(errs: string[], where: string, inp: any, board: BoardInfo, u
   if (k === "digital" || k === "pulse") {
     checkNum(errs, where + ".debounce", inp.debounce, 0, 10000, false);
     checkFlag(errs, where + ".invert", inp.invert);
-    if (inp.edge !== undefined && !has(["rising", "falling", "both"], inp.edge)) errs.push(where + ".edge: must be rising, falling or both");
+    if (inp.edge !== undefined && listIndex("rising,falling,both", inp.edge) < 0) errs.push(where + ".edge: must be rising, falling or both");
   }
   if (k === "digital") {
     if (inp.period !== undefined) errs.push(where + ".period: a digital input publishes on change, it takes no period");
@@ -125,8 +133,8 @@ function checkInput(errs: string[], where: string, inp: any, board: BoardInfo, u
 
 function checkOutput(errs: string[], where: string, out: any, board: BoardInfo, used: { [p: string]: string }): void {
   const k = out.type;
-  if (!has(OUTPUT_KINDS, k)) {
-    errs.push(where + ".type: unknown output type " + JSON.stringify(k) + " (one of " + OUTPUT_KINDS.join(", ") + ")");
+  if (listIndex(OUTPUT_KINDS, k) < 0) {
+    errs.push(where + ".type: unknown output type " + JSON.stringify(k) + " (one of " + OUTPUT_KINDS + ")");
     return;
   }
   const pin = checkPin(errs, where, out.pin, board, used);
@@ -175,7 +183,7 @@ export function validateConfig(cfg: any, board: BoardInfo): string[] {
   if (cfg.group !== undefined && (typeof cfg.group !== "string" || !cfg.group.length || cfg.group.charAt(0) === "$"))
     errs.push("group: must be a non-empty channel name not starting with $");
   if (cfg.allow !== undefined) {
-    if (!(cfg.allow instanceof Array)) errs.push("allow: must be a list of client ids");
+    if (!Array.isArray(cfg.allow)) errs.push("allow: must be a list of client ids");
     else for (let i = 0; i < cfg.allow.length; i++) if (typeof cfg.allow[i] !== "string" || !cfg.allow[i].length) errs.push("allow[" + i + "]: must be a client id string");
   }
   checkNum(errs, "safeMs", cfg.safeMs, 0, 86400000, false);
@@ -187,7 +195,7 @@ export function validateConfig(cfg: any, board: BoardInfo): string[] {
     const key = lists[l];
     const list = cfg[key];
     if (list === undefined) continue;
-    if (!(list instanceof Array)) {
+    if (!Array.isArray(list)) {
       errs.push(key + ": must be a list");
       continue;
     }
@@ -198,8 +206,8 @@ export function validateConfig(cfg: any, board: BoardInfo): string[] {
         errs.push(where + ": must be an object");
         continue;
       }
-      if (typeof it.name !== "string" || !NAME_RE.test(it.name)) errs.push(where + ".name: must be 1-24 letters, digits, _ or -");
-      else if (has(TAKEN_NAMES, it.name)) errs.push(where + ".name: " + it.name + " is used by the runtime");
+      if (typeof it.name !== "string" || !/^[A-Za-z0-9_\-]{1,24}$/.test(it.name)) errs.push(where + ".name: must be 1-24 letters, digits, _ or -");
+      else if (it.name === "status") errs.push(where + ".name: " + it.name + " is used by the runtime");
       else if (names[it.name]) errs.push(where + ".name: duplicate name " + it.name + " (also " + names[it.name] + ")");
       else names[it.name] = where;
       if (l === 0) checkInput(errs, where, it, board, used);

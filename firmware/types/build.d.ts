@@ -22,6 +22,10 @@ declare const BOARD: {
   offlineQueue: number;
   dedup: number;
 };
+/** The same as BOARD, as a JSON string literal: JSON.parse it where it is needed (boot, config
+ *  command) so that no board object stays in RAM (a defined object literal becomes a module-level
+ *  value that lives as long as the program). */
+declare const BOARD_JSON: string;
 /** Device config baked with `npm run build -- --config file`, or null. */
 declare const DEFAULT_CONFIG: any;
 /** package.json version. */

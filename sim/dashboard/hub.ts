@@ -52,7 +52,7 @@ export function numericValue(dt: any): number {
   if (typeof dt === "number") return dt;
   if (typeof dt === "boolean") return dt ? 1 : 0;
   if (dt && typeof dt === "object") {
-    for (const k of ["v", "val", "value", "c", "count"]) {
+    for (const k of ["v", "val", "value", "r", "n", "c", "count"]) {
       if (typeof dt[k] === "number") return dt[k];
       if (typeof dt[k] === "boolean") return dt[k] ? 1 : 0;
     }

@@ -24,10 +24,9 @@ function clock(t) {
   return d.toTimeString().slice(0, 8);
 }
 function fmt(v) {
-  if (typeof v === "number") return Math.abs(v) >= 1000 || Number.isInteger(v) ? String(v) : v.toFixed(Math.abs(v) < 10 ? 3 : 2);
+  if (typeof v === "number") return Number.isInteger(v) ? String(v) : String(Math.round(v * 1000) / 1000);
   if (v && typeof v === "object") {
-    if (typeof v.v === "number") return fmt(v.v);
-    return JSON.stringify(v);
+    return Object.keys(v).map(function (k) { return k + " " + (typeof v[k] === "number" ? fmt(v[k]) : JSON.stringify(v[k])); }).join(" · ");
   }
   return String(v);
 }
@@ -172,6 +171,7 @@ function drawReading(r) {
   var c = card(r);
   var v = c.querySelector(".value");
   v.textContent = fmt(r.last);
+  v.classList.toggle("small", !!r.last && typeof r.last === "object");
   v.classList.add("flash");
   setTimeout(function () { v.classList.remove("flash"); }, 300);
   var h = r.hist || [];

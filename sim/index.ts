@@ -1,0 +1,12 @@
+// The simulator's public entry: boards, a fleet on one clock, scenarios, and a NetLike over node:net.
+export { SimBoard, loadBoardData, SOCKET_ERRORS } from "./board";
+export type { SimBoardOptions, WifiAP, BoardId, BoardData, PinChange } from "./board";
+export { SimClock } from "./clock";
+export type { ClockOptions, ClockMode } from "./clock";
+export { Fleet } from "./fleet";
+export { runScenario } from "./scenario";
+export type { Scenario, ScenarioResult } from "./scenario";
+export { MEMORY_MODEL } from "./memory";
+export type { SensorModel } from "./sensors";
+export { nodeNet, NodeSocket } from "./net";
+export type { NodeNetOptions } from "./net";

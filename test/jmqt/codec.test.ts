@@ -1,0 +1,164 @@
+import { strict as assert } from "node:assert";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import fc from "fast-check";
+import {
+  decode, encode, newDecoded, TYPES, E_FIELD, E_JSON, E_SHAPE, E_TYPE, T_CONNACK, T_PUB, T_PUSH,
+} from "../../firmware/jmqt/codec";
+import { Framer } from "../../firmware/jmqt/framer";
+
+const vectors = JSON.parse(readFileSync(join(__dirname, "../../../shared/jmqt/vectors.json"), "utf8"));
+
+describe("jmqt codec", () => {
+  it("decodes every sample of vectors.json with its type", () => {
+    const out = newDecoded();
+    let n = 0;
+    for (const type of Object.keys(vectors.samples)) {
+      for (const text of vectors.samples[type] as string[]) {
+        const t = decode(text, out);
+        assert.equal(t, TYPES.indexOf(type), `${text}: ${out.e}`);
+        assert.equal(typeof out.b, "object");
+        n++;
+      }
+    }
+    assert.ok(n >= 30);
+  });
+
+  it("decodes every frame of the captured exchange", () => {
+    const out = newDecoded();
+    let n = 0;
+    for (const e of vectors.exchange) {
+      if (!e.raw || e.dir !== "s2c") continue;
+      const t = decode(e.raw.replace(/\0$/, ""), out);
+      assert.ok(t >= 0, `${e.raw}: ${out.e}`);
+      n++;
+    }
+    assert.ok(n > 20);
+  });
+
+  it("normalises rt \"1\", numeric ids and accepts ts on a failed connAck", () => {
+    const out = newDecoded();
+    assert.equal(decode('{"push": {"cn":"c","dt":"m","cl":"x", "rt": "1"}}', out), T_PUSH);
+    assert.equal(out.b.rt, 1);
+    assert.equal(out.b.q, 0);
+    assert.equal(decode('{"pub":{"cn":"c","dt":1,"q":"1","id":7}}', out), T_PUB);
+    assert.equal(out.b.id, "7");
+    assert.equal(out.b.q, 1);
+    assert.equal(decode('{"connAck": {"st": 6, "ts": 15}}', out), T_CONNACK);
+    assert.equal(out.b.st, 6);
+    assert.equal(decode(' \n{ "push" : { "cn" : "a", "dt" : null, "cl" : "", "id" : "c4d49638-e82f-11f1-8673-02fc00000001", "q" : 1 } } ', out), T_PUSH);
+    assert.equal(out.b.id.length, 36);
+  });
+
+  it("round-trips encode/decode for every type", () => {
+    const bodies: Record<string, any> = {
+      auth: { dt: { client_name: "a" } }, authAck: { st: 1, at: "t", cl: "c" }, conn: { at: "t", cl: "c" },
+      connAck: { st: 1, ts: 15 }, hb: {}, hbAck: {}, sub: { cn: "a", pr: 1 }, subAck: { st: 1, cn: "a" },
+      unsub: { cn: "a" }, unsubAck: { st: 7, cn: "a" }, pub: { cn: "a", dt: [1, "x"], q: 1, id: "3", rt: 1 },
+      pubAck: { st: 1, id: "3", dt: { x: 1 } }, push: { cn: "a", dt: "m", cl: "b", q: 1, id: "u", rt: 0 },
+      pushAck: { st: 1, id: "u" }, disconn: {},
+    };
+    const out = newDecoded();
+    for (let t = 0; t < TYPES.length; t++) {
+      const body = bodies[TYPES[t]];
+      const wire = encode(t, body);
+      assert.equal(wire.charAt(wire.length - 1), "\0");
+      assert.equal(decode(wire.slice(0, -1), out), t, `${TYPES[t]}: ${out.e}`);
+      assert.deepEqual(out.b, body);
+      assert.equal(encode(t, out.b), wire);
+    }
+  });
+
+  const malformed: [string, number][] = [
+    ["garbage", E_JSON],
+    ["{bad", E_JSON],
+    ["", E_JSON],
+    ["[]", E_SHAPE],
+    ["1", E_SHAPE],
+    ['"push"', E_SHAPE],
+    ["null", E_SHAPE],
+    ["{}", E_SHAPE],
+    ['{"hb":{},"x":{}}', E_SHAPE],
+    ['{"push":[]}', E_SHAPE],
+    ['{"push":null}', E_SHAPE],
+    ['{"push":"x"}', E_SHAPE],
+    ['{"nope":{}}', E_TYPE],
+    ['{"toString":{}}', E_TYPE],
+    ['{"push":{"dt":"m","cl":"x"}}', E_FIELD],
+    ['{"push":{"cn":"","dt":"m","cl":"x"}}', E_FIELD],
+    ['{"push":{"cn":5,"dt":"m","cl":"x"}}', E_FIELD],
+    ['{"push":{"cn":"a","cl":"x"}}', E_FIELD],
+    ['{"push":{"cn":"a","dt":1,"cl":"x","q":1}}', E_FIELD],
+    ['{"push":{"cn":"a","dt":1,"cl":"x","q":2,"id":"1"}}', E_FIELD],
+    ['{"push":{"cn":"a","dt":1,"cl":"x","rt":"yes"}}', E_FIELD],
+    ['{"push":{"cn":"a","dt":1,"cl":{}}}', E_FIELD],
+    ['{"pubAck":{"id":"1"}}', E_FIELD],
+    ['{"pubAck":{"st":1}}', E_FIELD],
+    ['{"pubAck":{"st":"x","id":"1"}}', E_FIELD],
+    ['{"pubAck":{"st":1,"id":""}}', E_FIELD],
+    ['{"pubAck":{"st":1,"id":{}}}', E_FIELD],
+    ['{"pushAck":{"id":"1"}}', E_FIELD],
+    ['{"subAck":{"st":1}}', E_FIELD],
+    ['{"unsubAck":{"cn":"a"}}', E_FIELD],
+    ['{"connAck":{"st":1}}', E_FIELD],
+    ['{"connAck":{"ts":15}}', E_FIELD],
+    ['{"authAck":{"st":1,"cl":"x"}}', E_FIELD],
+    ['{"authAck":{"st":1,"at":"x"}}', E_FIELD],
+    ['{"conn":{"at":"x"}}', E_FIELD],
+    ['{"auth":{}}', E_FIELD],
+    ['{"pub":{"cn":"$x","dt":{}}}', E_FIELD],
+    ['{"sub":{"cn":"a","pr":5}}', E_FIELD],
+  ];
+  it("refuses a table of malformed frames with a reason", () => {
+    const out = newDecoded();
+    for (const [text, code] of malformed) {
+      assert.equal(decode(text, out), code, text);
+      assert.equal(out.b, null);
+      assert.ok(out.e.length > 0, text);
+    }
+  });
+
+  it("fuzz: random and mutated frames through framer+codec never throw, framer stays bounded", () => {
+    const maxFrame = 256;
+    const good: string[] = [];
+    for (const type of Object.keys(vectors.samples)) good.push(...vectors.samples[type]);
+    const out = newDecoded();
+    let frames = 0;
+    const sink = {
+      onFrame(f: string) {
+        frames++;
+        assert.ok(f.length <= maxFrame);
+        const t = decode(f, out);
+        assert.ok(t >= -4 && t < TYPES.length);
+        if (t < 0) assert.ok(out.e.length > 0);
+      },
+    };
+    const mutated = fc
+      .tuple(fc.constantFrom(...good), fc.nat(), fc.nat(), fc.string({ maxLength: 8 }))
+      .map(([g, a, b, ins]) => {
+        const i = a % (g.length + 1);
+        const j = Math.min(g.length, i + (b % 6));
+        return g.slice(0, i) + ins + g.slice(j);
+      });
+    const jsonish = fc.json().map((j) => j);
+    const big = fc.nat({ max: 900 }).map((n) => '{"push":{"cn":"a","dt":"' + "x".repeat(n) + '","cl":""}}');
+    const frame = fc.oneof(mutated, jsonish, fc.string({ maxLength: 40 }), big, fc.constantFrom(...good));
+    fc.assert(
+      fc.property(fc.array(frame, { maxLength: 20 }), fc.array(fc.nat({ max: 60 }), { maxLength: 20 }), (fs, cuts) => {
+        const fr = new Framer(maxFrame, sink);
+        const stream = fs.join("\0") + "\0";
+        let i = 0;
+        let c = 0;
+        while (i < stream.length) {
+          const n = 1 + (cuts.length ? cuts[c++ % cuts.length] : stream.length);
+          fr.feed(stream.slice(i, i + n));
+          assert.ok(fr.buf.length <= maxFrame);
+          i += n;
+        }
+        assert.equal(fr.buf, "");
+      }),
+      { numRuns: 3000 },
+    );
+    assert.ok(frames > 1000);
+  });
+});

@@ -1,0 +1,76 @@
+// A fake NetLike whose sockets the test drives by hand (no I/O, works under sinon fake timers).
+import type { NetLike, SocketLike } from "../../firmware/jmqt/api";
+
+export interface Sent {
+  type: string;
+  body: any;
+}
+
+export class FakeSocket implements SocketLike {
+  handlers: Record<string, ((arg?: any) => void)[]> = {};
+  written: string[] = [];
+  writeResult = true;
+  ended = false;
+  closed = false;
+  /** emit close synchronously from end(), like a socket that closes at once */
+  closeOnEnd = true;
+  constructor(public onConnect: () => void, public opts: { host: string; port: number }) {}
+  on(event: string, fn: (arg?: any) => void): void {
+    (this.handlers[event] ||= []).push(fn);
+  }
+  emit(event: string, arg?: any): void {
+    for (const fn of this.handlers[event] || []) fn(arg);
+  }
+  write(data: string): boolean {
+    if (this.closed) return false;
+    this.written.push(data);
+    return this.writeResult;
+  }
+  end(): void {
+    this.ended = true;
+    if (this.closeOnEnd) this.close();
+  }
+  /** the peer (or the network) closes the socket */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.emit("close");
+  }
+  connect(): void {
+    this.onConnect();
+  }
+  /** deliver server packets, each NUL-terminated, as one chunk */
+  recv(...packets: (string | object)[]): void {
+    this.emit("data", packets.map((p) => (typeof p === "string" ? p : JSON.stringify(p)) + "\0").join(""));
+  }
+  /** every frame written so far, decoded */
+  sent(): Sent[] {
+    const out: Sent[] = [];
+    for (const chunk of this.written) {
+      for (const f of chunk.split("\0")) {
+        if (!f) continue;
+        const o = JSON.parse(f);
+        const type = Object.keys(o)[0];
+        out.push({ type, body: o[type] });
+      }
+    }
+    return out;
+  }
+  sentOf(type: string): any[] {
+    return this.sent()
+      .filter((s) => s.type === type)
+      .map((s) => s.body);
+  }
+}
+
+export class FakeNet implements NetLike {
+  sockets: FakeSocket[] = [];
+  connect(opts: { host: string; port: number }, onConnect: () => void): FakeSocket {
+    const s = new FakeSocket(onConnect, opts);
+    this.sockets.push(s);
+    return s;
+  }
+  get last(): FakeSocket {
+    return this.sockets[this.sockets.length - 1];
+  }
+}

@@ -1,0 +1,419 @@
+import { strict as assert } from "node:assert";
+import sinon from "sinon";
+import {
+  S_AUTHENTICATING, S_BACKOFF, S_CONNECTING, S_READY, S_SESSION, S_STOPPED,
+  ST_BUSY, ST_CLIENT_OFFLINE, ST_INVALID_CHANNEL, ST_INVALID_TOKEN, ST_NETWORK_ERROR, ST_OK,
+} from "../../firmware/jmqt/api";
+import type { ClientOptions } from "../../firmware/jmqt/api";
+import { createClient, JmqtClient } from "../../firmware/jmqt/client";
+import { FakeNet } from "./fake";
+
+const BASE: ClientOptions = {
+  host: "127.0.0.1", port: 8010, cl: "dev1", at: "tok",
+  maxFrame: 1024, inflight: 4, outQueue: 4, dedup: 4,
+  connMs: 5000, ackMs: 3000, retries: 2, minBackoffMs: 1000, maxBackoffMs: 8000, stableMs: 20000,
+};
+
+describe("jmqt client session (fake timers)", () => {
+  let clock: sinon.SinonFakeTimers;
+  let net: FakeNet;
+  let random: sinon.SinonStub;
+
+  beforeEach(() => {
+    clock = sinon.useFakeTimers({ now: 1_000_000 });
+    random = sinon.stub(Math, "random").returns(0.5);
+    net = new FakeNet();
+  });
+  afterEach(() => {
+    random.restore();
+    clock.restore();
+  });
+
+  function make(extra: Partial<ClientOptions> = {}) {
+    const c = createClient(net, { ...BASE, ...extra }) as JmqtClient;
+    const states: [number, number][] = [];
+    const pushes: any[][] = [];
+    c.onState = (s, st) => states.push([s, st]);
+    c.onPush = (cn, dt, from, rt) => pushes.push([cn, dt, from, rt]);
+    return { c, states, pushes };
+  }
+
+  /** start, TCP connect, conn, connAck ts */
+  function ready(extra: Partial<ClientOptions> = {}, ts = 15) {
+    const r = make(extra);
+    r.c.start();
+    net.last.connect();
+    assert.equal(r.c.state, S_SESSION);
+    net.last.recv({ connAck: { st: 1, ts } });
+    assert.equal(r.c.state, S_READY);
+    return r;
+  }
+
+  function reconnect(c: JmqtClient, ts = 15) {
+    const before = net.sockets.length;
+    for (let t = 0; t < BASE.maxBackoffMs! && net.sockets.length === before; t += 10) clock.tick(10);
+    assert.equal(net.sockets.length, before + 1, "a new socket after backoff");
+    net.last.connect();
+    net.last.recv({ connAck: { st: 1, ts } });
+    assert.equal(c.state, S_READY);
+  }
+
+  it("sends conn with cl/at and becomes READY on connAck", () => {
+    const { c, states } = ready();
+    assert.deepEqual(net.last.sentOf("conn"), [{ at: "tok", cl: "dev1" }]);
+    assert.deepEqual(states.map((s) => s[0]), [S_CONNECTING, S_SESSION, S_READY]);
+    assert.equal(net.last.opts.host, "127.0.0.1");
+    assert.equal(c.counters.fo, 1);
+    assert.equal(c.counters.fi, 1);
+  });
+
+  it("heartbeats every ts-2 s while hbAck keeps the link alive", () => {
+    const { c } = ready({}, 15);
+    const s = net.last;
+    clock.tick(12_999);
+    assert.equal(s.sentOf("hb").length, 0);
+    for (let i = 1; i <= 5; i++) {
+      clock.tick(i === 1 ? 1 : 13_000);
+      assert.equal(s.sentOf("hb").length, i, `hb #${i}`);
+      s.recv({ hbAck: {} });
+    }
+    assert.equal(c.state, S_READY);
+    assert.ok(!s.ended);
+  });
+
+  it("heartbeats at least every 1 s when ts is tiny", () => {
+    ready({}, 2);
+    clock.tick(1000);
+    assert.equal(net.last.sentOf("hb").length, 1);
+  });
+
+  it("declares the link dead after ts s without inbound traffic, then reconnects", () => {
+    const { c, states } = ready({}, 15);
+    const s = net.last;
+    clock.tick(13_000);
+    assert.equal(s.sentOf("hb").length, 1);
+    clock.tick(1_999);
+    assert.equal(c.state, S_READY);
+    clock.tick(1);
+    assert.equal(c.state, S_BACKOFF);
+    assert.ok(s.ended);
+    assert.deepEqual(states[states.length - 1], [S_BACKOFF, ST_NETWORK_ERROR]);
+    clock.tick(750);
+    assert.equal(net.sockets.length, 2);
+    assert.equal(c.counters.rc, 1);
+  });
+
+  it("any inbound traffic refreshes the keep-alive", () => {
+    const { c } = ready({}, 15);
+    const s = net.last;
+    for (let i = 0; i < 10; i++) {
+      clock.tick(10_000);
+      s.recv({ push: { cn: "a", dt: i, cl: "" } });
+    }
+    assert.equal(c.state, S_READY);
+    assert.equal(s.sentOf("hb").length, 7);
+  });
+
+  it("gives up on a missing connAck after connMs, and on a TCP connect that never completes", () => {
+    const { c, states } = make();
+    c.start();
+    clock.tick(4_999);
+    assert.equal(c.state, S_CONNECTING);
+    clock.tick(1);
+    assert.equal(c.state, S_BACKOFF);
+    clock.tick(750);
+    net.last.connect();
+    assert.equal(c.state, S_SESSION);
+    clock.tick(5_000);
+    assert.equal(c.state, S_BACKOFF);
+    assert.deepEqual(states.filter((s) => s[0] === S_BACKOFF).map((s) => s[1]), [ST_NETWORK_ERROR, ST_NETWORK_ERROR]);
+  });
+
+  it("backs off exponentially with jitter up to maxBackoffMs and resets after stableMs of READY", () => {
+    const { c } = make();
+    c.start();
+    const at: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      at.push(Date.now());
+      const n = net.sockets.length;
+      net.last.close();
+      while (net.sockets.length === n) clock.tick(10);
+    }
+    const delays = at.slice(1).map((t, i) => t - at[i]);
+    assert.deepEqual(delays, [750, 1500, 3000, 6000, 6000]);
+    assert.equal(c.counters.rc, 6);
+    net.last.connect();
+    net.last.recv({ connAck: { st: 1, ts: 60 } });
+    clock.tick(5_000);
+    let t0 = Date.now();
+    net.last.close();
+    clock.tick(5_990);
+    assert.equal(c.state, S_BACKOFF, "a short READY does not reset the backoff");
+    clock.tick(10);
+    assert.equal(c.state, S_CONNECTING);
+    assert.equal(Date.now() - t0, 6000);
+    net.last.connect();
+    net.last.recv({ connAck: { st: 1, ts: 60 } });
+    clock.tick(20_000);
+    t0 = Date.now();
+    net.last.close();
+    clock.tick(750);
+    assert.equal(c.state, S_CONNECTING, "reset to minBackoffMs after a stable session");
+    random.returns(0);
+    net.last.close();
+    clock.tick(999);
+    assert.equal(c.state, S_BACKOFF);
+    clock.tick(1);
+    assert.equal(c.state, S_CONNECTING, "jitter: half of 2000 with random()=0");
+  });
+
+  it("resends unacknowledged QoS 1 with the same id after a reconnect", () => {
+    const { c } = ready();
+    const acks: number[] = [];
+    assert.equal(c.pub("t", { v: 1 }, 1, 0, (st) => acks.push(st)), ST_OK);
+    assert.equal(c.pub("t", { v: 2 }, 1, 0, (st) => acks.push(st)), ST_OK);
+    const first = net.last.sentOf("pub");
+    assert.deepEqual(first, [{ cn: "t", dt: { v: 1 }, q: 1, id: "1" }, { cn: "t", dt: { v: 2 }, q: 1, id: "2" }]);
+    net.last.recv({ pubAck: { st: 1, id: "2" } });
+    assert.deepEqual(acks, [1]);
+    net.last.close();
+    assert.equal(c.pub("t", { v: 3 }, 1, 0, (st) => acks.push(st)), ST_OK, "queued while offline");
+    assert.equal(c.pub("t", 0, 0, 0), ST_NETWORK_ERROR, "QoS 0 while offline");
+    reconnect(c);
+    assert.deepEqual(net.last.sentOf("pub"), [first[0], { cn: "t", dt: { v: 3 }, q: 1, id: "3" }]);
+    net.last.recv({ pubAck: { st: 1, id: "1" } }, { pubAck: { st: 1, id: "3" } }, { pubAck: { st: 1, id: "3" } });
+    assert.deepEqual(acks, [1, 1, 1]);
+    assert.equal(c.w.length, 0);
+  });
+
+  it("resends after ackMs with the same id and gives up with 9 after `retries` resends", () => {
+    const { c } = ready({}, 60);
+    const acks: number[] = [];
+    c.pub("t", "x", 1, 0, (st) => acks.push(st));
+    clock.tick(2_999);
+    assert.equal(net.last.sentOf("pub").length, 1);
+    clock.tick(1);
+    assert.equal(net.last.sentOf("pub").length, 2);
+    assert.deepEqual(net.last.sentOf("pub")[1], net.last.sentOf("pub")[0]);
+    net.last.recv({ hbAck: {} });
+    clock.tick(3_000);
+    assert.equal(net.last.sentOf("pub").length, 3);
+    assert.deepEqual(acks, []);
+    clock.tick(3_000);
+    assert.deepEqual(acks, [ST_NETWORK_ERROR]);
+    assert.equal(c.w.length, 0);
+    assert.equal(net.last.sentOf("pub").length, 3);
+    assert.ok(net.last.sentOf("pub").every((p) => p.id === "1"));
+  });
+
+  it("bounds the in-flight window: ST_BUSY and counters.qd when full", () => {
+    const { c } = ready();
+    for (let i = 0; i < 4; i++) assert.equal(c.pub("t", i, 1, 0), ST_OK);
+    assert.equal(c.pub("t", 9, 1, 0), ST_BUSY);
+    assert.equal(c.request("$x", {}, () => {}), ST_BUSY);
+    assert.equal(c.counters.qd, 2);
+    assert.equal(c.pub("t", 9, 0, 0), ST_OK, "QoS 0 does not use the window");
+    net.last.recv({ pubAck: { st: 1, id: "2" } });
+    assert.equal(c.pub("t", 9, 1, 0), ST_OK);
+  });
+
+  it("subscribes again after a reconnect, with pr, and forgets unsubscribed and refused channels", () => {
+    const { c } = ready();
+    const res: [number, any][] = [];
+    assert.equal(c.sub("a", 1, (st, cn) => res.push([st, cn])), ST_OK);
+    assert.equal(c.sub("b", 0), ST_OK);
+    assert.equal(c.sub("c", 0), ST_OK);
+    assert.equal(c.sub("d", 0), ST_OK);
+    net.last.recv({ subAck: { st: 1, cn: "a" } }, { subAck: { st: 7, cn: "d" } });
+    assert.deepEqual(res, [[1, "a"]]);
+    assert.equal(c.unsub("c", (st, cn) => res.push([st, cn])), ST_OK);
+    net.last.recv({ unsubAck: { st: 1, cn: "c" } });
+    assert.deepEqual(res, [[1, "a"], [1, "c"]]);
+    net.last.close();
+    assert.equal(c.sub("e", 0), ST_OK, "remembered while offline");
+    reconnect(c);
+    assert.deepEqual(net.last.sentOf("sub"), [{ cn: "a", pr: 1 }, { cn: "b" }, { cn: "e" }]);
+  });
+
+  it("bounds remembered subscriptions with maxSubs", () => {
+    const { c } = ready({ maxSubs: 2 });
+    assert.equal(c.sub("a", 0), ST_OK);
+    assert.equal(c.sub("b", 0), ST_OK);
+    assert.equal(c.sub("c", 0), ST_BUSY);
+    assert.equal(c.sub("a", 1), ST_OK, "an existing channel is not a new entry");
+  });
+
+  it("refuses # and $ sub/unsub and retained on # locally with 11, sends nothing", () => {
+    const { c } = ready();
+    const n = net.last.written.length;
+    assert.equal(c.sub("#dev2", 0), ST_INVALID_CHANNEL);
+    assert.equal(c.sub("$x", 0), ST_INVALID_CHANNEL);
+    assert.equal(c.unsub("#dev2"), ST_INVALID_CHANNEL);
+    assert.equal(c.unsub("$x"), ST_INVALID_CHANNEL);
+    assert.equal(c.pub("#dev2", 1, 0, 1), ST_INVALID_CHANNEL);
+    assert.equal(c.pub("$x", 1, 0, 0), ST_INVALID_CHANNEL);
+    assert.equal(c.pub("", 1, 0, 0), ST_INVALID_CHANNEL);
+    assert.equal(c.request("notcontrol", 1, () => {}), ST_INVALID_CHANNEL);
+    assert.equal(net.last.written.length, n);
+    assert.equal(c.p2p("dev2", { a: 1 }, 0), ST_OK);
+    assert.deepEqual(net.last.sentOf("pub"), [{ cn: "#dev2", dt: { a: 1 } }]);
+  });
+
+  it("P2P q=1 to an offline client reports 8", () => {
+    const { c } = ready();
+    const res: number[] = [];
+    c.p2p("nobody", 1, 1, (st) => res.push(st));
+    net.last.recv({ pubAck: { st: 8, id: "1" } });
+    assert.deepEqual(res, [ST_CLIENT_OFFLINE]);
+  });
+
+  it("control request resolves with pubAck st and dt, or 9 after ackMs, or 9 on link loss", () => {
+    const { c } = ready({}, 60);
+    const res: any[] = [];
+    assert.equal(c.request("$mySubscriptions", {}, (st, dt) => res.push([st, dt])), ST_OK);
+    assert.deepEqual(net.last.sentOf("pub"), [{ cn: "$mySubscriptions", dt: {}, id: "1" }]);
+    net.last.recv({ pubAck: { st: 1, id: "1", dt: { channels: { "#dev1": "persistent" } } } });
+    assert.deepEqual(res, [[1, { channels: { "#dev1": "persistent" } }]]);
+    c.request("$x", {}, (st, dt) => res.push([st, dt]));
+    clock.tick(3_000);
+    assert.deepEqual(res[1], [ST_NETWORK_ERROR, undefined]);
+    assert.equal(net.last.sentOf("pub").length, 2, "requests are not resent");
+    c.request("$y", {}, (st) => res.push([st]));
+    net.last.close();
+    assert.deepEqual(res[2], [ST_NETWORK_ERROR]);
+    assert.equal(c.request("$y", {}, () => {}), ST_NETWORK_ERROR);
+  });
+
+  it("authenticates first when auth data is given, and re-auths on connAck 6", () => {
+    const { c, states } = make({ cl: undefined, at: undefined, auth: { client_name: "devA" } });
+    c.start();
+    net.last.connect();
+    assert.equal(c.state, S_AUTHENTICATING);
+    assert.deepEqual(net.last.sentOf("auth"), [{ dt: { client_name: "devA" } }]);
+    net.last.recv({ authAck: { st: 1, at: "t1", cl: "devA" } });
+    assert.equal(c.state, S_SESSION);
+    assert.equal(c.cl, "devA");
+    assert.deepEqual(net.last.sentOf("conn"), [{ at: "t1", cl: "devA" }]);
+    net.last.recv({ connAck: { st: 1, ts: 15 } });
+    net.last.close();
+    clock.tick(1000);
+    net.last.connect();
+    assert.deepEqual(net.last.sentOf("conn"), [{ at: "t1", cl: "devA" }], "token reused");
+    net.last.recv({ connAck: { st: 6, ts: 15 } });
+    assert.equal(c.state, S_AUTHENTICATING);
+    assert.deepEqual(net.last.sentOf("auth").length, 1);
+    net.last.recv({ authAck: { st: 1, at: "t2", cl: "devA" } });
+    assert.deepEqual(net.last.sentOf("conn")[1], { at: "t2", cl: "devA" });
+    net.last.recv({ connAck: { st: 1, ts: 15 } });
+    assert.equal(c.state, S_READY);
+    assert.ok(states.some((s) => s[0] === S_AUTHENTICATING));
+  });
+
+  it("a refused auth stops with its status; connAck 6 without auth data stops; start() retries", () => {
+    const a = make({ auth: { x: 1 }, at: undefined });
+    a.c.start();
+    net.last.connect();
+    net.last.recv({ authAck: { st: 0, mg: "no" } });
+    assert.equal(a.c.state, S_STOPPED);
+    assert.deepEqual(a.states[a.states.length - 1], [S_STOPPED, 0]);
+    const { c, states } = make();
+    c.start();
+    net.last.connect();
+    net.last.recv({ connAck: { st: 6, ts: 15 } });
+    assert.equal(c.state, S_STOPPED);
+    assert.deepEqual(states[states.length - 1], [S_STOPPED, ST_INVALID_TOKEN]);
+    assert.ok(net.last.ended);
+    assert.equal(clock.countTimers(), 0, "stops retrying");
+    c.start();
+    assert.equal(c.state, S_CONNECTING);
+    assert.equal(net.sockets.length, 3);
+  });
+
+  it("write() returning false queues frames (bounded) until drain, in order", () => {
+    const { c } = ready();
+    const s = net.last;
+    s.writeResult = false;
+    assert.equal(c.pub("t", 0, 0, 0), ST_OK);
+    assert.equal(s.written.length, 2, "the write that returned false was still accepted");
+    for (let i = 1; i <= 4; i++) assert.equal(c.pub("t", i, 0, 0), ST_OK);
+    assert.equal(s.written.length, 2);
+    assert.equal(c.pub("t", 5, 0, 0), ST_BUSY);
+    assert.equal(c.pub("t", 5, 1, 0), ST_BUSY);
+    assert.equal(c.counters.qd, 2);
+    s.writeResult = true;
+    s.emit("drain");
+    assert.deepEqual(s.sentOf("pub").map((p) => p.dt), [0, 1, 2, 3, 4]);
+    assert.equal(c.pub("t", 6, 0, 0), ST_OK);
+    assert.equal(c.counters.fo, 7);
+  });
+
+  it("delivers pushes once, acks q=1 (also redeliveries) but not retained or q=0", () => {
+    const { c, pushes } = ready();
+    const s = net.last;
+    s.recv(
+      { push: { cn: "a", dt: 1, cl: "x" } },
+      { push: { cn: "a", dt: 2, cl: "x", q: 1, id: "u1" } },
+      { push: { cn: "a", dt: 2, cl: "x", q: 1, id: "u1" } },
+      { push: { cn: "a", dt: 3, cl: "x", rt: "1" } },
+      { push: { cn: "#dev1", dt: 4, cl: "", q: 1, id: "u2" } },
+    );
+    assert.deepEqual(pushes, [["a", 1, "x", 0], ["a", 2, "x", 0], ["a", 3, "x", 1], ["#dev1", 4, "", 0]]);
+    assert.deepEqual(s.sentOf("pushAck"), [{ st: 1, id: "u1" }, { st: 1, id: "u1" }, { st: 1, id: "u2" }]);
+    assert.equal(c.counters.fi, 6);
+  });
+
+  it("counts bad frames and oversize frames, keeps the session, survives a throwing onPush", () => {
+    const { c, pushes } = ready({ maxFrame: 64 });
+    const s = net.last;
+    c.onPush = (cn, dt) => {
+      pushes.push([cn, dt]);
+      throw new Error("app bug");
+    };
+    s.emit("data", "garbage\0" + '{"hb":{},"x":{}}\0{"nope":{}}\0{"push":{"dt":1,"cl":""}}\0{"pubAck":{"id":"1"}}\0');
+    assert.equal(c.counters.bad, 5);
+    assert.ok(c.err.length > 0);
+    s.emit("data", '{"push":{"cn":"a","dt":"' + "x".repeat(200));
+    s.emit("data", 'y"}}\0{"push":{"cn":"b","dt":1,"cl":""}}\0');
+    assert.equal(c.counters.big, 1);
+    assert.deepEqual(pushes, [["b", 1]]);
+    assert.match(c.err, /app bug/);
+    s.emit("data", '{"push":{"cn":"c","dt":1,"cl":""}}\0');
+    assert.equal(pushes.length, 2);
+    assert.equal(c.state, S_READY);
+  });
+
+  it("stop() sends disconn, closes, clears every timer", () => {
+    const { c, states } = ready();
+    c.pub("t", 1, 1, 0);
+    c.sub("a", 0);
+    let stopped = 0;
+    assert.ok(clock.countTimers() >= 2);
+    c.stop(() => stopped++);
+    assert.equal(stopped, 1);
+    assert.deepEqual(net.last.sent().slice(-1), [{ type: "disconn", body: {} }]);
+    assert.ok(net.last.ended);
+    assert.equal(c.state, S_STOPPED);
+    assert.deepEqual(states[states.length - 1], [S_STOPPED, ST_OK]);
+    assert.equal(clock.countTimers(), 0);
+    clock.tick(120_000);
+    assert.equal(net.sockets.length, 1);
+  });
+
+  it("stop() in backoff and in connecting leaves no timers; cb waits for the socket close", () => {
+    const { c } = ready();
+    net.last.close();
+    assert.equal(c.state, S_BACKOFF);
+    let stopped = 0;
+    c.stop(() => stopped++);
+    assert.equal(stopped, 1);
+    assert.equal(clock.countTimers(), 0);
+    c.start();
+    net.last.closeOnEnd = false;
+    c.stop(() => stopped++);
+    assert.equal(clock.countTimers(), 0);
+    assert.equal(stopped, 1);
+    net.last.close();
+    assert.equal(stopped, 2);
+    assert.equal(c.state, S_STOPPED);
+  });
+});

@@ -1,0 +1,128 @@
+import { strict as assert } from "node:assert";
+import { readFileSync } from "node:fs";
+import { validateConfig } from "../../firmware/runtime/config";
+import { boardInfo } from "./fakes";
+
+const esp32 = boardInfo("esp32");
+const esp8266 = boardInfo("esp8266");
+const example = () => JSON.parse(readFileSync("examples/device.json", "utf8"));
+const example8266 = () => JSON.parse(readFileSync("examples/device-esp8266.json", "utf8"));
+
+function expectError(cfg: any, board: typeof esp32, field: string, reason: RegExp) {
+  const errs = validateConfig(cfg, board);
+  const hit = errs.find((e) => e.startsWith(field + ":"));
+  assert.ok(hit, `expected an error on ${field}, got ${JSON.stringify(errs)}`);
+  assert.match(hit!, reason);
+}
+
+describe("runtime/config validateConfig", () => {
+  it("accepts the example configs on their boards", () => {
+    assert.deepEqual(validateConfig(example(), esp32), []);
+    assert.deepEqual(validateConfig(example8266(), esp8266), []);
+  });
+  it("accepts the boards/*.json reserved map as well as a list", () => {
+    const b: any = { ...esp32, reserved: { D6: "flash" } };
+    const c = example();
+    c.outputs[0].pin = "D6";
+    expectError(c, b, "outputs[0].pin", /reserved \(flash\)/);
+  });
+  it("rejects a non-object", () => {
+    assert.deepEqual(validateConfig(null, esp32), ["config: must be a JSON object"]);
+    assert.equal(validateConfig([], esp32).length, 1);
+  });
+  it("reports a missing server, id, bad port", () => {
+    const c = example();
+    delete c.server;
+    delete c.id;
+    const errs = validateConfig(c, esp32);
+    assert.ok(errs.some((e) => e.startsWith("server: missing")));
+    assert.ok(errs.some((e) => e.startsWith("id: missing")));
+    const d = example();
+    d.server.port = 70000;
+    expectError(d, esp32, "server.port", /between 1 and 65535/);
+    d.server.port = "8010";
+    expectError(d, esp32, "server.port", /number/);
+    const e = example();
+    delete e.server.token;
+    expectError(e, esp32, "server", /token or auth/);
+    e.server.auth = { client_name: "x" };
+    assert.deepEqual(validateConfig(e, esp32), []);
+  });
+  it("rejects an unknown pin", () => {
+    const c = example();
+    c.inputs[0].pin = "D99";
+    expectError(c, esp32, "inputs[0].pin", /unknown pin D99/);
+  });
+  it("rejects analog on a pin that cannot read analog", () => {
+    const c = example();
+    c.inputs[1].pin = "D4";
+    expectError(c, esp32, "inputs[1].pin", /cannot read analog/);
+  });
+  it("rejects an input-only pin used as output", () => {
+    const c = example();
+    c.inputs[1].pin = "D32";
+    c.outputs[0].pin = "D35";
+    expectError(c, esp32, "outputs[0].pin", /input-only/);
+  });
+  it("rejects a reserved pin and a pin without PWM", () => {
+    const c = example();
+    c.outputs[0].pin = "D1";
+    c.outputs[1].pin = "D34";
+    c.inputs[1].pin = "D33";
+    expectError(c, esp32, "outputs[0].pin", /reserved/);
+    expectError(c, esp32, "outputs[1].pin", /input-only/);
+    c.outputs[1].pin = "D1".replace("1", "3");
+    expectError(c, esp32, "outputs[1].pin", /reserved/);
+    const d = example8266();
+    d.outputs[1].pin = "D16";
+    expectError(d, esp8266, "outputs[1].pin", /no PWM/);
+  });
+  it("rejects a watched input on a pin that cannot be watched (esp8266 D16)", () => {
+    const c = example8266();
+    c.inputs[0].pin = "D16";
+    expectError(c, esp8266, "inputs[0].pin", /cannot be watched/);
+  });
+  it("rejects duplicate names and a pin used twice", () => {
+    const c = example();
+    c.outputs[0].name = "button";
+    c.outputs[1].pin = "D13";
+    expectError(c, esp32, "outputs[0].name", /duplicate name button/);
+    expectError(c, esp32, "outputs[1].pin", /already used by inputs\[2\]/);
+  });
+  it("rejects bad numbers and unknown types", () => {
+    const c = example();
+    c.inputs[1].period = -5;
+    c.inputs[1].precision = 1.5;
+    c.inputs[2].debounce = "x";
+    c.inputs[3].type = "humidity";
+    c.outputs[1].safe = 2;
+    c.safeMs = "soon";
+    expectError(c, esp32, "inputs[1].period", /between/);
+    expectError(c, esp32, "inputs[1].precision", /whole number/);
+    expectError(c, esp32, "inputs[2].debounce", /number/);
+    expectError(c, esp32, "inputs[3].type", /unknown input type "humidity"/);
+    expectError(c, esp32, "outputs[1].safe", /between 0 and 1/);
+    expectError(c, esp32, "safeMs", /number/);
+  });
+  it("rejects a temperature input on a board without a sensor", () => {
+    const c = example8266();
+    c.inputs[3] = { name: "t", type: "temperature", period: 1000 };
+    expectError(c, esp8266, "inputs[3].type", /no temperature sensor/);
+  });
+  it("requires a period for periodic inputs and none for digital", () => {
+    const c = example();
+    delete c.inputs[1].period;
+    c.inputs[0].period = 100;
+    expectError(c, esp32, "inputs[1].period", /missing/);
+    expectError(c, esp32, "inputs[0].period", /publishes on change/);
+  });
+  it("rejects the name status, bad allow lists and bad group", () => {
+    const c = example();
+    c.inputs[0].name = "status";
+    c.allow = ["ok", 3];
+    c.group = "$sys";
+    expectError(c, esp32, "inputs[0].name", /used by the runtime/);
+    expectError(c, esp32, "allow[1]", /client id/);
+    expectError(c, esp32, "group", /\$/);
+  });
+});

@@ -1,0 +1,99 @@
+// A fake Board (pins as numbers, recorded writes, watch callbacks) and a fake JMQT Client
+// (records pub/p2p/sub, lets a test drive the session state and the BUSY answer).
+import type { Board, WatchOptions } from "../../firmware/board";
+import type { Client, Counters, StatusCb } from "../../firmware/jmqt/api";
+import { S_IDLE, S_READY, ST_BUSY, ST_NETWORK_ERROR, ST_OK } from "../../firmware/jmqt/api";
+import type { BoardInfo } from "../../firmware/runtime/config";
+import esp32 from "../../boards/esp32.json";
+import esp8266 from "../../boards/esp8266.json";
+
+export function boardInfo(name: "esp32" | "esp8266"): BoardInfo {
+  const b: any = name === "esp32" ? esp32 : esp8266;
+  return {
+    id: b.id, family: b.family, pins: b.pins, analog: b.analog, inputOnly: b.inputOnly, pwm: b.pwm,
+    noWatch: b.noWatch, reserved: Object.keys(b.reserved), led: b.led, ledActiveLow: b.ledActiveLow,
+    button: b.button, hasTemperature: b.hasTemperature, blocks: b.memory.blocks, ...b.defaults,
+  };
+}
+
+export class FakeBoard implements Board {
+  info: BoardInfo;
+  net: any = { connect() { throw new Error("no net in unit tests"); } };
+  pins: Record<number, number> = {};
+  analogs: Record<number, number> = {};
+  modes: Record<number, string> = {};
+  writes: Array<[number, number]> = [];
+  pwms: Array<[number, number, number]> = [];
+  watches: Array<{ fn: (e: any) => void; pin: number; opts: WatchOptions; off: boolean }> = [];
+  temp = 21.37;
+  free = 1200;
+  rssiValue = -61;
+  storage: Record<string, string> = {};
+  kicks = 0;
+  reboots = 0;
+  logs: string[] = [];
+  wifiHandlers: Record<string, Array<(d?: any) => void>> = {};
+  wifiCalls: Array<(err: any) => void> = [];
+  constructor(name: "esp32" | "esp8266" = "esp32") { this.info = boardInfo(name); }
+  now() { return Date.now(); }
+  pin(name: string) { const i = this.info.pins.indexOf(name); return i < 0 ? undefined : i; }
+  pinOf(name: string): number { const p = this.pin(name); if (p === undefined) throw new Error(name); return p; }
+  mode(pin: number, mode: string) { this.modes[pin] = mode; }
+  read(pin: number) { return this.pins[pin] || 0; }
+  write(pin: number, value: number) { this.pins[pin] = value; this.writes.push([pin, value]); }
+  analog(pin: number) { return this.analogs[pin] || 0; }
+  pwm(pin: number, duty: number, freq: number) { this.pins[pin] = duty; this.pwms.push([pin, duty, freq]); }
+  watch(fn: (e: any) => void, pin: number, opts: WatchOptions) { this.watches.push({ fn, pin, opts, off: false }); return this.watches.length; }
+  unwatch(id: any) { this.watches[id - 1].off = true; }
+  temperature() { return this.temp; }
+  memory() { return { free: this.free, total: 1600, usage: 1600 - this.free }; }
+  wifiConnect(_s: string, _p: string, cb: (err: any) => void) { this.wifiCalls.push(cb); }
+  wifiOn(ev: string, fn: (d?: any) => void) { (this.wifiHandlers[ev] = this.wifiHandlers[ev] || []).push(fn); }
+  wifiEmit(ev: string) { for (const f of this.wifiHandlers[ev] || []) f(); }
+  rssi() { return this.rssiValue; }
+  storageRead(name: string) { return this.storage[name]; }
+  storageWrite(name: string, data: string) { this.storage[name] = data; return true; }
+  kickWatchdog() { this.kicks++; }
+  reboot() { this.reboots++; }
+  log(t: string) { this.logs.push(t); }
+  /** Simulates an edge on a watched pin (what setWatch reports after debounce). */
+  edge(name: string, state: boolean) {
+    const p = this.pinOf(name);
+    this.pins[p] = state ? 1 : 0;
+    for (const w of this.watches) if (w.pin === p && !w.off) w.fn({ state, time: Date.now() / 1000 });
+  }
+}
+
+export interface Pub { cn: string; dt: any; q: number; rt: number; cb?: StatusCb | null }
+
+export class FakeClient implements Client {
+  state = S_IDLE;
+  cl = "dev1";
+  counters: Counters = { fi: 0, fo: 0, bad: 0, big: 0, rc: 0, qd: 0 };
+  err = "";
+  onPush: Client["onPush"] = null;
+  onState: Client["onState"] = null;
+  pubs: Pub[] = [];
+  p2ps: Array<{ to: string; dt: any; q: number }> = [];
+  subs: string[] = [];
+  /** how many more pub calls are accepted before ST_BUSY (Infinity: never busy) */
+  room = Infinity;
+  stopped = 0;
+  start() {}
+  stop(cb?: () => void) { this.stopped++; this.setState(S_IDLE); if (cb) cb(); }
+  setState(s: number) { this.state = s; if (this.onState) this.onState(s, ST_OK); }
+  pub(cn: string, dt: any, q: number, rt: number, cb?: StatusCb | null) {
+    if (this.state !== S_READY && !q) return ST_NETWORK_ERROR;
+    if (this.room <= 0) return ST_BUSY;
+    this.room--;
+    this.pubs.push({ cn, dt: JSON.parse(JSON.stringify(dt)), q, rt, cb });
+    return ST_OK;
+  }
+  sub(cn: string) { this.subs.push(cn); return ST_OK; }
+  unsub() { return ST_OK; }
+  p2p(to: string, dt: any, q: number) { this.p2ps.push({ to, dt: JSON.parse(JSON.stringify(dt)), q }); return ST_OK; }
+  request() { return ST_OK; }
+  /** Delivers a push as the client would. */
+  deliver(cn: string, dt: any, from: string, rt = 0) { if (this.onPush) this.onPush(cn, dt, from, rt); }
+  on(cn: string) { return this.pubs.filter((p) => p.cn === cn); }
+}

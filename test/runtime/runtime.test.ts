@@ -1,0 +1,329 @@
+import { strict as assert } from "node:assert";
+import { readFileSync } from "node:fs";
+import * as sinon from "sinon";
+import { S_BACKOFF, S_READY } from "../../firmware/jmqt/api";
+import { Runtime } from "../../firmware/runtime/runtime";
+import { FakeBoard, FakeClient } from "./fakes";
+
+const example = () => JSON.parse(readFileSync("examples/device.json", "utf8"));
+
+describe("runtime/Runtime (fake board, fake client, fake timers)", () => {
+  let clock: sinon.SinonFakeTimers;
+  let board: FakeBoard;
+  let client: FakeClient;
+  let rt: Runtime;
+  let stored: any;
+
+  function boot(cfg: any = example(), ready = true) {
+    stored = cfg;
+    board = new FakeBoard("esp32");
+    client = new FakeClient();
+    client.cl = (cfg && cfg.id) || "dev1";
+    rt = new Runtime(board, client, { board: () => board.info, fw: "9.9.9", load: () => stored });
+    rt.start(cfg);
+    if (ready) client.setState(S_READY);
+  }
+  function command(dt: any, from = "admin", cn = "#" + client.cl) {
+    client.deliver(cn, dt, from);
+    return client.p2ps[client.p2ps.length - 1];
+  }
+
+  beforeEach(() => {
+    clock = sinon.useFakeTimers({ now: 1_000_000, toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] });
+  });
+  afterEach(() => {
+    rt.stopIo();
+    clock.restore();
+  });
+
+  describe("availability", () => {
+    it("publishes retained status online:1 on every (re)connect", () => {
+      boot();
+      let st = client.on("home/kitchen/status");
+      assert.equal(st.length, 1);
+      assert.deepEqual({ ...st[0], cb: undefined }, { cn: "home/kitchen/status", dt: { online: 1, id: "kitchen-esp32", fw: "9.9.9" }, q: 1, rt: 1, cb: undefined });
+      client.setState(S_BACKOFF);
+      client.setState(S_READY);
+      st = client.on("home/kitchen/status");
+      assert.equal(st.length, 2);
+      assert.equal(client.subs.filter((s) => s === "home/all").length, 1, "group subscribed once (persistent)");
+    });
+    it("publishes online:0 on orderly shutdown, then stops the client", () => {
+      boot();
+      let done = 0;
+      rt.shutdown(() => done++);
+      const off = client.on("home/kitchen/status").pop()!;
+      assert.deepEqual(off.dt, { online: 0 });
+      assert.equal(off.rt, 1);
+      assert.equal(client.stopped, 0, "waits for the pubAck");
+      off.cb!(1);
+      assert.equal(client.stopped, 1);
+      assert.equal(done, 1);
+      clock.tick(5000);
+      assert.equal(client.stopped, 1, "stops once");
+    });
+    it("reports config errors on status and keeps running the valid part", () => {
+      const cfg = example();
+      cfg.inputs[1].pin = "D4";
+      cfg.outputs[0].pin = "D35";
+      boot(cfg);
+      const st = client.on("home/kitchen/status")[0];
+      assert.deepEqual(st.dt.err, ["inputs[1].pin: D4 cannot read analog on esp32", "outputs[0].pin: D35 is input-only on esp32"]);
+      assert.deepEqual(rt.ins.map((i) => i.c), ["home/kitchen/button", "home/kitchen/meter", "home/kitchen/temp"]);
+      assert.deepEqual(rt.outs.map((o) => o.n), ["fan"]);
+    });
+    it("survives a config that is not an object", () => {
+      boot(null as any);
+      assert.deepEqual(client.on("status")[0].dt.err, ["config: must be a JSON object"]);
+    });
+  });
+
+  describe("inputs", () => {
+    it("digital: publishes on change (inverted, debounced by setWatch) with its QoS", () => {
+      boot();
+      const w = board.watches.find((x) => x.pin === board.pinOf("D0"))!;
+      assert.deepEqual(w.opts, { repeat: true, edge: "both", debounce: 50 });
+      assert.equal(board.modes[board.pinOf("D0")], "input_pullup");
+      assert.equal(rt.ins[0].v, 1, "pin low at boot = pressed (active low)");
+      board.edge("D0", true); // released -> 0
+      board.edge("D0", true); // no change -> nothing
+      board.edge("D0", false); // pressed -> 1
+      const p = client.on("home/kitchen/button");
+      assert.deepEqual(p.map((x) => [x.dt, x.q, x.rt]), [[0, 1, 0], [1, 1, 0]]);
+    });
+    it("analog: periodic, scaled, rounded, deadband suppresses small changes", () => {
+      boot();
+      const a = board.pinOf("D34");
+      board.analogs[a] = 0.123456;
+      clock.tick(9999);
+      assert.equal(client.on("home/kitchen/light").length, 0);
+      clock.tick(1);
+      board.analogs[a] = 0.125; // 12.5 -> within deadband 0.5 of 12.3
+      clock.tick(10000);
+      board.analogs[a] = 0.131; // 13.1
+      clock.tick(10000);
+      assert.deepEqual(client.on("home/kitchen/light").map((x) => x.dt), [12.3, 13.1]);
+      assert.equal(board.modes[a], "analog");
+    });
+    it("pulse: counts edges, publishes count and rate per second each period", () => {
+      boot();
+      for (let i = 0; i < 120; i++) board.edge("D13", false);
+      clock.tick(60000);
+      for (let i = 0; i < 30; i++) board.edge("D13", false);
+      clock.tick(60000);
+      assert.deepEqual(client.on("home/kitchen/meter").map((x) => x.dt), [{ n: 120, r: 2 }, { n: 150, r: 0.5 }]);
+      assert.equal(board.watches.find((x) => x.pin === board.pinOf("D13"))!.opts.edge, "falling");
+    });
+    it("built-ins: temperature, memory, rssi, uptime on their own periods", () => {
+      const cfg = example();
+      cfg.inputs = [
+        { name: "t", type: "temperature", period: 2000, precision: 1 },
+        { name: "m", type: "memory", period: 3000 },
+        { name: "r", type: "rssi", period: 5000 },
+        { name: "u", type: "uptime", period: 4000 },
+      ];
+      boot(cfg);
+      clock.tick(12000);
+      assert.deepEqual(client.on("home/kitchen/t").map((x) => x.dt), [21.4, 21.4, 21.4, 21.4, 21.4, 21.4]);
+      assert.deepEqual(client.on("home/kitchen/m").map((x) => x.dt), [1200, 1200, 1200, 1200]);
+      assert.deepEqual(client.on("home/kitchen/r").map((x) => x.dt), [-61, -61]);
+      assert.deepEqual(client.on("home/kitchen/u").map((x) => x.dt), [4, 8, 12]);
+      assert.ok(board.kicks >= 12, "watchdog kicked by the tick");
+    });
+    it("a sensor that throws is reported and the other inputs keep going", () => {
+      boot();
+      board.analog = () => { throw new Error("adc stuck"); };
+      board.temp = 30;
+      clock.tick(60000);
+      assert.match(rt.err, /home\/kitchen\/light: Error: adc stuck/);
+      assert.deepEqual(client.on("home/kitchen/temp").map((x) => x.dt), [30]);
+      assert.equal(client.on("home/kitchen/meter").length, 1);
+    });
+    it("uses one interval timer for all periodic inputs", () => {
+      boot();
+      assert.equal(clock.countTimers(), 1);
+    });
+  });
+
+  describe("commands", () => {
+    beforeEach(() => boot());
+    it("ping", () => {
+      assert.deepEqual(command({ cmd: "ping", id: "1" }), { to: "admin", dt: { re: "1", ok: 1 }, q: 0 });
+    });
+    it("status", () => {
+      const r = command({ cmd: "status", id: "s" }).dt;
+      assert.equal(r.ok, 1);
+      assert.equal(r.fw, "9.9.9");
+      assert.equal(r.free, 1200);
+      assert.equal(r.tot, 1600);
+      assert.equal(r.rssi, -61);
+      assert.equal(r.qd, 0);
+      assert.deepEqual(r.c, client.counters);
+    });
+    it("get input and output", () => {
+      board.analogs[board.pinOf("D34")] = 0.5;
+      assert.equal(command({ cmd: "get", id: "g1", target: "light" }).dt.v, 50);
+      assert.equal(command({ cmd: "get", id: "g2", target: "led" }).dt.v, 0);
+      assert.equal(command({ cmd: "get", id: "g3", target: "temp" }).dt.v, 21.4);
+    });
+    it("set, toggle on digital and PWM outputs", () => {
+      const led = board.pinOf("D2");
+      const fan = board.pinOf("D25");
+      assert.deepEqual(command({ cmd: "set", id: "a", target: "led", value: 1 }).dt, { re: "a", ok: 1, v: 1 });
+      assert.equal(board.pins[led], 1);
+      assert.deepEqual(command({ cmd: "toggle", id: "b", target: "led" }).dt, { re: "b", ok: 1, v: 0 });
+      assert.equal(board.pins[led], 0);
+      command({ cmd: "set", id: "c", target: "fan", value: 0.25 });
+      assert.deepEqual(board.pwms[board.pwms.length - 1], [fan, 0.25, 1000]);
+      command({ cmd: "toggle", id: "d", target: "fan" });
+      assert.equal(board.pins[fan], 0);
+    });
+    it("pulse flips a digital output for ms, then back", () => {
+      const led = board.pinOf("D2");
+      assert.deepEqual(command({ cmd: "pulse", id: "p", target: "led", ms: 250 }).dt, { re: "p", ok: 1, v: 1 });
+      clock.tick(249);
+      assert.equal(board.pins[led], 1);
+      clock.tick(1);
+      assert.equal(board.pins[led], 0);
+    });
+    it("errors: unknown command, unknown target, bad values, input as output - nothing else happens", () => {
+      const writes = board.writes.length + board.pwms.length;
+      const cases: Array<[any, RegExp]> = [
+        [{ cmd: "fly", id: "1" }, /unknown command fly/],
+        [{ cmd: "set", id: "2", target: "nope", value: 1 }, /unknown target nope/],
+        [{ cmd: "set", id: "3", target: "led", value: 2 }, /bad value/],
+        [{ cmd: "set", id: "4", target: "fan", value: "x" }, /bad value/],
+        [{ cmd: "set", id: "5", target: "light", value: 1 }, /is an input/],
+        [{ cmd: "pulse", id: "6", target: "fan", ms: 10 }, /PWM/],
+        [{ cmd: "pulse", id: "7", target: "led", ms: -1 }, /bad ms/],
+        [{ cmd: "get", id: "8" }, /missing target/],
+      ];
+      for (const [dt, re] of cases) {
+        const r = command(dt).dt;
+        assert.equal(r.re, dt.id);
+        assert.equal(r.ok, 0, JSON.stringify(r));
+        assert.match(r.err, re);
+      }
+      assert.equal(board.writes.length + board.pwms.length, writes);
+    });
+    it("a sender not on the allow list gets an error and nothing happens", () => {
+      const n = board.writes.length;
+      const r = command({ cmd: "set", id: "x", target: "led", value: 1 }, "stranger").dt;
+      assert.deepEqual(r, { re: "x", ok: 0, err: "not allowed" });
+      assert.equal(board.writes.length, n);
+    });
+    it("the same request id twice runs once and gets the same answer", () => {
+      const a = command({ cmd: "toggle", id: "42", target: "led" }).dt;
+      const b = command({ cmd: "toggle", id: "42", target: "led" }).dt;
+      assert.deepEqual(a, b);
+      assert.equal(board.pins[board.pinOf("D2")], 1, "toggled once");
+      const c = command({ cmd: "toggle", id: "42", target: "led" }, "phone").dt;
+      assert.equal(c.v, 0, "another sender's id is another request");
+    });
+    it("the reply cache is bounded and keeps only replies of commands that change something", () => {
+      for (let i = 0; i < 50; i++) command({ cmd: "ping", id: "" + i });
+      assert.equal(rt.rc.length, 0);
+      for (let i = 0; i < 50; i++) command({ cmd: "toggle", id: "" + i, target: "led" });
+      assert.equal(rt.rc.length, 8, "esp32: dedup 16 / 2");
+      assert.equal(command({ cmd: "toggle", id: "49", target: "led" }).dt.v, 0, "still cached");
+      assert.equal(board.pins[board.pinOf("D2")], 0, "50 toggles, the duplicate did not run");
+    });
+    it("commands arrive on the group channel too; other channels and retained pushes are ignored", () => {
+      assert.equal(command({ cmd: "ping", id: "g" }, "admin", "home/all").dt.ok, 1);
+      const n = client.p2ps.length;
+      client.deliver("other", { cmd: "ping", id: "z" }, "admin");
+      client.deliver("#kitchen-esp32", { cmd: "ping", id: "z" }, "admin", 1);
+      client.deliver("#kitchen-esp32", "not an object", "admin");
+      assert.equal(client.p2ps.length, n);
+    });
+    it("config read redacts secrets; config set validates, persists and applies", () => {
+      const r = command({ cmd: "config", id: "c1" }).dt;
+      assert.equal(r.cfg.server.token, "***");
+      assert.equal(r.cfg.wifi.password, "***");
+      const bad = command({ cmd: "config", id: "c2", set: { inputs: [{ name: "x", type: "analog", pin: "D4", period: 1000 }] } }).dt;
+      assert.equal(bad.ok, 0);
+      assert.match(bad.err, /inputs\[0\]\.pin: D4 cannot read analog/);
+      assert.equal(board.storage["jmqt.json"], undefined);
+      const ok = command({ cmd: "config", id: "c3", set: { prefix: "home/den/" } }).dt;
+      assert.deepEqual(ok, { re: "c3", ok: 1, applied: 1 });
+      assert.equal(JSON.parse(board.storage["jmqt.json"]).prefix, "home/den/");
+      assert.equal(client.on("home/den/status").length, 1);
+      assert.equal(clock.countTimers(), 1, "old tick replaced");
+    });
+    it("config set of the server, and reboot, reboot after the reply", () => {
+      const r = command({ cmd: "config", id: "c4", set: { server: { host: "10.0.0.2", port: 8010, token: "t" } } }).dt;
+      assert.deepEqual(r, { re: "c4", ok: 1, reboot: 1 });
+      assert.equal(board.reboots, 0);
+      clock.tick(1000);
+      assert.equal(board.reboots, 1);
+      assert.deepEqual(command({ cmd: "reboot", id: "r" }).dt, { re: "r", ok: 1 });
+      clock.tick(1000);
+      assert.equal(board.reboots, 2);
+    });
+    it("an exception inside a command becomes an error reply", () => {
+      board.memory = () => { throw new Error("boom"); };
+      const r = command({ cmd: "status", id: "e" }).dt;
+      assert.equal(r.ok, 0);
+      assert.match(r.err, /boom/);
+    });
+  });
+
+  describe("offline queue and safe state", () => {
+    it("QoS 1 readings wait while offline and go out in order; exact drop count when full", () => {
+      boot(example(), false);
+      const qmax = board.info.offlineQueue;
+      for (let i = 0; i < qmax + 5; i++) board.edge("D0", i % 2 === 0);
+      assert.equal(client.pubs.length, 0);
+      assert.equal(rt.qd, 5);
+      client.setState(S_READY);
+      const p = client.on("home/kitchen/button");
+      assert.equal(p.length, qmax);
+      const expected = [];
+      for (let i = 5; i < qmax + 5; i++) expected.push(i % 2 === 0 ? 0 : 1);
+      assert.deepEqual(p.map((x) => x.dt), expected);
+      assert.equal(command({ cmd: "status", id: "s" }).dt.qd, 5);
+    });
+    it("when the client is busy the queue keeps order and retries on ack and on tick", () => {
+      boot(example(), false);
+      for (let i = 0; i < 6; i++) board.edge("D0", i % 2 === 0);
+      client.room = 3; // status + 2 readings
+      client.setState(S_READY);
+      assert.equal(client.on("home/kitchen/button").length, 2);
+      board.edge("D0", true); // arrives while 4 are still queued: goes behind them
+      client.room = 2;
+      client.pubs[1].cb!(1);
+      assert.equal(client.on("home/kitchen/button").length, 4);
+      client.room = 10;
+      clock.tick(1000);
+      assert.deepEqual(client.on("home/kitchen/button").map((x) => x.dt), [0, 1, 0, 1, 0, 1, 0]);
+      assert.equal(rt.qi.length, 0);
+    });
+    it("QoS 0 readings are not queued while offline", () => {
+      boot(example(), false);
+      board.analogs[board.pinOf("D34")] = 0.5;
+      clock.tick(10000);
+      client.setState(S_READY);
+      assert.equal(client.on("home/kitchen/light").length, 0);
+    });
+    it("outputs go to their safe state after safeMs without a session", () => {
+      boot();
+      command({ cmd: "set", id: "1", target: "led", value: 1 });
+      command({ cmd: "set", id: "2", target: "fan", value: 0.8 });
+      client.setState(S_BACKOFF);
+      clock.tick(29000);
+      assert.equal(board.pins[board.pinOf("D2")], 1);
+      clock.tick(1000);
+      assert.equal(board.pins[board.pinOf("D2")], 0);
+      assert.equal(board.pins[board.pinOf("D25")], 0);
+      assert.match(rt.err, /safe state/);
+    });
+    it("safe state also applies when no session ever came up", () => {
+      const cfg = example();
+      cfg.outputs[0].initial = 1;
+      boot(cfg, false);
+      assert.equal(board.pins[board.pinOf("D2")], 1);
+      clock.tick(30000);
+      assert.equal(board.pins[board.pinOf("D2")], 0);
+    });
+  });
+});

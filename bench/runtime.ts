@@ -1,11 +1,14 @@
 // Device runtime figures: the example config's bundle size per board (as tools/build.ts builds it,
 // config baked in), the simulator's estimate of blocks in use once connected (and after a burst of
 // readings and commands), and the P2P command round trip (request -> reply) over loopback TCP in
-// the simulator with a real-time clock.
+// the simulator with a real-time clock; and the number of function objects in the bundle (each
+// one costs RAM on the board even when its body stays in flash).
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
+import * as acorn from "acorn";
+import * as walk from "acorn-walk";
 import { buildBoard } from "../tools/build";
 import { SimBoard } from "../sim";
 import { startBroker } from "../sim/broker";
@@ -21,6 +24,15 @@ function exampleConfig(board: string, port: number): any {
   cfg.server = { host: "127.0.0.1", port, token: "tok" };
   cfg.wifi = WIFI;
   return cfg;
+}
+
+/** Function declarations and expressions in a (minified) bundle. */
+function countFunctions(code: string): number {
+  let n = 0;
+  walk.full(acorn.parse(code, { ecmaVersion: 5 }), (node) => {
+    if (node.type === "FunctionDeclaration" || node.type === "FunctionExpression") n++;
+  });
+  return n;
 }
 
 export async function run(): Promise<void> {
@@ -53,7 +65,8 @@ export async function run(): Promise<void> {
     const busy = sim.memory();
     console.log(
       `${board.padEnd(8)} ${String(baked.length).padStart(6)} (${gzipSync(baked).length})`.padEnd(30) +
-        `${String(r.budget).padStart(6)}   ${idle.usage} / ${busy.usage} (of ${idle.total}; ${((100 * idle.free) / idle.total).toFixed(1)}% free connected)`,
+        `${String(r.budget).padStart(6)}   ${idle.usage} / ${busy.usage} (of ${idle.total}; ${((100 * idle.free) / idle.total).toFixed(1)}% free connected); ` +
+        `${countFunctions(code[board])} functions in the bundle`,
     );
     await new Promise<void>((res) => admin.stop(res));
     sim.stop();

@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as nodeNet from "node:net";
 import * as vm from "node:vm";
+import type { BoardJson } from "../tools/api";
 import { SimClock, type Task } from "./clock";
 import { MemoryEstimator, MEMORY_MODEL } from "./memory";
 import { createEspruinoRealm, type RealmApi } from "./realm";
@@ -58,18 +59,8 @@ export interface SimBoardOptions {
   memoryBootScan?: boolean;
 }
 
-export interface BoardData {
-  id: string;
-  family: "ESP32" | "ESP8266";
-  pins: string[];
-  analog: string[];
-  inputOnly: string[];
-  pwm: string[];
-  noWatch: string[];
-  memory: { blocks: number; blockBytes: number };
-  hasTemperature: boolean;
-  [k: string]: any;
-}
+/** boards/<board>.json, as the build and the gate read it. */
+export type BoardData = BoardJson;
 
 export interface PinChange {
   t: number;
@@ -715,6 +706,11 @@ export class SimBoard {
     if (!this.ap) return;
     this.ap.up = true;
     if (this.sta.want && this.sta.status !== "connected" && !this.sta.task) this.sta.task = this.later(this.ap.connectMs || 1200, () => this.wifiAttempt());
+  }
+
+  /** changes the access point's password (stations that fail to authenticate stop retrying, as the SDKs do) */
+  setApPassword(password: string): void {
+    if (this.ap) this.ap.password = password;
   }
 
   /** changes the RSSI the access point is seen at */

@@ -33,7 +33,7 @@ export interface BuildResult {
   files: { min: string; debug: string; map: string };
 }
 
-/** The BOARD constant (firmware/types/build.d.ts) compacted from boards/<board>.json. */
+/** The board data the firmware gets (BOARD_JSON in firmware/types/build.d.ts), compacted from boards/<board>.json. */
 export function boardConstant(b: BoardJson) {
   return {
     id: b.id,
@@ -83,9 +83,8 @@ export async function buildBoard(opts: BuildOptions): Promise<BuildResult> {
     legalComments: "none",
     logLevel: "silent",
     define: {
-      BOARD: JSON.stringify(boardConstant(board)),
       BOARD_JSON: JSON.stringify(JSON.stringify(boardConstant(board))),
-      DEFAULT_CONFIG: opts.config === undefined ? "null" : JSON.stringify(opts.config),
+      DEFAULT_CONFIG: JSON.stringify(opts.config === undefined ? "" : JSON.stringify(opts.config)),
       FW_VERSION: JSON.stringify(version),
     },
   });

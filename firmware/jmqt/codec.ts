@@ -1,6 +1,7 @@
 // Pure JMQT 1.0 packet codec (SPEC "Wire format", "The fifteen packet types"): no I/O, no state.
 // decode() returns a small type code and leaves the packet body in a reusable holder, so a
-// decoded packet costs only what JSON.parse made.
+// decoded packet costs only what JSON.parse made. Two functions, driven by two short strings
+// (a table in data costs the board RAM; these strings cost a few blocks).
 
 export const T_AUTH = 0;
 export const T_AUTHACK = 1;
@@ -18,11 +19,29 @@ export const T_PUSH = 12;
 export const T_PUSHACK = 13;
 export const T_DISCONN = 14;
 
-/** Packet type names, indexed by the T_* codes. */
+/** Packet type names, indexed by the T_* codes (Node side; the board uses NAMES). */
 export const TYPES = [
   "auth", "authAck", "conn", "connAck", "hb", "hbAck", "sub", "subAck",
   "unsub", "unsubAck", "pub", "pubAck", "push", "pushAck", "disconn",
 ];
+
+// The same names, 8 characters per T_* code, padded with blanks; each name is found first in its
+// own slot (decode looks a type up with one indexOf).
+const NAMES = "auth    authAck conn    connAck hb      hbAck   sub     subAck  unsub   unsubAckpub     pubAck  push    pushAck disconn ";
+
+// The fields each type requires (SPEC table), 6 letters per T_* code, checked in order. A letter
+// names a key (KEYS: c cn, d dt, s st, a at, l cl, L cl, q q, r rt, p pr, i id, I id, T ts) and a test:
+//   c, i   a non-empty string (i: a number id becomes a string)     a, l  a string
+//   d      present              L  a string, absent -> ""
+//   q r p  a 0/1 flag ("0"/"1"/true/false/absent accepted, normalised to 0/1)
+//   s      a status number ("1" accepted)   T  ts likewise when present, and > 0 when st is 1
+//   I      as i when present; required for pub q=1 or a $ channel, for push q=1 not retained
+//   A      authAck: at a string and cl non-empty when st is 1
+//   auth d, authAck sA, conn al, connAck sT, hb/hbAck/disconn none, sub cp, subAck/unsubAck cs,
+//   unsub c, pub cdqrI, pubAck/pushAck si, push cdqrLI
+const CHECKS = "d     sA    al    sT                cp    cs    c     cs    cdqrI si    cdqrLIsi";
+const LETTERS = "cdsalLqrpiIT";
+const KEYS = "cndtstatclclq rtprididts";
 
 /** decode() results below zero */
 export const E_JSON = -1;
@@ -42,72 +61,7 @@ export function newDecoded(): Decoded {
 
 /** One packet as it goes on the wire: `{"<type>":<body>}` and its NUL terminator. */
 export function encode(t: number, body: any): string {
-  return '{"' + TYPES[t] + '":' + JSON.stringify(body) + "}\0";
-}
-
-// For JSON.parse results only (no functions there); avoids a typeof-"object" test, which the
-// ES5 lowering turns into a Symbol-aware helper.
-function isObj(v: any): boolean {
-  return v instanceof Object && !Array.isArray(v);
-}
-
-// 0/1 flags: the reference server and the spec also write them as strings ("1").
-function flag(v: any): number {
-  if (v === undefined || v === null || v === 0 || v === "0" || v === false) return 0;
-  if (v === 1 || v === "1" || v === true) return 1;
-  return -1;
-}
-
-function status(v: any): number {
-  var n = typeof v == "string" && v.length ? +v : v;
-  return typeof n == "number" && isFinite(n) ? n : NaN;
-}
-
-function isStr(v: any): boolean {
-  return typeof v == "string";
-}
-
-// Normalise `id` to a non-empty string; false when missing or not a string/number.
-function normId(b: any): boolean {
-  var v = b.id;
-  if (typeof v == "number" && isFinite(v)) b.id = v = "" + v;
-  return typeof v == "string" && v.length > 0;
-}
-
-// The required fields of each type (SPEC table); normalises st/q/rt/pr/id in place.
-// Returns "" when valid, else the name of the offending field.
-function check(t: number, b: any): string {
-  var st: number;
-  if (t == T_AUTH) return b.dt === undefined ? "dt" : "";
-  if (t == T_CONN) return !isStr(b.at) ? "at" : !isStr(b.cl) ? "cl" : "";
-  if (t == T_HB || t == T_HBACK || t == T_DISCONN) return "";
-  if (t == T_SUB || t == T_UNSUB || t == T_PUB || t == T_PUSH || t == T_SUBACK || t == T_UNSUBACK) {
-    if (!isStr(b.cn) || !b.cn.length) return "cn";
-  }
-  if (t == T_SUB) return (b.pr = flag(b.pr)) < 0 ? "pr" : "";
-  if (t == T_UNSUB) return "";
-  if (t == T_PUB || t == T_PUSH) {
-    if (b.dt === undefined) return "dt";
-    if ((b.q = flag(b.q)) < 0) return "q";
-    if ((b.rt = flag(b.rt)) < 0) return "rt";
-    if (t == T_PUSH) {
-      if (b.cl === undefined || b.cl === null) b.cl = "";
-      else if (!isStr(b.cl)) return "cl";
-    }
-    if (b.id !== undefined && b.id !== null) {
-      if (!normId(b)) return "id";
-    } else if (t == T_PUB ? b.q || b.cn.charAt(0) == "$" : b.q && !b.rt) return "id";
-    return "";
-  }
-  st = b.st = status(b.st);
-  if (st !== st) return "st";
-  if (t == T_AUTHACK) return st != 1 ? "" : !isStr(b.at) ? "at" : !isStr(b.cl) || !b.cl.length ? "cl" : "";
-  if (t == T_CONNACK) {
-    if (b.ts !== undefined) b.ts = status(b.ts);
-    return st == 1 && !(b.ts > 0) ? "ts" : "";
-  }
-  if (t == T_SUBACK || t == T_UNSUBACK) return "";
-  return normId(b) ? "" : "id";
+  return '{"' + NAMES.substr(t * 8, 8).trim() + '":' + JSON.stringify(body) + "}\0";
 }
 
 /**
@@ -115,46 +69,74 @@ function check(t: number, b: any): string {
  * reason in out.e. Never throws.
  */
 export function decode(frame: string, out: Decoded): number {
-  var root: any;
-  var k: string | undefined;
+  var r: any;
+  var b: any;
+  var k = "";
   var n = 0;
   var key: string;
-  var t: number;
-  var bad: string;
+  var t = 0;
+  var i: number;
+  var ch = "";
+  var v: any;
+  var bad = "";
   out.b = null;
   try {
-    root = JSON.parse(frame);
+    r = JSON.parse(frame);
   } catch (e) {
     out.e = "not JSON";
     return E_JSON;
   }
-  if (!isObj(root)) {
-    out.e = "root not an object";
-    return E_SHAPE;
+  b = r;
+  for (i = 0; i < 2; i++) {
+    if (b == null || typeof b == "string" || typeof b == "number" || typeof b == "boolean" || Array.isArray(b)) {
+      out.e = i ? k + ": not an object" : "not an object";
+      return E_SHAPE;
+    }
+    if (i) break;
+    for (key in r) {
+      if (++n > 1) break;
+      k = key;
+    }
+    if (n != 1) {
+      out.e = "not one key";
+      return E_SHAPE;
+    }
+    t = k.length < 9 && k.indexOf(" ") < 0 ? NAMES.indexOf(k) : -1;
+    if (t < 0 || t % 8 || (k.length < 8 && NAMES.charAt(t + k.length) != " ")) {
+      out.e = "unknown type";
+      return E_TYPE;
+    }
+    t /= 8;
+    b = r[k];
   }
-  for (key in root) {
-    if (++n > 1) break;
-    k = key;
+  for (i = t * 6; i < t * 6 + 6 && !bad && (ch = CHECKS.charAt(i)) > " "; i++) {
+    key = ch == "q" ? ch : KEYS.substr(LETTERS.indexOf(ch) * 2, 2);
+    v = b[key];
+    if (ch == "I" && v == null) {
+      if (t == T_PUB ? b.q || b.cn.charAt(0) == "$" : b.q && !b.rt) bad = key;
+    } else if (ch == "i" || ch == "I") {
+      if (typeof v == "number" && isFinite(v)) b.id = v = "" + v;
+      if (typeof v != "string" || !v) bad = key;
+    } else if (ch == "c") {
+      if (typeof v != "string" || !v) bad = key;
+    } else if (ch == "d") {
+      if (v === undefined) bad = key;
+    } else if (ch == "L" && v == null) b.cl = "";
+    else if (ch == "a" || ch == "l" || ch == "L") {
+      if (typeof v != "string") bad = key;
+    } else if (ch == "q" || ch == "r" || ch == "p") {
+      b[key] = v = v == null || v === 0 || v === "0" || v === false ? 0 : v === 1 || v === "1" || v === true ? 1 : -1;
+      if (v < 0) bad = key;
+    } else if (ch == "s" || ch == "T") {
+      if (v !== undefined || ch == "s") b[key] = v = (typeof v == "string" && v) || typeof v == "number" ? +v : NaN;
+      if (!isFinite(v) ? ch == "s" || b.st == 1 : ch == "T" && b.st == 1 && v <= 0) bad = key;
+    } else if (ch == "A" && b.st == 1) bad = typeof b.at != "string" ? "at" : typeof b.cl != "string" || !b.cl ? "cl" : "";
   }
-  if (n != 1) {
-    out.e = n ? "more than one root key" : "empty root";
-    return E_SHAPE;
-  }
-  t = TYPES.indexOf(k as string);
-  if (t < 0) {
-    out.e = "unknown type";
-    return E_TYPE;
-  }
-  if (!isObj(root[k as string])) {
-    out.e = TYPES[t] + ": body not an object";
-    return E_SHAPE;
-  }
-  bad = check(t, root[k as string]);
   if (bad) {
-    out.e = TYPES[t] + ": bad " + bad;
+    out.e = k + ": bad " + bad;
     return E_FIELD;
   }
-  out.b = root[k as string];
+  out.b = b;
   out.e = "";
   return t;
 }

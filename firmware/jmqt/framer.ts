@@ -1,5 +1,7 @@
 // Socket chunks -> complete NUL-terminated frames (SPEC "Wire format").
 // Bounded: never holds more than `max` characters; a longer frame is dropped while it streams in.
+// One framer per connection (a new socket gets a new framer, so no partial frame carries over).
+// Field names are short on purpose: each name over 4 characters costs the board a block.
 
 /** Receives each complete frame (without its NUL). Must not throw; the client wraps its handler. */
 export interface FrameSink {
@@ -12,25 +14,21 @@ export interface BigCounter {
 }
 
 export class Framer {
-  buf: string;
-  max: number;
+  /** carry-over: the start of a frame split across chunks */
+  b: string;
+  /** largest frame, in characters */
+  m: number;
   /** 1 while skipping the rest of an oversize frame up to its NUL */
-  skip: number;
-  sink: FrameSink;
+  s: number;
+  k: FrameSink;
   c: BigCounter;
 
   constructor(max: number, sink: FrameSink, counter?: BigCounter) {
-    this.buf = "";
-    this.max = max;
-    this.skip = 0;
-    this.sink = sink;
+    this.b = "";
+    this.m = max;
+    this.s = 0;
+    this.k = sink;
     this.c = counter || { big: 0 };
-  }
-
-  /** Forget a partial frame (new socket). */
-  reset(): void {
-    this.buf = "";
-    this.skip = 0;
   }
 
   // Each frame is cut out of the chunk with one substring; the carry-over buffer is only used
@@ -43,25 +41,23 @@ export class Framer {
     while (i < n) {
       j = chunk.indexOf("\0", i);
       if (j < 0) {
-        if (!this.skip) {
-          if (this.buf.length + n - i > this.max) {
-            this.buf = "";
-            this.skip = 1;
+        if (!this.s) {
+          if (this.b.length + n - i > this.m) {
+            this.b = "";
+            this.s = 1;
             this.c.big++;
-          } else this.buf += i ? chunk.substring(i) : chunk;
+          } else this.b += i ? chunk.substring(i) : chunk;
         }
         return;
       }
-      if (this.skip) this.skip = 0;
-      else {
-        if (this.buf.length + j - i > this.max) {
-          this.buf = "";
-          this.c.big++;
-        } else if (this.buf.length || j > i) {
-          f = this.buf.length ? this.buf + chunk.substring(i, j) : chunk.substring(i, j);
-          this.buf = "";
-          this.sink.onFrame(f);
-        }
+      if (this.s) this.s = 0;
+      else if (this.b.length + j - i > this.m) {
+        this.b = "";
+        this.c.big++;
+      } else if (this.b.length || j > i) {
+        f = this.b.length ? this.b + chunk.substring(i, j) : chunk.substring(i, j);
+        this.b = "";
+        this.k.onFrame(f);
       }
       i = j + 1;
     }

@@ -50,6 +50,34 @@ describe("jmqt codec", () => {
     assert.equal(out.b.id.length, 36);
   });
 
+  it("normalises st/ts/pr/cl and checks ts only on a successful connAck", () => {
+    const out = newDecoded();
+    assert.equal(decode('{"connAck":{"st":"1","ts":"15"}}', out), T_CONNACK);
+    assert.deepEqual([out.b.st, out.b.ts], [1, 15]);
+    assert.equal(decode('{"connAck":{"st":1,"ts":"0"}}', out), E_FIELD);
+    assert.match(out.e, /connAck: bad ts/);
+    assert.equal(decode('{"connAck":{"st":1,"ts":"x"}}', out), E_FIELD);
+    assert.equal(decode('{"connAck":{"st":5}}', out), T_CONNACK);
+    assert.equal(decode('{"sub":{"cn":"a","pr":"1"}}', out), TYPES.indexOf("sub"));
+    assert.equal(out.b.pr, 1);
+    assert.equal(decode('{"sub":{"cn":"a"}}', out), TYPES.indexOf("sub"));
+    assert.equal(out.b.pr, 0);
+    assert.equal(decode('{"push":{"cn":"a","dt":1,"cl":null}}', out), T_PUSH);
+    assert.equal(out.b.cl, "");
+    assert.equal(decode('{"push":{"cn":"a","dt":1,"q":1,"rt":1}}', out), T_PUSH, "a retained q=1 push needs no id");
+    assert.equal(decode('{"pub":{"cn":"a","dt":1,"q":"2","id":"1"}}', out), E_FIELD);
+    assert.match(out.e, /pub: bad q/);
+    assert.equal(decode('{"authAck":{"st":0}}', out), TYPES.indexOf("authAck"), "a refused auth carries no at/cl");
+    assert.equal(decode('{"authAck":{"st":1,"at":"t","cl":""}}', out), E_FIELD);
+    assert.equal(decode('{"hbAck ":{}}', out), E_TYPE);
+    assert.equal(decode('{"Ack":{}}', out), E_TYPE);
+    assert.equal(decode('{"unsubAckX":{}}', out), E_TYPE);
+  });
+
+  it("encodes with the type names of TYPES", () => {
+    for (let t = 0; t < TYPES.length; t++) assert.equal(encode(t, {}), '{"' + TYPES[t] + '":{}}\0');
+  });
+
   it("round-trips encode/decode for every type", () => {
     const bodies: Record<string, any> = {
       auth: { dt: { client_name: "a" } }, authAck: { st: 1, at: "t", cl: "c" }, conn: { at: "t", cl: "c" },
@@ -152,10 +180,10 @@ describe("jmqt codec", () => {
         while (i < stream.length) {
           const n = 1 + (cuts.length ? cuts[c++ % cuts.length] : stream.length);
           fr.feed(stream.slice(i, i + n));
-          assert.ok(fr.buf.length <= maxFrame);
+          assert.ok(fr.b.length <= maxFrame);
           i += n;
         }
-        assert.equal(fr.buf, "");
+        assert.equal(fr.b, "");
       }),
       { numRuns: 3000 },
     );

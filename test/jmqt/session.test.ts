@@ -5,7 +5,7 @@ import {
   ST_BUSY, ST_CLIENT_OFFLINE, ST_INVALID_CHANNEL, ST_INVALID_TOKEN, ST_NETWORK_ERROR, ST_OK,
 } from "../../firmware/jmqt/api";
 import type { ClientOptions } from "../../firmware/jmqt/api";
-import { createClient, JmqtClient } from "../../firmware/jmqt/client";
+import { createClient, type JmqtClient } from "../../firmware/jmqt/client";
 import { FakeNet } from "./fake";
 
 const BASE: ClientOptions = {
@@ -206,6 +206,26 @@ describe("jmqt client session (fake timers)", () => {
     assert.ok(net.last.sentOf("pub").every((p) => p.id === "1"));
   });
 
+  it("runs on one timer: heartbeat, ack timeouts, connAck timeout and backoff never stack timers", () => {
+    const { c } = make();
+    c.start();
+    assert.equal(clock.countTimers(), 1, "connect timeout");
+    net.last.connect();
+    assert.equal(clock.countTimers(), 1, "connAck timeout");
+    net.last.recv({ connAck: { st: 1, ts: 15 } });
+    assert.equal(clock.countTimers(), 1, "keep-alive");
+    c.pub("t", 1, 1, 0);
+    c.request("$x", {}, () => {});
+    c.sub("a", 0);
+    assert.equal(clock.countTimers(), 1, "keep-alive and ack deadlines");
+    clock.tick(3_000);
+    assert.equal(net.last.sentOf("pub").length, 3, "resent after ackMs");
+    assert.equal(clock.countTimers(), 1);
+    net.last.close();
+    assert.equal(c.state, S_BACKOFF);
+    assert.equal(clock.countTimers(), 1, "backoff");
+  });
+
   it("bounds the in-flight window: ST_BUSY and counters.qd when full", () => {
     const { c } = ready();
     for (let i = 0; i < 4; i++) assert.equal(c.pub("t", i, 1, 0), ST_OK);
@@ -382,12 +402,22 @@ describe("jmqt client session (fake timers)", () => {
     assert.equal(c.state, S_READY);
   });
 
+  it("a partial frame from a lost connection is not joined with the next connection's data", () => {
+    const { c, pushes } = ready();
+    net.last.emit("data", '{"push":{"cn":"a","dt":"half');
+    net.last.close();
+    reconnect(c);
+    net.last.emit("data", '{"push":{"cn":"b","dt":1,"cl":""}}\0');
+    assert.deepEqual(pushes, [["b", 1, "", 0]]);
+    assert.equal(c.counters.bad, 0);
+  });
+
   it("stop() sends disconn, closes, clears every timer", () => {
     const { c, states } = ready();
     c.pub("t", 1, 1, 0);
     c.sub("a", 0);
     let stopped = 0;
-    assert.ok(clock.countTimers() >= 2);
+    assert.ok(clock.countTimers() >= 1, "the session timer runs before stop()");
     c.stop(() => stopped++);
     assert.equal(stopped, 1);
     assert.deepEqual(net.last.sent().slice(-1), [{ type: "disconn", body: {} }]);

@@ -51,7 +51,7 @@ describe("runtime/config validateConfig", () => {
   it("rejects an unknown pin", () => {
     const c = example();
     c.inputs[0].pin = "D99";
-    expectError(c, esp32, "inputs[0].pin", /unknown pin D99/);
+    expectError(c, esp32, "inputs[0].pin", /^inputs\[0\]\.pin: D99 is not a pin of esp32$/);
   });
   it("rejects analog on a pin that cannot read analog", () => {
     const c = example();

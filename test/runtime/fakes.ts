@@ -1,6 +1,6 @@
 // A fake Board (pins as numbers, recorded writes, watch callbacks) and a fake JMQT Client
 // (records pub/p2p/sub, lets a test drive the session state and the BUSY answer).
-import type { Board, WatchOptions } from "../../firmware/board";
+import type { Board, WatchEvent } from "../../firmware/board";
 import type { Client, Counters, StatusCb } from "../../firmware/jmqt/api";
 import { S_IDLE, S_READY, ST_BUSY, ST_NETWORK_ERROR, ST_OK } from "../../firmware/jmqt/api";
 import type { BoardInfo } from "../../firmware/runtime/config";
@@ -16,6 +16,8 @@ export function boardInfo(name: "esp32" | "esp8266"): BoardInfo {
   };
 }
 
+/** A Board (firmware/board.ts) over plain fields; read/analog/write/pwm/memory are the
+ *  per-operation hooks io() and sys() call, so a test can replace one (to make it throw, say). */
 export class FakeBoard implements Board {
   info: BoardInfo;
   net: any = { connect() { throw new Error("no net in unit tests"); } };
@@ -24,43 +26,67 @@ export class FakeBoard implements Board {
   modes: Record<number, string> = {};
   writes: Array<[number, number]> = [];
   pwms: Array<[number, number, number]> = [];
-  watches: Array<{ fn: (e: any) => void; pin: number; opts: WatchOptions; off: boolean }> = [];
+  watches: Array<{ fn: (e: WatchEvent) => void; pin: number; opts: { repeat: boolean; edge?: string; debounce?: number }; off: boolean }> = [];
   temp = 21.37;
   free = 1200;
   rssiValue = -61;
   storage: Record<string, string> = {};
   kicks = 0;
   reboots = 0;
+  watchdog = 0;
   logs: string[] = [];
+  killHandlers: Array<() => void> = [];
   wifiHandlers: Record<string, Array<(d?: any) => void>> = {};
-  wifiCalls: Array<(err: any) => void> = [];
+  wifiCalls: Array<[string, string]> = [];
   constructor(name: "esp32" | "esp8266" = "esp32") { this.info = boardInfo(name); }
-  now() { return Date.now(); }
   pin(name: string) { const i = this.info.pins.indexOf(name); return i < 0 ? undefined : i; }
   pinOf(name: string): number { const p = this.pin(name); if (p === undefined) throw new Error(name); return p; }
-  mode(pin: number, mode: string) { this.modes[pin] = mode; }
+  io(op: string, pin: number, v?: number, f?: number): number {
+    if (op === "r") return this.read(pin);
+    if (op === "a") return this.analog(pin);
+    if (op === "w") this.write(pin, v!);
+    else if (op === "p") this.pwm(pin, v!, f!);
+    else this.modes[pin] = op;
+    return 0;
+  }
   read(pin: number) { return this.pins[pin] || 0; }
   write(pin: number, value: number) { this.pins[pin] = value; this.writes.push([pin, value]); }
   analog(pin: number) { return this.analogs[pin] || 0; }
   pwm(pin: number, duty: number, freq: number) { this.pins[pin] = duty; this.pwms.push([pin, duty, freq]); }
-  watch(fn: (e: any) => void, pin: number, opts: WatchOptions) { this.watches.push({ fn, pin, opts, off: false }); return this.watches.length; }
-  unwatch(id: any) { this.watches[id - 1].off = true; }
-  temperature() { return this.temp; }
+  watch(fn: ((e: WatchEvent) => void) | null, pin?: number, edge?: string, debounce?: number) {
+    if (!fn) for (const w of this.watches) w.off = true;
+    else this.watches.push({ fn, pin: pin!, opts: { repeat: true, edge, debounce }, off: false });
+  }
   memory() { return { free: this.free, total: 1600, usage: 1600 - this.free }; }
-  wifiConnect(_s: string, _p: string, cb: (err: any) => void) { this.wifiCalls.push(cb); }
-  wifiOn(ev: string, fn: (d?: any) => void) { (this.wifiHandlers[ev] = this.wifiHandlers[ev] || []).push(fn); }
+  /** what sys("C") returns while storage has no jmqt.json: the baked config and the problem ("" for none) */
+  config: [any, string] = [null, ""];
+  sys(op: string, x?: any, y?: string): any {
+    if (op === "t") return this.temp;
+    if (op === "r") return this.rssiValue;
+    if (op === "f") return this.memory().free;
+    if (op === "T") return this.memory().total;
+    if (op === "B") return JSON.parse(JSON.stringify(this.info));
+    if (op === "C") return this.storage["jmqt.json"] ? [JSON.parse(this.storage["jmqt.json"]), ""] : this.config;
+    if (op === "S") {
+      this.storage[x] = y!;
+      return true;
+    }
+    if (op === "k") this.kicks++;
+    else if (op === "W") this.watchdog = x;
+    else if (op === "b") this.reboots++;
+    else if (op === "l") this.logs.push(x);
+    else if (op === "q") this.killHandlers.push(x);
+    else if (op === "u") (this.wifiHandlers.connected = this.wifiHandlers.connected || []).push(x);
+    else if (op === "w") this.wifiCalls.push([x, y!]);
+    else throw new Error("unknown sys op " + op);
+    return 0;
+  }
   wifiEmit(ev: string) { for (const f of this.wifiHandlers[ev] || []) f(); }
-  rssi() { return this.rssiValue; }
-  storageRead(name: string) { return this.storage[name]; }
-  storageWrite(name: string, data: string) { this.storage[name] = data; return true; }
-  kickWatchdog() { this.kicks++; }
-  reboot() { this.reboots++; }
-  log(t: string) { this.logs.push(t); }
   /** Simulates an edge on a watched pin (what setWatch reports after debounce). */
   edge(name: string, state: boolean) {
     const p = this.pinOf(name);
     this.pins[p] = state ? 1 : 0;
-    for (const w of this.watches) if (w.pin === p && !w.off) w.fn({ state, time: Date.now() / 1000 });
+    for (const w of this.watches) if (w.pin === p && !w.off) w.fn({ state, time: Date.now() / 1000, pin: p });
   }
 }
 

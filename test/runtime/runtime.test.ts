@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import * as sinon from "sinon";
 import { S_BACKOFF, S_READY } from "../../firmware/jmqt/api";
-import { Runtime } from "../../firmware/runtime/runtime";
+import { Runtime, shutdown } from "../../firmware/runtime/runtime";
 import { FakeBoard, FakeClient } from "./fakes";
 
 const example = () => JSON.parse(readFileSync("examples/device.json", "utf8"));
@@ -19,8 +19,9 @@ describe("runtime/Runtime (fake board, fake client, fake timers)", () => {
     board = new FakeBoard("esp32");
     client = new FakeClient();
     client.cl = (cfg && cfg.id) || "dev1";
-    rt = new Runtime(board, client, { board: () => board.info, fw: "9.9.9", load: () => stored });
-    rt.start(cfg);
+    board.config = [stored, ""];
+    rt = new Runtime(board, client, "9.9.9");
+    rt.run(cfg);
     if (ready) client.setState(S_READY);
   }
   function command(dt: any, from = "admin", cn = "#" + client.cl) {
@@ -32,7 +33,6 @@ describe("runtime/Runtime (fake board, fake client, fake timers)", () => {
     clock = sinon.useFakeTimers({ now: 1_000_000, toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] });
   });
   afterEach(() => {
-    rt.stopIo();
     clock.restore();
   });
 
@@ -51,7 +51,7 @@ describe("runtime/Runtime (fake board, fake client, fake timers)", () => {
     it("publishes online:0 on orderly shutdown, then stops the client", () => {
       boot();
       let done = 0;
-      rt.shutdown(() => done++);
+      shutdown(() => done++);
       const off = client.on("home/kitchen/status").pop()!;
       assert.deepEqual(off.dt, { online: 0 });
       assert.equal(off.rt, 1);
@@ -62,6 +62,22 @@ describe("runtime/Runtime (fake board, fake client, fake timers)", () => {
       clock.tick(5000);
       assert.equal(client.stopped, 1, "stops once");
     });
+    it("shutdown without a pubAck stops the client after 3 s; without a session at once", () => {
+      boot();
+      shutdown();
+      assert.deepEqual(client.on("home/kitchen/status").pop()!.dt, { online: 0 });
+      clock.tick(2999);
+      assert.equal(client.stopped, 0);
+      clock.tick(1);
+      assert.equal(client.stopped, 1);
+      assert.equal(clock.countTimers(), 0, "the tick stopped with the shutdown");
+      boot(example(), false);
+      let done = 0;
+      shutdown(() => done++);
+      assert.equal(client.pubs.length, 0, "no status without a session");
+      assert.equal(client.stopped, 1);
+      assert.equal(done, 1);
+    });
     it("reports config errors on status and keeps running the valid part", () => {
       const cfg = example();
       cfg.inputs[1].pin = "D4";
@@ -69,8 +85,19 @@ describe("runtime/Runtime (fake board, fake client, fake timers)", () => {
       boot(cfg);
       const st = client.on("home/kitchen/status")[0];
       assert.deepEqual(st.dt.err, ["inputs[1].pin: D4 cannot read analog on esp32", "outputs[0].pin: D35 is input-only on esp32"]);
-      assert.deepEqual(rt.ins.map((i) => i.c), ["home/kitchen/button", "home/kitchen/meter", "home/kitchen/temp"]);
+      assert.deepEqual(rt.ins.map((i) => i.n), ["button", "meter", "temp"]);
       assert.deepEqual(rt.outs.map((o) => o.n), ["fan"]);
+    });
+    it("skips items that are not objects or have a bad type, and runs the rest", () => {
+      const cfg = example();
+      cfg.inputs.unshift(null, 7, { name: "x", type: "humidity", pin: "D4" });
+      cfg.outputs.push(null, { name: "y", type: "relay", pin: "D5" });
+      boot(cfg);
+      const err = client.on("home/kitchen/status")[0].dt.err;
+      assert.deepEqual(err.map((e: string) => e.split(":")[0]), ["inputs[0]", "inputs[1]", "inputs[2].type", "outputs[2]", "outputs[3].type"]);
+      assert.deepEqual(rt.ins.map((i) => i.n), ["button", "light", "meter", "temp"]);
+      assert.deepEqual(rt.outs.map((o) => o.n), ["led", "fan"]);
+      assert.equal(command({ cmd: "set", id: "1", target: "led", value: 1 }).dt.ok, 1);
     });
     it("survives a config that is not an object", () => {
       boot(null as any);
@@ -224,7 +251,7 @@ describe("runtime/Runtime (fake board, fake client, fake timers)", () => {
       for (let i = 0; i < 50; i++) command({ cmd: "ping", id: "" + i });
       assert.equal(rt.rc.length, 0);
       for (let i = 0; i < 50; i++) command({ cmd: "toggle", id: "" + i, target: "led" });
-      assert.equal(rt.rc.length, 8, "esp32: dedup 16 / 2");
+      assert.equal(rt.rc.length, 4, "at most 4 replies kept");
       assert.equal(command({ cmd: "toggle", id: "49", target: "led" }).dt.v, 0, "still cached");
       assert.equal(board.pins[board.pinOf("D2")], 0, "50 toggles, the duplicate did not run");
     });

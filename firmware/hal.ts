@@ -44,7 +44,7 @@ export const hal: Board = {
         try {
           return [JSON.parse(s), ""];
         } catch (e) {
-          return [baked, "jmqt.json: not valid JSON (" + e + "), using the built-in config"];
+          return [baked, "jmqt.json: bad JSON (" + e + "), using built-in config"];
         }
       }
       return [baked, ""];

@@ -37,16 +37,20 @@ function wifiRetry(): void {
   if (w && typeof w.ssid === "string") hal.sys("w", w.ssid, w.password || "");
 }
 
+// The board description already holds maxFrame/inflight/outQueue/dedup under the ClientOptions
+// names, so it becomes the client's options object once the server fields are added.
 function boot(): void {
   const loaded = hal.sys("C");
   const cfg = loaded[0] || {};
   const bi = hal.sys("B");
   const srv = cfg.server || {};
   const hasServer = typeof srv.host === "string" && typeof srv.port === "number";
-  const c = createClient(hal.net, {
-    host: hasServer ? srv.host : "", port: hasServer ? srv.port : 0, cl: cfg.id, at: srv.token, auth: srv.auth,
-    maxFrame: bi.maxFrame, inflight: bi.inflight, outQueue: bi.outQueue, dedup: bi.dedup,
-  });
+  bi.host = hasServer ? srv.host : "";
+  bi.port = hasServer ? srv.port : 0;
+  bi.cl = cfg.id;
+  bi.at = srv.token;
+  bi.auth = srv.auth;
+  const c = createClient(hal.net, bi);
   if (hasServer) client = c;
   const rt = new Runtime(hal, c, FW_VERSION);
   rt.run(cfg);

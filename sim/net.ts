@@ -1,6 +1,7 @@
 // A NetLike (firmware/jmqt/api.ts) over node:net, for Node-side users (tests, desktop client).
 // It behaves like Espruino's `net`: incoming data arrives as latin1 strings (one byte per char),
-// optionally re-split into chunks of `chunkSize` characters; write() takes latin1 strings.
+// optionally re-split into chunks of `chunkSize` characters; write() takes latin1 strings; every
+// handler, and onConnect, runs with this = the NodeSocket connect() returned (api.ts SocketLike).
 import * as nodeNetModule from "node:net";
 import type { NetLike, SocketLike } from "../firmware/jmqt/api";
 
@@ -11,7 +12,7 @@ export interface NodeNetOptions {
   onSocket?: (sock: nodeNetModule.Socket) => void;
 }
 
-type Handler = (arg?: any) => void;
+type Handler = (this: any, arg?: any) => void;
 
 /** One Espruino-like socket over a Node socket; events: data (string), close, error, drain. */
 export class NodeSocket implements SocketLike {
@@ -20,13 +21,13 @@ export class NodeSocket implements SocketLike {
   private closed = false;
   private chunkSize: number;
 
-  constructor(raw: nodeNetModule.Socket, chunkSize: number, onConnect: () => void) {
+  constructor(raw: nodeNetModule.Socket, chunkSize: number, onConnect: Handler) {
     this.raw = raw;
     this.chunkSize = chunkSize > 0 ? Math.floor(chunkSize) : 0;
     raw.setNoDelay(true);
     raw.on("connect", () => {
       try {
-        onConnect();
+        onConnect.call(this);
       } catch (e) {
         this.emit("error", e);
       }
@@ -74,7 +75,7 @@ export class NodeSocket implements SocketLike {
     if (!list) return;
     for (const fn of list.slice()) {
       try {
-        fn(arg);
+        fn.call(this, arg);
       } catch (e) {
         // like Espruino: an exception in an event callback is reported, the socket lives on
         console.error("Uncaught", e);
@@ -86,7 +87,7 @@ export class NodeSocket implements SocketLike {
 /** NetLike over node:net. Only connects to what it is told (tests use 127.0.0.1). */
 export function nodeNet(opts: NodeNetOptions = {}): NetLike {
   return {
-    connect(o: { host: string; port: number }, onConnect: () => void): SocketLike {
+    connect(o: { host: string; port: number }, onConnect: (this: any) => void): SocketLike {
       const raw = nodeNetModule.connect({ host: o.host, port: o.port });
       const sock = new NodeSocket(raw, opts.chunkSize || 0, onConnect);
       if (opts.onSocket) opts.onSocket(raw);

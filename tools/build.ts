@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { BoardJson, ROOT, boardIds, loadApi, loadBoard } from "./api";
 import { checkBundle, formatViolations } from "./gate";
+import type { BoardInfo } from "../firmware/runtime/config";
 
 export interface BuildOptions {
   board: string;
@@ -34,21 +35,16 @@ export interface BuildResult {
 }
 
 /** The board data the firmware gets (BOARD_JSON in firmware/types/build.d.ts), compacted from boards/<board>.json. */
-export function boardConstant(b: BoardJson) {
+export function boardConstant(b: BoardJson): BoardInfo {
   return {
     id: b.id,
-    family: b.family,
     pins: b.pins,
     analog: b.analog,
     inputOnly: b.inputOnly,
     pwm: b.pwm,
     noWatch: b.noWatch,
     reserved: Object.keys(b.reserved),
-    led: b.led,
-    ledActiveLow: b.ledActiveLow,
-    button: b.button,
     hasTemperature: b.hasTemperature,
-    blocks: b.memory.blocks,
     maxFrame: b.defaults.maxFrame,
     inflight: b.defaults.inflight,
     outQueue: b.defaults.outQueue,

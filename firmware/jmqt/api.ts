@@ -25,14 +25,22 @@ export const S_BACKOFF = 5;
 /** Stopped retrying fast: connAck 6 with no auth data, or stop() was called. */
 export const S_STOPPED = 6;
 
-/** The subset of Espruino's `net` module (and of Node's, through an adapter) the client uses. */
+/**
+ * The subset of Espruino's `net` module (and of Node's, through an adapter) the client uses.
+ * The `this` contract (Espruino's, and Node EventEmitter's): every handler given to `on()`, and
+ * the `onConnect` given to `connect()`, is called with `this` = the very socket object that
+ * `connect()` returned, and never before `connect()` has returned. The client relies on it: it
+ * registers the same module-level handlers for every connection and finds itself through a
+ * property it sets on the socket (`jc`), so that no function is created per connection and
+ * events from an old socket are told apart from those of the current one.
+ */
 export interface SocketLike {
-  on(event: string, fn: (arg?: any) => void): void;
+  on(event: string, fn: (this: any, arg?: any) => void): void;
   write(data: string): boolean;
   end(): void;
 }
 export interface NetLike {
-  connect(opts: { host: string; port: number }, onConnect: () => void): SocketLike;
+  connect(opts: { host: string; port: number }, onConnect: (this: any) => void): SocketLike;
 }
 
 export interface ClientOptions {

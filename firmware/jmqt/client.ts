@@ -5,8 +5,9 @@
 // Built for Espruino's memory (shared/espruino/README.md): every function object and every
 // property name over 4 characters costs RAM, so the client is a handful of functions, its fields
 // have short names, pending QoS 1 entries are small arrays, and nothing is created per packet
-// except the packet itself. Socket events go to one module-level function bound once per
-// connection with its event kind (Node adapters do not call handlers with this = socket).
+// except the packet itself. Socket events go to module-level handlers, the same function objects
+// for every connection: they run with this = the socket (api.ts SocketLike) and find the client
+// through the socket's `jc` property.
 import {
   S_AUTHENTICATING, S_BACKOFF, S_CONNECTING, S_IDLE, S_READY, S_SESSION, S_STOPPED,
   ST_BUSY, ST_INVALID_CHANNEL, ST_INVALID_TOKEN, ST_NETWORK_ERROR, ST_OK, ST_SERVER_ERROR,
@@ -36,7 +37,7 @@ export interface JmqtClient extends Client, FrameSink {
   /** `dt` of the auth packet (undefined: no auth) and the token for conn */
   au: any;
   at: string;
-  sk: SocketLike | null;
+  sk: ClientSocket | null;
   fr: Framer;
   /** decode() holder: body of the frame being handled, and the reason a frame was refused */
   b: any;
@@ -84,6 +85,11 @@ export interface JmqtClient extends Client, FrameSink {
   bmax: number;
   stb: number;
   ms: number;
+}
+
+/** A socket the client opened: `jc` leads its event handlers back to the client. */
+export interface ClientSocket extends SocketLike {
+  jc?: JmqtClient;
 }
 
 const SENT = 2;
@@ -160,7 +166,7 @@ function tick(c: JmqtClient, live?: number): void {
   var i: number;
   var e: Pending;
   var d: number;
-  var s: SocketLike;
+  var s: ClientSocket;
   if (live && c.t) clearTimeout(c.t);
   c.t = 0;
   if (c.state == S_BACKOFF && now >= c.dl) {
@@ -173,8 +179,12 @@ function tick(c: JmqtClient, live?: number): void {
     safe(c, c.onState, S_CONNECTING, ST_OK);
     if (c.state != S_CONNECTING) return;
     try {
-      s = c.sk = c.net.connect(c.ad, ev.bind(c, EV_CONNECT));
-      for (i = EV_DATA; i <= EV_DRAIN; i++) s.on("data close error drain".split(" ")[i - EV_DATA], ev.bind(c, i));
+      s = c.sk = c.net.connect(c.ad, onSockConnect);
+      s.jc = c;
+      s.on("data", onSockData);
+      s.on("close", onSockClose);
+      s.on("error", onSockError);
+      s.on("drain", onSockDrain);
     } catch (x) {
       c.err = "connect: " + x;
       down(c, ST_NETWORK_ERROR, S_BACKOFF);
@@ -258,29 +268,34 @@ function down(c: JmqtClient, st: number, to: number): void {
   }
 }
 
-// Socket events (bound per connection as ev.bind(client, EV_*)), and two steps of the session
-// run through the same function: EV_HELLO sends auth or conn, EV_RESUME sends what a new session
-// (or a drained socket) owes: subscriptions and QoS 1 pubs not yet sent in this session.
-function ev(this: JmqtClient, k: number, a?: any): void {
-  var c = this;
-  var s = c.sk;
-  var w = c.w;
+// Socket events of socket s (from the handlers below), and two steps of the session run through
+// the same function with s = the current socket: EV_HELLO sends auth or conn, EV_RESUME sends
+// what a new session (or a drained socket) owes: subscriptions and QoS 1 pubs not yet sent in
+// this session. Only the current socket (c.sk) reaches the session: an old socket's data, error,
+// drain or connect after a reconnect is dropped, and its close only counts toward stop()'s cb.
+function ev(s: ClientSocket | null, k: number, a?: any): void {
+  var c = s && s.jc;
+  var w: Pending[];
   var i: number;
   var v: number;
   var cn: string;
-  if (k == EV_DATA) {
-    if (s) c.fr.feed(a);
-    return;
-  }
-  if (k == EV_CLOSE) {
-    if (!c.ig) {
-      c.sk = null;
-      down(c, ST_NETWORK_ERROR, S_BACKOFF);
-    } else if (!--c.ig && c.sc) {
+  if (!c) return;
+  if (c.sk != s) {
+    if (k == EV_CLOSE && c.ig && !--c.ig && c.sc) {
       a = c.sc;
       c.sc = null;
       safe(c, a);
     }
+    return;
+  }
+  w = c.w;
+  if (k == EV_DATA) {
+    c.fr.feed(a);
+    return;
+  }
+  if (k == EV_CLOSE) {
+    c.sk = null;
+    down(c, ST_NETWORK_ERROR, S_BACKOFF);
     return;
   }
   if (k == EV_ERROR) {
@@ -297,12 +312,11 @@ function ev(this: JmqtClient, k: number, a?: any): void {
     return;
   }
   if (k == EV_DRAIN) {
-    if (!s) return;
     c.bl = 0;
     try {
       while (c.oq.length && !c.bl) {
         c.counters.fo++;
-        if (!s.write(c.oq.shift() as string)) c.bl = 1;
+        if (!s!.write(c.oq.shift() as string)) c.bl = 1;
       }
     } catch (x) {
       c.err = "write: " + x;
@@ -323,6 +337,24 @@ function ev(this: JmqtClient, k: number, a?: any): void {
     }
   }
   tick(c, 1);
+}
+
+// The socket event handlers: defined once, registered on every socket, called with this = the
+// socket (SocketLike contract in api.ts), so a connection costs no function objects.
+function onSockConnect(this: ClientSocket): void {
+  ev(this, EV_CONNECT);
+}
+function onSockData(this: ClientSocket, d: string): void {
+  ev(this, EV_DATA, d);
+}
+function onSockClose(this: ClientSocket): void {
+  ev(this, EV_CLOSE);
+}
+function onSockError(this: ClientSocket, e: any): void {
+  ev(this, EV_ERROR, e);
+}
+function onSockDrain(this: ClientSocket): void {
+  ev(this, EV_DRAIN);
 }
 
 function refused(c: JmqtClient): number {
@@ -460,7 +492,7 @@ const P = {
             c.li = c.lh = c.ry = Date.now();
             c.state = S_READY;
             safe(c, c.onState, S_READY, ST_OK);
-            ev.call(c, EV_RESUME);
+            ev(c.sk, EV_RESUME);
           } else if (b.st != ST_INVALID_TOKEN) down(c, b.st, S_BACKOFF);
           else if (c.au === undefined) down(c, b.st, S_STOPPED);
           else {
@@ -468,7 +500,7 @@ const P = {
             if (c.ra) down(c, b.st, S_BACKOFF);
             else {
               c.ra = 1;
-              ev.call(c, EV_HELLO);
+              ev(c.sk, EV_HELLO);
             }
           }
         }
@@ -477,7 +509,7 @@ const P = {
           if (b.st == ST_OK) {
             c.at = b.at;
             c.cl = b.cl;
-            ev.call(c, EV_HELLO);
+            ev(c.sk, EV_HELLO);
           } else down(c, b.st, b.st == ST_SERVER_ERROR ? S_BACKOFF : S_STOPPED);
         }
       } else if (t != T_HBACK) {

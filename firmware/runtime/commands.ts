@@ -38,12 +38,13 @@ export function runCommand(rt: Runtime, cmd: string, a: any): any {
       const set = a.set;
       for (const k in cur) next[k] = cur[k];
       if (set === undefined) {
-        if (next.wifi && next.wifi.password !== undefined) next.wifi = { ssid: next.wifi.ssid, password: "***" };
-        if (next.server && next.server.token !== undefined) {
-          const s: any = {};
-          for (const k in next.server) s[k] = next.server[k];
-          s.token = "***";
-          next.server = s;
+        const w = next.wifi;
+        const srv = next.server;
+        if (w && w.password !== undefined) next.wifi = { ssid: w.ssid, password: "***" };
+        if (srv && srv.token !== undefined) {
+          const m: any = (next.server = {});
+          for (const k in srv) m[k] = srv[k];
+          m.token = "***";
         }
         return { cfg: next };
       }

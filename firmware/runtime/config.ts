@@ -1,12 +1,11 @@
 // Device configuration (jmqt.json): the pure validator that both the build (tools/build.ts) and
 // the device (boot, `config` command) run. It never throws; it returns one message per problem,
 // "<field>: <reason>". Two functions only (each function object costs RAM on the board); the
-// lists of names are string literals inside the function body, so they stay in flash.
+// lists of names and the table of numeric ranges are string literals, so they stay in flash.
 
 /** The board description: what the build puts in BOARD_JSON (tools/build.ts boardConstant). */
 export interface BoardInfo {
   id: string;
-  family: "ESP32" | "ESP8266";
   pins: string[];
   analog: string[];
   inputOnly: string[];
@@ -14,11 +13,7 @@ export interface BoardInfo {
   noWatch: string[];
   /** pin names, or (boards/*.json form) pin name -> why it is reserved */
   reserved: string[] | { [pin: string]: string };
-  led: string;
-  ledActiveLow: boolean;
-  button: string;
   hasTemperature: boolean;
-  blocks: number;
   maxFrame: number;
   inflight: number;
   outQueue: number;
@@ -26,55 +21,67 @@ export interface BoardInfo {
   dedup: number;
 }
 
-/** Pushes "<where>: <reason>" when v (undefined: not given, fine; a boolean counts as 0/1) is not a number or out of [min, max]. */
-function checkNum(errs: string[], where: string, v: any, min: number, max: number): void {
-  if (typeof v === "boolean") v = +v;
-  if (v === undefined) return;
-  if (typeof v !== "number" || !isFinite(v)) errs.push(where + ": must be a number");
-  else if (v < min || v > max) errs.push(where + ": must be between " + min + " and " + max);
+/**
+ * Table-driven range checks (one string in flash instead of a call per field). rows: "name min
+ * max kinds [i]" separated by ","; kinds: the item kinds the row applies to (inputs 0-6 in the
+ * order of the input type names, outputs 7 digital, 8 pwm; "*" top level), i: whole numbers
+ * only. Pushes "<at><name>: <reason>" for each field of `o` that applies to `kind`, is given (a
+ * boolean counts as 0/1) and is not a number in range.
+ */
+function checkNums(errs: string[], at: string, o: any, rows: string, kind: string): void {
+  const list = rows.split(",");
+  for (let r = 0; r < list.length; r++) {
+    const f = list[r].split(" ");
+    let v = o[f[0]];
+    if (typeof v === "boolean") v = +v;
+    if (v === undefined || f[3].indexOf(kind) < 0) continue;
+    if (typeof v !== "number" || !isFinite(v) || v < +f[1] || v > +f[2] || (f[4] && v % 1))
+      errs.push(at + f[0] + ": must be a " + (f[4] ? "whole " : "") + "number between " + f[1] + " and " + f[2]);
+  }
 }
 
 /**
- * Validates a device config against a board. Returns [] when valid, else one message per
+ * Validates a device config against a board. String fields are one table, rows
+ * "path|pattern|flag|type": flag r required (else "missing"), ! the string must NOT match the
+ * pattern; an empty type only checks presence (server.port, whose range checkNums checks). Returns [] when valid, else one message per
  * problem. Items of inputs/outputs with an error are skipped by the runtime (it finds them by
  * the "inputs[i]" / "outputs[i]" prefix of the message).
  */
 export function validateConfig(cfg: any, board: BoardInfo): string[] {
-  const errs: string[] = [];
   if (!cfg || typeof cfg !== "object" || Array.isArray(cfg)) return ["config: must be a JSON object"];
+  const errs: string[] = [];
   const on = " on " + board.id;
-  const id = cfg.id;
-  if (typeof id !== "string" || !id.length) errs.push("id: " + (id === undefined ? "missing" : "must be a non-empty string"));
-  else if (/^[#$]/.test(id)) errs.push("id: must not start with # or $");
   const srv = cfg.server;
-  if (!srv || typeof srv !== "object") errs.push("server: missing (needs host and port)");
+  if (!srv || typeof srv !== "object") errs.push("server: missing");
   else {
-    if (typeof srv.host !== "string" || !srv.host.length) errs.push("server.host: must be a host name or address");
-    if (srv.port === undefined) errs.push("server.port: missing");
-    checkNum(errs, "server.port", srv.port, 1, 65535);
-    if (srv.port % 1) errs.push("server.port: must be a whole number");
-    if (srv.token !== undefined && (typeof srv.token !== "string" || !srv.token.length)) errs.push("server.token: must be a non-empty string");
-    if (srv.auth !== undefined && (srv.auth === null || (typeof srv.auth !== "object" && typeof srv.auth !== "string"))) errs.push("server.auth: must be an object or a string");
+    checkNums(errs, "server.", srv, "port 1 65535 * i", "*");
+    if (srv.auth === null || (srv.auth !== undefined && typeof srv.auth !== "object" && typeof srv.auth !== "string")) errs.push("server.auth: must be an object or string");
     if (srv.token === undefined && srv.auth === undefined) errs.push("server: needs token or auth");
   }
-  const w = cfg.wifi;
-  if (w !== undefined) {
-    if (!w || typeof w !== "object") errs.push("wifi: must be an object with ssid and password");
-    else {
-      if (typeof w.ssid !== "string" || !w.ssid.length) errs.push("wifi.ssid: must be a non-empty string");
-      if (w.password !== undefined && typeof w.password !== "string") errs.push("wifi.password: must be a string");
-    }
+  if (cfg.wifi !== undefined && (!cfg.wifi || typeof cfg.wifi !== "object")) errs.push("wifi: must be an object");
+  const rows = (
+    "id|^[^#$]|r|non-empty string not starting with # or $,server.host|.|r|non-empty string,server.port|^$|r|," +
+    "server.token|.||non-empty string,wifi.ssid|.|r|non-empty string,wifi.password|^||string," +
+    "prefix|^[#$]|!|string not starting with # or $,group|^[^$]||non-empty string not starting with $"
+  ).split(",");
+  for (let r = 0; r < rows.length; r++) {
+    const f = rows[r].split("|");
+    const path = f[0].split(".");
+    const o = path[1] ? cfg[path[0]] : cfg;
+    if (!o || typeof o !== "object") continue;
+    const v = o[path[1] || path[0]];
+    if (v === undefined) {
+      if (f[2] === "r") errs.push(f[0] + ": missing");
+    } else if (f[3] && (typeof v !== "string" || new RegExp(f[1]).test(v) === (f[2] === "!"))) errs.push(f[0] + ": must be a " + f[3]);
   }
-  if (cfg.prefix !== undefined && (typeof cfg.prefix !== "string" || /^[#$]/.test(cfg.prefix))) errs.push("prefix: must be a string not starting with # or $");
-  if (cfg.group !== undefined && (typeof cfg.group !== "string" || !/^[^$]/.test(cfg.group))) errs.push("group: must be a non-empty channel name not starting with $");
   const allow = cfg.allow;
   if (allow !== undefined) {
-    if (!Array.isArray(allow)) errs.push("allow: must be a list of client ids");
-    else for (let i = 0; i < allow.length; i++) if (typeof allow[i] !== "string" || !allow[i].length) errs.push("allow[" + i + "]: must be a client id string");
+    if (!Array.isArray(allow)) errs.push("allow: must be a list");
+    else for (let i = 0; i < allow.length; i++) if (typeof allow[i] !== "string" || !allow[i]) errs.push("allow[" + i + "]: must be a non-empty string (a client id)");
   }
-  checkNum(errs, "safeMs", cfg.safeMs, 0, 86400000);
-  checkNum(errs, "tick", cfg.tick, 50, 60000);
+  checkNums(errs, "", cfg, "safeMs 0 86400000 *,tick 50 60000 *", "*");
   const reserved: any = board.reserved || [];
+  const listed = Array.isArray(reserved);
   const used: any = {};
   const names: any = {};
   for (let l = 0; l < 2; l++) {
@@ -94,59 +101,41 @@ export function validateConfig(cfg: any, board: BoardInfo): string[] {
       }
       const nm = it.name;
       if (typeof nm !== "string" || !/^[A-Za-z0-9_\-]{1,24}$/.test(nm)) errs.push(at + ".name: must be 1-24 letters, digits, _ or -");
-      else if (nm === "status") errs.push(at + ".name: status is used by the runtime");
+      else if (nm === "status") errs.push(at + ".name: status is reserved");
       else if (names[nm]) errs.push(at + ".name: duplicate name " + nm + " (also " + names[nm] + ")");
       else names[nm] = at;
       const t = it.type;
       const kinds = l ? "digital,pwm" : "digital,analog,pulse,temperature,memory,rssi,uptime";
       const k = kinds.split(",").indexOf(t);
-      if (typeof t !== "string" || k < 0) {
-        errs.push(at + ".type: unknown " + (l ? "output" : "input") + " type " + JSON.stringify(t) + " (one of " + kinds + ")");
+      if (k < 0) {
+        errs.push(at + ".type: unknown " + key.slice(0, -1) + " type " + JSON.stringify(t) + " (one of " + kinds + ")");
         continue;
       }
+      const kind = "" + (l * 7 + k);
       const watched = !l && (k === 0 || k === 2);
       const pin = it.pin;
       if (l || k <= 2) {
         const p = at + ".pin: " + pin;
         let why = "";
-        if (typeof pin !== "string" || !pin.length) why = at + ".pin: missing";
+        if (typeof pin !== "string" || !pin) why = at + ".pin: missing";
         else if (board.pins.indexOf(pin) < 0) why = p + " is not a pin of " + board.id;
-        else if (Array.isArray(reserved) ? reserved.indexOf(pin) >= 0 : reserved.hasOwnProperty(pin)) why = p + " is reserved" + (Array.isArray(reserved) ? "" : " (" + reserved[pin] + ")") + on;
+        else if (listed ? reserved.indexOf(pin) >= 0 : reserved.hasOwnProperty(pin)) why = p + " is reserved" + (listed ? "" : " (" + reserved[pin] + ")") + on;
         else if (used[pin]) why = p + " is already used by " + used[pin];
         else if (!l && k === 1 && board.analog.indexOf(pin) < 0) why = p + " cannot read analog" + on;
-        else if (watched && board.noWatch.indexOf(pin) >= 0) why = p + " cannot be watched for edges" + on;
+        else if (watched && board.noWatch.indexOf(pin) >= 0) why = p + " cannot be watched" + on;
         else if (l && board.inputOnly.indexOf(pin) >= 0) why = p + " is input-only" + on;
-        else if (l && k === 1 && board.pwm.indexOf(pin) < 0) why = p + " has no PWM" + on;
+        else if (l && k && board.pwm.indexOf(pin) < 0) why = p + " has no PWM" + on;
         if (why) errs.push(why);
         else used[pin] = at;
-      } else if (pin !== undefined) errs.push(at + ".pin: a " + t + " input takes no pin");
+      } else if (pin !== undefined) errs.push(at + ".pin: not for " + t + " inputs");
       if (!l && k === 3 && !board.hasTemperature) errs.push(at + ".type: " + board.id + " has no temperature sensor");
-      if (!l && k <= 2 && it.pull !== undefined && "up,down,none".split(",").indexOf(it.pull) < 0) errs.push(at + ".pull: must be up, down or none");
-      if (l) {
-        checkNum(errs, at + ".safe", it.safe, 0, 1);
-        checkNum(errs, at + ".initial", it.initial, 0, 1);
-        if (k) checkNum(errs, at + ".freq", it.freq, 1, 40000000);
-        else checkNum(errs, at + ".invert", it.invert, 0, 1);
-        continue;
-      }
-      checkNum(errs, at + ".q", it.q, 0, 1);
-      checkNum(errs, at + ".rt", it.rt, 0, 1);
-      if (watched) {
-        checkNum(errs, at + ".debounce", it.debounce, 0, 10000);
-        checkNum(errs, at + ".invert", it.invert, 0, 1);
-        if (it.edge !== undefined && "rising,falling,both".split(",").indexOf(it.edge) < 0) errs.push(at + ".edge: must be rising, falling or both");
-      }
-      if (k === 0) {
-        if (it.period !== undefined) errs.push(at + ".period: a digital input publishes on change, it takes no period");
-      } else if (it.period === undefined) errs.push(at + ".period: missing");
-      else checkNum(errs, at + ".period", it.period, 100, 86400000);
-      if (!watched) {
-        checkNum(errs, at + ".scale", it.scale, -1e9, 1e9);
-        checkNum(errs, at + ".offset", it.offset, -1e9, 1e9);
-        checkNum(errs, at + ".deadband", it.deadband, 0, 1e9);
-      }
-      checkNum(errs, at + ".precision", it.precision, 0, 6);
-      if (it.precision % 1) errs.push(at + ".precision: must be a whole number");
+      if (!l && k <= 2 && it.pull !== undefined && ",up,down,none,".indexOf("," + it.pull + ",") < 0) errs.push(at + ".pull: must be up, down or none");
+      if (watched && it.edge !== undefined && ",rising,falling,both,".indexOf("," + it.edge + ",") < 0) errs.push(at + ".edge: must be rising, falling or both");
+      if (!l && (k ? it.period === undefined : it.period !== undefined)) errs.push(at + ".period: " + (k ? "missing" : "not for digital inputs"));
+      checkNums(errs, at + ".", it,
+        "q 0 1 0123456,rt 0 1 0123456,debounce 0 10000 02,invert 0 1 027,period 100 86400000 123456," +
+        "scale -1e9 1e9 13456,offset -1e9 1e9 13456,deadband 0 1e9 13456,precision 0 6 0123456 i," +
+        "safe 0 1 78,initial 0 1 78,freq 1 40000000 8", kind);
     }
   }
   return errs;

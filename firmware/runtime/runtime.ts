@@ -70,19 +70,19 @@ export class Runtime {
   /** firmware version reported on status */
   fw: string;
   /** channel prefix, group channel ("" for none), group channel subscribed */
-  pre: string;
-  grp: string;
+  pre!: string;
+  grp!: string;
   sg: string;
   /** client ids allowed to send commands, null for anyone */
   alw?: string[];
   /** ms without a session before outputs go to their safe state (0: never); tick ms and timer */
-  sms: number;
-  tms: number;
+  sms!: number;
+  tms!: number;
   tmr?: any;
-  ins: Inp[];
+  ins!: Inp[];
   outs: Out[];
   /** config errors found by the last apply (sent on status), last error (for the status command) */
-  errs: string[];
+  errs!: string[];
   err: string;
   /** offline queue: inputs and values, its bound, readings dropped because it was full */
   qi: Inp[];
@@ -102,21 +102,18 @@ export class Runtime {
   dn?: number;
   sd?: () => void;
 
+  /** Sets what lasts across configs; run() sets the rest (prefix, group, timers, inputs, outputs). */
   constructor(board: Board, client: Client, fw: string) {
-    const info: BoardInfo = board.sys("B");
     this.b = board;
     this.cl = client;
     this.fw = fw;
-    this.pre = this.grp = this.sg = this.err = "";
-    this.sms = this.qd = this.np = this.nc = 0;
-    this.tms = 1000;
-    this.ins = [];
+    this.sg = this.err = "";
+    this.qd = this.np = this.nc = 0;
     this.outs = [];
-    this.errs = [];
     this.qi = [];
     this.qv = [];
     this.rc = [];
-    this.qmax = info.offlineQueue || 16;
+    this.qmax = (board.sys("B") as BoardInfo).offlineQueue || 16;
     this.t0 = this.lost = Date.now();
     R = this;
   }
@@ -126,23 +123,24 @@ export class Runtime {
    * called at boot and by the `config` command. Nothing of `cfg` is kept but compact records.
    */
   run(cfg: any): void {
-    const b = this.b;
+    const rt = this;
+    const b = rt.b;
     const errs = validateConfig(cfg, b.sys("B"));
     const bad = "\n" + errs.join("\n");
     if (!cfg || typeof cfg !== "object") cfg = {};
     b.watch(null);
-    for (let i = 0; i < this.outs.length; i++) if (this.outs[i].pt) clearTimeout(this.outs[i].pt);
-    if (this.tmr) clearInterval(this.tmr);
+    for (let i = 0; i < rt.outs.length; i++) if (rt.outs[i].pt) clearTimeout(rt.outs[i].pt);
+    if (rt.tmr) clearInterval(rt.tmr);
     R = this;
-    this.errs = errs;
-    if (errs.length) this.err = "config: " + errs[0];
-    this.pre = typeof cfg.prefix === "string" ? cfg.prefix : "";
-    this.grp = typeof cfg.group === "string" ? cfg.group : "";
-    this.alw = Array.isArray(cfg.allow) ? cfg.allow : undefined;
-    this.sms = typeof cfg.safeMs === "number" ? cfg.safeMs : 60000;
-    this.tms = typeof cfg.tick === "number" && cfg.tick >= 50 ? cfg.tick : 1000;
-    this.ins = [];
-    this.outs = [];
+    rt.errs = errs;
+    if (errs.length) rt.err = "config: " + errs[0];
+    rt.pre = typeof cfg.prefix === "string" ? cfg.prefix : "";
+    rt.grp = typeof cfg.group === "string" ? cfg.group : "";
+    rt.alw = Array.isArray(cfg.allow) ? cfg.allow : undefined;
+    rt.sms = typeof cfg.safeMs === "number" ? cfg.safeMs : 60000;
+    rt.tms = typeof cfg.tick === "number" && cfg.tick >= 50 ? cfg.tick : 1000;
+    rt.ins = [];
+    rt.outs = [];
     const now = Date.now();
     let list = Array.isArray(cfg.inputs) ? cfg.inputs : [];
     for (let i = 0; i < list.length; i++) {
@@ -167,14 +165,14 @@ export class Runtime {
       if (it.invert) inp.inv = 1;
       if (k === K_ANALOG) b.io("analog", pin);
       else if (k === K_DIGITAL || k === K_PULSE) {
-        b.io(it.pull === "up" ? "input_pullup" : it.pull === "down" ? "input_pulldown" : "input", pin);
+        b.io(it.pull === "up" || it.pull === "down" ? "input_pull" + it.pull : "input", pin);
         if (k === K_PULSE) {
           inp.cnt = inp.lc = 0;
           inp.lt = now;
-        } else inp.v = this.val(inp);
+        } else inp.v = rt.val(inp);
         b.watch(onEdge, pin, k === K_DIGITAL ? "both" : it.edge || "rising", it.debounce === undefined ? (k === K_DIGITAL ? 25 : 0) : it.debounce);
       }
-      this.ins.push(inp);
+      rt.ins.push(inp);
     }
     list = Array.isArray(cfg.outputs) ? cfg.outputs : [];
     for (let i = 0; i < list.length; i++) {
@@ -187,13 +185,13 @@ export class Runtime {
       if (o.k) o.f = it.freq || 1000;
       else b.io("output", p);
       if (it.invert) o.inv = 1;
-      this.outs.push(o);
-      this.out(o, it.initial === undefined ? o.s || 0 : it.initial);
+      rt.outs.push(o);
+      rt.out(o, it.initial === undefined ? o.s || 0 : it.initial);
     }
-    this.tmr = setInterval(tick, this.tms);
-    this.cl.onPush = onPush;
-    this.cl.onState = onState;
-    if (this.cl.state === S_READY) onState(S_READY);
+    rt.tmr = setInterval(tick, rt.tms);
+    rt.cl.onPush = onPush;
+    rt.cl.onState = onState;
+    if (rt.cl.state === S_READY) onState(S_READY);
   }
 
   /** Drives an output to a logical value (0/1, or a duty 0..1 for PWM). */
@@ -202,7 +200,7 @@ export class Runtime {
     this.b.io(o.k ? "p" : "w", o.p, o.inv ? 1 - v : v, o.f);
   }
 
-  /** Current reading of an input: digital level, pulse count, else scaled and rounded (NaN when unavailable). */
+  /** Current reading of an input: digital level, pulse count, else scaled and rounded (NaN when unavailable); temperature, memory and rssi are the board's sys ops "t", "f", "r" at their kind's index. */
   val(i: Inp): number {
     const k = i.k;
     const b = this.b;
@@ -210,9 +208,7 @@ export class Runtime {
     if (k === K_PULSE) return i.cnt as number;
     const x =
       k === K_ANALOG ? b.io("a", i.p as number)
-      : k === K_TEMP ? b.sys("t")
-      : k === K_MEM ? b.sys("f")
-      : k === K_RSSI ? b.sys("r")
+      : k < K_UPTIME ? b.sys("   tfr".charAt(k))
       : Math.floor((Date.now() - this.t0) / 1000);
     const m = i.m || 1;
     return Math.round((x * (i.sc === undefined ? 1 : i.sc) + (i.of || 0)) * m) / m;
@@ -225,35 +221,37 @@ export class Runtime {
    * sent only while there is a session.
    */
   pub(i: Inp, dt: any): void {
-    const ready = this.cl.state === S_READY;
+    const rt = this;
+    const ready = rt.cl.state === S_READY;
     if (!i.q) {
       if (!ready) return;
-      const st = this.cl.pub(this.pre + i.n, dt, 0, i.r || 0, null);
-      if (st === ST_OK) this.np++;
-      else this.err = i.n + ": publish failed " + st;
+      const st = rt.cl.pub(rt.pre + i.n, dt, 0, i.r || 0, null);
+      if (st === ST_OK) rt.np++;
+      else rt.err = i.n + ": publish failed " + st;
       return;
     }
-    if (this.qi.length >= this.qmax) {
-      this.qi.shift();
-      this.qv.shift();
-      this.qd++;
+    if (rt.qi.length >= rt.qmax) {
+      rt.qi.shift();
+      rt.qv.shift();
+      rt.qd++;
     }
-    this.qi.push(i);
-    this.qv.push(dt);
-    if (ready) this.flush();
+    rt.qi.push(i);
+    rt.qv.push(dt);
+    if (ready) rt.flush();
   }
 
   /** Sends queued readings in order until the client says it is busy; each pubAck runs tick() (and so flush) again. */
   flush(): void {
-    const qi = this.qi;
-    while (qi.length && this.cl.state === S_READY) {
+    const rt = this;
+    const qi = rt.qi;
+    while (qi.length && rt.cl.state === S_READY) {
       const i = qi[0];
-      const st = this.cl.pub(this.pre + i.n, this.qv[0], 1, i.r || 0, tick);
+      const st = rt.cl.pub(rt.pre + i.n, rt.qv[0], 1, i.r || 0, tick);
       if (st === ST_BUSY) return;
       qi.shift();
-      this.qv.shift();
-      if (st === ST_OK) this.np++;
-      else this.err = i.n + ": publish failed " + st;
+      rt.qv.shift();
+      if (st === ST_OK) rt.np++;
+      else rt.err = i.n + ": publish failed " + st;
     }
   }
 }

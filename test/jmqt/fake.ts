@@ -1,4 +1,5 @@
 // A fake NetLike whose sockets the test drives by hand (no I/O, works under sinon fake timers).
+// Like Espruino, it calls every handler (and onConnect) with this = the socket.
 import type { NetLike, SocketLike } from "../../firmware/jmqt/api";
 
 export interface Sent {
@@ -7,19 +8,19 @@ export interface Sent {
 }
 
 export class FakeSocket implements SocketLike {
-  handlers: Record<string, ((arg?: any) => void)[]> = {};
+  handlers: Record<string, ((this: any, arg?: any) => void)[]> = {};
   written: string[] = [];
   writeResult = true;
   ended = false;
   closed = false;
   /** emit close synchronously from end(), like a socket that closes at once */
   closeOnEnd = true;
-  constructor(public onConnect: () => void, public opts: { host: string; port: number }) {}
-  on(event: string, fn: (arg?: any) => void): void {
+  constructor(public onConnect: (this: any) => void, public opts: { host: string; port: number }) {}
+  on(event: string, fn: (this: any, arg?: any) => void): void {
     (this.handlers[event] ||= []).push(fn);
   }
   emit(event: string, arg?: any): void {
-    for (const fn of this.handlers[event] || []) fn(arg);
+    for (const fn of (this.handlers[event] || []).slice()) fn.call(this, arg);
   }
   write(data: string): boolean {
     if (this.closed) return false;
@@ -37,7 +38,7 @@ export class FakeSocket implements SocketLike {
     this.emit("close");
   }
   connect(): void {
-    this.onConnect();
+    this.onConnect.call(this);
   }
   /** deliver server packets, each NUL-terminated, as one chunk */
   recv(...packets: (string | object)[]): void {
@@ -65,7 +66,7 @@ export class FakeSocket implements SocketLike {
 
 export class FakeNet implements NetLike {
   sockets: FakeSocket[] = [];
-  connect(opts: { host: string; port: number }, onConnect: () => void): FakeSocket {
+  connect(opts: { host: string; port: number }, onConnect: (this: any) => void): FakeSocket {
     const s = new FakeSocket(onConnect, opts);
     this.sockets.push(s);
     return s;

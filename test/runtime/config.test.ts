@@ -114,14 +114,14 @@ describe("runtime/config validateConfig", () => {
     delete c.inputs[1].period;
     c.inputs[0].period = 100;
     expectError(c, esp32, "inputs[1].period", /missing/);
-    expectError(c, esp32, "inputs[0].period", /publishes on change/);
+    expectError(c, esp32, "inputs[0].period", /not for digital/);
   });
   it("rejects the name status, bad allow lists and bad group", () => {
     const c = example();
     c.inputs[0].name = "status";
     c.allow = ["ok", 3];
     c.group = "$sys";
-    expectError(c, esp32, "inputs[0].name", /used by the runtime/);
+    expectError(c, esp32, "inputs[0].name", /status is reserved/);
     expectError(c, esp32, "allow[1]", /client id/);
     expectError(c, esp32, "group", /\$/);
   });

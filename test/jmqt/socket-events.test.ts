@@ -1,0 +1,174 @@
+// Socket event wiring of the client: handlers run with this = the socket (SocketLike contract in
+// firmware/jmqt/api.ts), are the same module-level functions for every connection, and only the
+// current socket reaches the session.
+import { strict as assert } from "node:assert";
+import * as net from "node:net";
+import sinon from "sinon";
+import { S_BACKOFF, S_READY, S_SESSION, S_STOPPED } from "../../firmware/jmqt/api";
+import type { ClientOptions } from "../../firmware/jmqt/api";
+import { createClient, type JmqtClient } from "../../firmware/jmqt/client";
+import { nodeNet } from "../../sim/net";
+import { FakeNet, type FakeSocket } from "./fake";
+
+const BASE: ClientOptions = {
+  host: "127.0.0.1", port: 8010, cl: "dev1", at: "tok",
+  maxFrame: 1024, inflight: 4, outQueue: 4, dedup: 4,
+  connMs: 5000, ackMs: 3000, retries: 2, minBackoffMs: 1000, maxBackoffMs: 8000, stableMs: 20000,
+};
+const EVENTS = ["data", "close", "error", "drain"];
+
+describe("jmqt client socket events (this = socket, no per-connection functions)", () => {
+  let clock: sinon.SinonFakeTimers;
+  let fake: FakeNet;
+  let random: sinon.SinonStub;
+
+  beforeEach(() => {
+    clock = sinon.useFakeTimers({ now: 1_000_000 });
+    random = sinon.stub(Math, "random").returns(0.5);
+    fake = new FakeNet();
+  });
+  afterEach(() => {
+    random.restore();
+    clock.restore();
+  });
+
+  function readyClient() {
+    const c = createClient(fake, BASE) as JmqtClient;
+    const pushes: any[][] = [];
+    c.onPush = (cn, dt) => pushes.push([cn, dt]);
+    c.start();
+    fake.last.connect();
+    fake.last.recv({ connAck: { st: 1, ts: 15 } });
+    assert.equal(c.state, S_READY);
+    return { c, pushes };
+  }
+
+  function reconnect(c: JmqtClient): FakeSocket {
+    const before = fake.sockets.length;
+    for (let t = 0; t < BASE.maxBackoffMs! && fake.sockets.length === before; t += 10) clock.tick(10);
+    assert.equal(fake.sockets.length, before + 1, "a new socket after backoff");
+    fake.last.connect();
+    fake.last.recv({ connAck: { st: 1, ts: 15 } });
+    assert.equal(c.state, S_READY);
+    return fake.last;
+  }
+
+  /** Every event an old socket could still deliver; none may touch the current session. */
+  function replayStaleEvents(old: FakeSocket): void {
+    old.closed = false;
+    old.recv({ push: { cn: "stale", dt: 1, cl: "" } }, { connAck: { st: 1, ts: 15 } });
+    old.emit("error", { message: "stale error" });
+    old.emit("drain");
+    old.connect();
+    old.emit("close");
+  }
+
+  it("registers the same handler functions on every socket and links each socket to its client", () => {
+    const { c } = readyClient();
+    const first = fake.last;
+    first.close();
+    const second = reconnect(c);
+    assert.equal((first as any).jc, c);
+    assert.equal((second as any).jc, c);
+    assert.equal(typeof first.onConnect, "function");
+    assert.equal(second.onConnect, first.onConnect, "the connect callback is not created per connection");
+    for (const ev of EVENTS) {
+      assert.equal(first.handlers[ev].length, 1, ev);
+      assert.equal(second.handlers[ev].length, 1, ev);
+      assert.equal(second.handlers[ev][0], first.handlers[ev][0], ev + " handler is not created per connection");
+    }
+    const all = [first.onConnect, ...EVENTS.map((ev) => first.handlers[ev][0])];
+    assert.equal(new Set(all).size, all.length, "one handler per event");
+  });
+
+  it("ignores every event of a socket that closed by itself once a new connection is up", () => {
+    const { c, pushes } = readyClient();
+    const old = fake.last;
+    old.close();
+    assert.equal(c.state, S_BACKOFF);
+    const current = reconnect(c);
+    current.writeResult = false;
+    c.pub("q", 1, 0, 0);
+    c.pub("q", 2, 0, 0);
+    const written = current.written.length;
+    const fi = c.counters.fi;
+    const err = c.err;
+    replayStaleEvents(old);
+    assert.equal(c.state, S_READY);
+    assert.deepEqual(pushes, []);
+    assert.equal(c.counters.fi, fi, "no stale frame reached the framer");
+    assert.equal(c.err, err, "a stale error is not reported as the current one");
+    assert.equal(current.written.length, written, "a stale drain does not flush the current queue");
+    assert.equal(c.sk, current);
+    current.emit("drain");
+    assert.equal(current.written.length, written + 1, "the current socket's drain still flushes");
+    current.recv({ push: { cn: "live", dt: 2, cl: "" } });
+    assert.deepEqual(pushes, [["live", 2]]);
+  });
+
+  it("a late close of a socket the client ended (dead link) does not take the new connection down", () => {
+    const { c, pushes } = readyClient();
+    const old = fake.last;
+    old.closeOnEnd = false;
+    clock.tick(15_000);
+    assert.equal(c.state, S_BACKOFF, "dead link");
+    assert.ok(old.ended && !old.closed);
+    const current = reconnect(c);
+    old.recv({ push: { cn: "stale", dt: 1, cl: "" } });
+    old.close();
+    assert.equal(c.state, S_READY);
+    assert.equal(c.sk, current);
+    assert.deepEqual(pushes, []);
+    let stopped = 0;
+    current.closeOnEnd = false;
+    c.stop(() => stopped++);
+    assert.equal(stopped, 0, "stop() cb waits for the close of the socket it ended");
+    current.close();
+    assert.equal(stopped, 1);
+    assert.equal(c.state, S_STOPPED);
+  });
+
+  it("a connect callback from an old socket does not restart the handshake", () => {
+    const c = createClient(fake, BASE) as JmqtClient;
+    c.start();
+    const old = fake.last;
+    clock.tick(BASE.connMs!);
+    assert.equal(c.state, S_BACKOFF, "TCP connect timed out");
+    for (let t = 0; t < BASE.maxBackoffMs! && fake.sockets.length === 1; t += 10) clock.tick(10);
+    const current = fake.last;
+    assert.notEqual(current, old);
+    old.connect();
+    assert.deepEqual(current.sent(), [], "nothing sent on the new socket for the old one's connect");
+    assert.deepEqual(old.sent(), []);
+    current.connect();
+    assert.equal(c.state, S_SESSION);
+    assert.deepEqual(current.sentOf("conn"), [{ at: "tok", cl: "dev1" }]);
+  });
+});
+
+describe("sim/net nodeNet() calls handlers with this = the socket", () => {
+  it("onConnect, data and close all run with this = the socket connect() returned", async () => {
+    const srv = net.createServer((s) => s.end("hi"));
+    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
+    const port = (srv.address() as net.AddressInfo).port;
+    const seen: [string, boolean][] = [];
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const sock = nodeNet().connect({ host: "127.0.0.1", port }, function (this: any) {
+          seen.push(["connect", this === sock]);
+        });
+        sock.on("data", function (this: any) {
+          seen.push(["data", this === sock]);
+        });
+        sock.on("error", reject);
+        sock.on("close", function (this: any) {
+          seen.push(["close", this === sock]);
+          resolve();
+        });
+      });
+    } finally {
+      srv.close();
+    }
+    assert.deepEqual(seen, [["connect", true], ["data", true], ["close", true]]);
+  });
+});

@@ -176,11 +176,13 @@ async function main(): Promise<void> {
     const board = loadBoard(id);
     const violations = [
       ...checkBundle(r.debug, board, { map: r.map, file: r.files.debug }),
-      ...checkBundle(r.min, board, { file: r.files.min, budget: r.budget }),
+      ...checkBundle(r.min, board, { file: r.files.min, budget: r.budget + bakedBytes(config) }),
     ];
-    const pct = ((100 * r.minBytes) / r.budget).toFixed(0);
+    const pct = ((100 * (r.minBytes - bakedBytes(config))) / r.budget).toFixed(0);
     console.log(
-      `${id.padEnd(8)} ${r.files.min.replace(ROOT + "/", "")}: ${r.minBytes} bytes minified (${pct}% of the ${r.budget}-byte budget), ` +
+      `${id.padEnd(8)} ${r.files.min.replace(ROOT + "/", "")}: ${r.minBytes} bytes minified` +
+        (config === undefined ? "" : ` with a ${bakedBytes(config)}-byte baked config`) +
+        ` (firmware: ${pct}% of the ${r.budget}-byte budget), ` +
         `${r.gzipBytes} gzip, readable twin ${r.debugBytes} bytes`,
     );
     if (violations.length) {
@@ -193,6 +195,11 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   console.log("Espruino compatibility gate: passed");
+}
+
+/** The budget is the firmware's; a baked config (user data, in the bundle as a JSON string) adds its own size. */
+function bakedBytes(config: any): number {
+  return config === undefined ? 0 : JSON.stringify(JSON.stringify(config)).length;
 }
 
 /** Build-time config validation with the firmware's own validator (firmware/runtime/config.ts). */

@@ -16,7 +16,7 @@ import {
 } from "../firmware/jmqt/api";
 import { createClient } from "../firmware/jmqt/client";
 import { startBroker } from "./broker/index";
-import { nodeNet } from "./net";
+import { desktopClientOptions, nodeNet } from "./net";
 
 import {
   EXIT_AUTH,
@@ -101,15 +101,7 @@ class Session {
   async start(): Promise<void> {
     const a = this.args;
     this.client = createClient(this.net, {
-      host: a.host,
-      port: a.port,
-      cl: a.token ? a.id : undefined,
-      at: a.token,
-      auth: a.token ? undefined : { client_name: a.id },
-      maxFrame: 65536,
-      inflight: 16,
-      outQueue: 256,
-      dedup: 64,
+      ...desktopClientOptions(a.host, a.port, a.id, a.token),
       connMs: a.timeout,
       ackMs: a.timeout,
       retries: 0,

@@ -3,7 +3,7 @@
 // optionally re-split into chunks of `chunkSize` characters; write() takes latin1 strings; every
 // handler, and onConnect, runs with this = the NodeSocket connect() returned (api.ts SocketLike).
 import * as nodeNetModule from "node:net";
-import type { NetLike, SocketLike } from "../firmware/jmqt/api";
+import type { ClientOptions, NetLike, SocketLike } from "../firmware/jmqt/api";
 
 export interface NodeNetOptions {
   /** deliver incoming data in chunks of at most this many characters (default: as Node delivers it) */
@@ -93,5 +93,23 @@ export function nodeNet(opts: NodeNetOptions = {}): NetLike {
       if (opts.onSocket) opts.onSocket(raw);
       return sock;
     },
+  };
+}
+
+/**
+ * Client options for a desktop-side JMQT client (CLI, dashboard): with a token it connects as
+ * `id`, without one it first sends `auth {"client_name": id}`; desktop-sized bounds.
+ */
+export function desktopClientOptions(host: string, port: number, id: string, token?: string): ClientOptions {
+  return {
+    host,
+    port,
+    cl: token ? id : undefined,
+    at: token,
+    auth: token ? undefined : { client_name: id },
+    maxFrame: 65536,
+    inflight: 16,
+    outQueue: 256,
+    dedup: 64,
   };
 }

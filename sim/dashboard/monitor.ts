@@ -4,7 +4,7 @@
 import type { Client } from "../../firmware/jmqt/api";
 import { S_READY, ST_CLIENT_OFFLINE, ST_OK } from "../../firmware/jmqt/api";
 import { createClient } from "../../firmware/jmqt/client";
-import { nodeNet } from "../net";
+import { desktopClientOptions, nodeNet } from "../net";
 import type { DashboardHub } from "./hub";
 
 export interface MonitorOptions {
@@ -43,15 +43,7 @@ export class DeviceMonitor {
   ) {
     this.id = opts.id ?? "dashboard";
     this.client = createClient(nodeNet(), {
-      host: opts.host,
-      port: opts.port,
-      cl: opts.token ? this.id : undefined,
-      at: opts.token,
-      auth: opts.token ? undefined : { client_name: this.id },
-      maxFrame: 65536,
-      inflight: 16,
-      outQueue: 256,
-      dedup: 64,
+      ...desktopClientOptions(opts.host, opts.port, this.id, opts.token),
       minBackoffMs: 500,
       maxBackoffMs: 5000,
     });

@@ -115,6 +115,20 @@ def(Object, "create", function create(proto, props) {
   if (props !== undefined) throw new Error("propertiesObject is not supported yet");
   return realCreate(proto);
 });
+// Espruino prints numbers with about 12 significant digits (shared/espruino/README.md):
+// JSON.stringify(0.1+0.2) is "0.3" and JSON.stringify(1/3) is "0.33333333333".
+var realStringify = JSON.stringify;
+function espNumber(k, v) {
+  if (typeof v !== "number" || !isFinite(v) || v === Math.floor(v)) return v;
+  var e = Math.floor(Math.log(Math.abs(v)) / Math.LN10);
+  if (e < -280) return v;
+  var f = Math.pow(10, 10 - e);
+  return Math.round(v * f) / f;
+}
+def(JSON, "stringify", function stringify(v, rep, sp) {
+  if (rep && typeof rep !== "function") return realStringify(v, rep, sp);
+  return realStringify(v, rep ? function (k, x) { return espNumber(k, rep.call(this, k, x)); } : espNumber, sp);
+});
 function listeners(o, ev) { var l = o["#on" + ev]; return l === undefined ? [] : (typeof l === "function" ? [l] : l); }
 def(Object.prototype, "on", function on(ev, fn) {
   var k = "#on" + ev, l = this[k];

@@ -68,6 +68,14 @@ describe("sim realm: reproduced Espruino traps", () => {
   let b: SimBoard;
   afterEach(() => b && b.stop());
 
+  it("JSON.stringify prints numbers with Espruino's ~12 significant digits", () => {
+    b = boot("");
+    assert.equal(b.eval("JSON.stringify(0.1 + 0.2)"), "0.3");
+    assert.equal(b.eval("JSON.stringify(1 / 3)"), "0.33333333333");
+    assert.equal(b.eval("JSON.stringify({ a: [1.5, 2 / 3, 7, -0.25], b: 'x' })"), '{"a":[1.5,0.66666666667,7,-0.25],"b":"x"}');
+    assert.equal(b.eval("JSON.stringify({ t: 0.1 + 0.2 }, function (k, v) { return v; })"), '{"t":0.3}');
+  });
+
   it("Object.create with a second argument throws 'propertiesObject is not supported yet'", () => {
     b = boot("");
     assert.throws(() => b.eval("Object.create({}, { a: { value: 1 } })"), /propertiesObject is not supported yet/);

@@ -1,6 +1,9 @@
 // A fake NetLike whose sockets the test drives by hand (no I/O, works under sinon fake timers).
 // Like Espruino, it calls every handler (and onConnect) with this = the socket.
-import type { NetLike, SocketLike } from "../../firmware/jmqt/api";
+import { strict as assert } from "node:assert";
+import type sinon from "sinon";
+import { S_READY } from "../../firmware/jmqt/api";
+import type { Client, ClientOptions, NetLike, SocketLike } from "../../firmware/jmqt/api";
 
 export interface Sent {
   type: string;
@@ -74,4 +77,22 @@ export class FakeNet implements NetLike {
   get last(): FakeSocket {
     return this.sockets[this.sockets.length - 1];
   }
+}
+
+/** Client options the session tests share: short timeouts, small bounds. */
+export const SESSION_OPTIONS: ClientOptions = {
+  host: "127.0.0.1", port: 8010, cl: "dev1", at: "tok",
+  maxFrame: 1024, inflight: 4, outQueue: 4, dedup: 4,
+  connMs: 5000, ackMs: 3000, retries: 2, minBackoffMs: 1000, maxBackoffMs: 8000, stableMs: 20000,
+};
+
+/** Ticks the fake clock through the backoff until the client opens a new socket, then brings it to READY. */
+export function reconnectToReady(clock: sinon.SinonFakeTimers, net: FakeNet, c: Client, ts = 15): FakeSocket {
+  const before = net.sockets.length;
+  for (let t = 0; t < SESSION_OPTIONS.maxBackoffMs! && net.sockets.length === before; t += 10) clock.tick(10);
+  assert.equal(net.sockets.length, before + 1, "a new socket after backoff");
+  net.last.connect();
+  net.last.recv({ connAck: { st: 1, ts } });
+  assert.equal(c.state, S_READY);
+  return net.last;
 }

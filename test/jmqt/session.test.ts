@@ -6,13 +6,9 @@ import {
 } from "../../firmware/jmqt/api";
 import type { ClientOptions } from "../../firmware/jmqt/api";
 import { createClient, type JmqtClient } from "../../firmware/jmqt/client";
-import { FakeNet } from "./fake";
+import { FakeNet, SESSION_OPTIONS, reconnectToReady } from "./fake";
 
-const BASE: ClientOptions = {
-  host: "127.0.0.1", port: 8010, cl: "dev1", at: "tok",
-  maxFrame: 1024, inflight: 4, outQueue: 4, dedup: 4,
-  connMs: 5000, ackMs: 3000, retries: 2, minBackoffMs: 1000, maxBackoffMs: 8000, stableMs: 20000,
-};
+const BASE = SESSION_OPTIONS;
 
 describe("jmqt client session (fake timers)", () => {
   let clock: sinon.SinonFakeTimers;
@@ -50,12 +46,7 @@ describe("jmqt client session (fake timers)", () => {
   }
 
   function reconnect(c: JmqtClient, ts = 15) {
-    const before = net.sockets.length;
-    for (let t = 0; t < BASE.maxBackoffMs! && net.sockets.length === before; t += 10) clock.tick(10);
-    assert.equal(net.sockets.length, before + 1, "a new socket after backoff");
-    net.last.connect();
-    net.last.recv({ connAck: { st: 1, ts } });
-    assert.equal(c.state, S_READY);
+    reconnectToReady(clock, net, c, ts);
   }
 
   it("sends conn with cl/at and becomes READY on connAck", () => {

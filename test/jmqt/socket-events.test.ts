@@ -5,16 +5,11 @@ import { strict as assert } from "node:assert";
 import * as net from "node:net";
 import sinon from "sinon";
 import { S_BACKOFF, S_READY, S_SESSION, S_STOPPED } from "../../firmware/jmqt/api";
-import type { ClientOptions } from "../../firmware/jmqt/api";
 import { createClient, type JmqtClient } from "../../firmware/jmqt/client";
 import { nodeNet } from "../../sim/net";
-import { FakeNet, type FakeSocket } from "./fake";
+import { FakeNet, SESSION_OPTIONS, reconnectToReady, type FakeSocket } from "./fake";
 
-const BASE: ClientOptions = {
-  host: "127.0.0.1", port: 8010, cl: "dev1", at: "tok",
-  maxFrame: 1024, inflight: 4, outQueue: 4, dedup: 4,
-  connMs: 5000, ackMs: 3000, retries: 2, minBackoffMs: 1000, maxBackoffMs: 8000, stableMs: 20000,
-};
+const BASE = SESSION_OPTIONS;
 const EVENTS = ["data", "close", "error", "drain"];
 
 describe("jmqt client socket events (this = socket, no per-connection functions)", () => {
@@ -44,13 +39,7 @@ describe("jmqt client socket events (this = socket, no per-connection functions)
   }
 
   function reconnect(c: JmqtClient): FakeSocket {
-    const before = fake.sockets.length;
-    for (let t = 0; t < BASE.maxBackoffMs! && fake.sockets.length === before; t += 10) clock.tick(10);
-    assert.equal(fake.sockets.length, before + 1, "a new socket after backoff");
-    fake.last.connect();
-    fake.last.recv({ connAck: { st: 1, ts: 15 } });
-    assert.equal(c.state, S_READY);
-    return fake.last;
+    return reconnectToReady(clock, fake, c);
   }
 
   /** Every event an old socket could still deliver; none may touch the current session. */

@@ -11,8 +11,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BoardJson, ROOT, loadBoard } from "./api";
-import { buildBoard, validateForBoard } from "./build";
-import { checkBundle, formatViolations } from "./gate";
+import { buildBoard, gateBuild, validateForBoard } from "./build";
+import { formatViolations } from "./gate";
 
 export interface FlashOptions {
   board: string;
@@ -64,7 +64,7 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
   const bundle = join(ROOT, "dist", board.id + ".js");
   if (!opts.noBuild) {
     const r = await buildBoard({ board: board.id });
-    const v = [...checkBundle(r.debug, board, { map: r.map }), ...checkBundle(r.min, board, { budget: r.budget })];
+    const v = gateBuild(r, board);
     if (v.length) throw new Error("the bundle fails the Espruino compatibility gate:\n" + formatViolations(v));
   } else if (!existsSync(bundle)) {
     throw new Error(`${bundle} does not exist: run npm run build`);

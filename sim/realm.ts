@@ -3,46 +3,11 @@
 // (pins, E, Storage, net, Wifi...) is defined by a prelude that runs inside the realm and calls the
 // host only through one captured hooks object (never reachable from the program's globals).
 import * as vm from "node:vm";
+import { type BoardApi, boardApi, loadBoard } from "../tools/api";
 
-/** Names of the realm's standard globals that Espruino 2v29 also has (shared/espruino/api.json). */
-const KEEP_GLOBALS = [
-  "Object", "Function", "Array", "Number", "Boolean", "String", "Date", "RegExp", "Error",
-  "TypeError", "SyntaxError", "ReferenceError", "JSON", "Math", "ArrayBuffer", "DataView",
-  "Uint8Array", "Int8Array", "Uint16Array", "Int16Array", "Uint32Array", "Int32Array",
-  "Float32Array", "Float64Array", "Uint8ClampedArray", "Promise", "parseFloat", "parseInt",
-  "Infinity", "NaN", "undefined", "globalThis", "eval", "isFinite", "isNaN",
-  "encodeURIComponent", "decodeURIComponent",
-];
-
-/** Members each built-in keeps (api.json); everything else with a string key is deleted. */
-const KEEP_STATIC: Record<string, string[]> = {
-  Object: ["keys", "getOwnPropertyNames", "values", "entries", "fromEntries", "create", "getOwnPropertyDescriptor",
-    "getOwnPropertyDescriptors", "defineProperty", "defineProperties", "getPrototypeOf", "setPrototypeOf", "assign"],
-  Array: ["isArray"],
-  Number: ["NaN", "MAX_VALUE", "MIN_VALUE", "NEGATIVE_INFINITY", "POSITIVE_INFINITY"],
-  String: ["fromCharCode"],
-  Date: ["now", "parse"],
-  Promise: ["all", "resolve", "reject"],
-  JSON: ["stringify", "parse"],
-  Math: ["E", "PI", "LN2", "LN10", "LOG2E", "LOG10E", "SQRT2", "SQRT1_2", "abs", "acos", "asin", "atan", "atan2",
-    "cos", "pow", "random", "round", "sin", "tan", "sqrt", "ceil", "floor", "exp", "log", "min", "max", "sign"],
-};
-const KEEP_PROTO: Record<string, string[]> = {
-  Object: ["constructor", "valueOf", "toString", "hasOwnProperty", "__proto__"],
-  Array: ["length", "constructor", "toString", "indexOf", "includes", "join", "push", "pop", "map", "forEach",
-    "filter", "find", "findIndex", "some", "every", "reduce", "splice", "shift", "unshift", "slice", "sort", "concat",
-    "fill", "reverse"],
-  String: ["length", "constructor", "toString", "valueOf", "charAt", "charCodeAt", "indexOf", "lastIndexOf", "match",
-    "replace", "replaceAll", "substring", "substr", "slice", "split", "toLowerCase", "toUpperCase", "trim", "concat",
-    "startsWith", "endsWith", "includes", "repeat", "padStart", "padEnd"],
-  Number: ["constructor", "toString", "valueOf", "toFixed"],
-  Promise: ["constructor", "then", "catch"],
-  Date: ["constructor", "getTimezoneOffset", "getTime", "valueOf", "setTime", "getHours", "getMinutes", "getSeconds",
-    "getMilliseconds", "getDay", "getDate", "getMonth", "getFullYear", "getUTCHours", "getUTCMinutes",
-    "getUTCSeconds", "getUTCMilliseconds", "getUTCDay", "getUTCDate", "getUTCMonth", "getUTCFullYear", "setHours",
-    "setMinutes", "setSeconds", "setMilliseconds", "setDate", "setMonth", "setFullYear", "toString", "toUTCString",
-    "toISOString", "toJSON"],
-};
+/** The standard built-ins whose statics and prototype members are pruned to Espruino's. */
+const PRUNED_STATIC = ["Object", "Array", "Number", "String", "Date", "Promise", "JSON", "Math"];
+const PRUNED_PROTO = ["Object", "Array", "String", "Number", "Promise", "Date"];
 
 /** Host functions the prelude calls; `this`-free, arguments are realm values. */
 export interface Hooks {
@@ -77,16 +42,26 @@ export function createEspruinoRealm(hooks: Hooks, info: RealmInfo): { context: v
   const g: any = vm.runInContext("globalThis", context);
   const realmReflect = vm.runInContext("Reflect", context);
   const construct = realmReflect.construct;
-  pruneRealm(g);
+  pruneRealm(g, espruinoApi(info.family));
   const api: RealmApi = vm.runInContext(PRELUDE, context, { filename: "espruino-prelude.js" })(hooks, JSON.stringify(info), construct);
   return { context, api };
 }
 
+const apiByFamily: Record<string, BoardApi> = {};
+/** What Espruino 2v29 has on this board (shared/espruino/api.json), read once per family. */
+function espruinoApi(family: RealmInfo["family"]): BoardApi {
+  return (apiByFamily[family] ||= boardApi(loadBoard(family === "ESP32" ? "esp32" : "esp8266")));
+}
+
 // Deletes what Espruino lacks; runs before the prelude adds Espruino's own names.
-function pruneRealm(g: any): void {
-  for (const [name, keep] of Object.entries(KEEP_STATIC)) pruneOwn(g[name], keep.concat(["length", "name", "prototype"]));
-  for (const [name, keep] of Object.entries(KEEP_PROTO)) pruneOwn(g[name].prototype, keep);
-  const keep = new Set(KEEP_GLOBALS);
+function pruneRealm(g: any, esp: BoardApi): void {
+  for (const name of PRUNED_STATIC) pruneOwn(g[name], [...(esp.statics.get(name) || []), "length", "name", "prototype"]);
+  // toString/valueOf: api.json lists them on Object only, but Espruino's work on every value
+  // ("ab".toString() is "ab"), so each prototype keeps its own.
+  for (const name of PRUNED_PROTO) {
+    pruneOwn(g[name].prototype, [...(esp.instance.get(name) || []), "constructor", "__proto__", "toString", "valueOf"]);
+  }
+  const keep = esp.globals;
   for (const name of Object.getOwnPropertyNames(g)) {
     if (keep.has(name)) continue;
     const d = Object.getOwnPropertyDescriptor(g, name);

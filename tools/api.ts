@@ -94,10 +94,10 @@ export interface BoardApi {
   statics: Map<string, Set<string>>;
   /** every instance method/property/event name on any class */
   members: Set<string>;
+  /** class name → its instance methods and properties */
+  instance: Map<string, Set<string>>;
   /** methods every object has (Object's and Function's instance methods: on, emit, call, ...) */
   objectMembers: Set<string>;
-  /** class names that exist in api.json at all (on any board), for better messages */
-  allNames: Set<string>;
 }
 
 export function boardApi(board: BoardJson, api: ApiEntry[] = loadApi()): BoardApi {
@@ -105,12 +105,10 @@ export function boardApi(board: BoardJson, api: ApiEntry[] = loadApi()): BoardAp
   const modules = new Set<string>();
   const statics = new Map<string, Set<string>>();
   const members = new Set<string>();
-  const allNames = new Set<string>();
   const objectMembers = new Set<string>();
+  const instance = new Map<string, Set<string>>();
   const libraries = new Set(api.filter((e) => e.type === "library").map((e) => e.class!));
   for (const e of api) {
-    if (e.class) allNames.add(e.class);
-    if (e.name) allNames.add(e.name);
     if (!availableOn(e, board)) continue;
     switch (e.type) {
       case "library":
@@ -142,9 +140,13 @@ export function boardApi(board: BoardJson, api: ApiEntry[] = loadApi()): BoardAp
       case "event":
         members.add(e.name!);
         if (e.class === "Object" || e.class === "Function") objectMembers.add(e.name!);
+        if (e.type !== "event") {
+          if (!instance.has(e.class!)) instance.set(e.class!, new Set());
+          instance.get(e.class!)!.add(e.name!);
+        }
         break;
     }
   }
   for (const p of board.pins) globals.add(p);
-  return { globals, modules, statics, members, objectMembers, allNames };
+  return { globals, modules, statics, members, instance, objectMembers };
 }

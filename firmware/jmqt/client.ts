@@ -127,7 +127,7 @@ function send(c: JmqtClient, f: string): boolean {
   }
   c.counters.fo++;
   try {
-    if (!s.write(f)) c.bl = 1;
+    s.write(f); // its result says nothing on Espruino (false every time): gate rule write-result
   } catch (x) {
     c.err = "write: " + x;
     return false;
@@ -172,7 +172,7 @@ function tick(c: JmqtClient, live?: number): void {
   if (c.state == S_BACKOFF && now >= c.dl) {
     if (c.dl) c.counters.rc++;
     c.fr = new Framer(c.mf, c, c.counters);
-    c.oq.length = 0;
+    c.oq = [];
     c.bl = c.ra = 0;
     c.dl = now + c.cm;
     c.state = S_CONNECTING;
@@ -244,7 +244,7 @@ function down(c: JmqtClient, st: number, to: number): void {
     c.dl = Date.now() + d;
   }
   c.sk = null;
-  c.oq.length = 0;
+  c.oq = [];
   c.bl = 0;
   for (k in c.subs) c.subs[k] &= 1;
   for (i = 0; i < w.length; i++) w[i][4] = 0;
@@ -316,7 +316,7 @@ function ev(s: ClientSocket | null, k: number, a?: any): void {
     try {
       while (c.oq.length && !c.bl) {
         c.counters.fo++;
-        if (!s!.write(c.oq.shift() as string)) c.bl = 1;
+        s!.write(c.oq.shift() as string);
       }
     } catch (x) {
       c.err = "write: " + x;

@@ -100,7 +100,7 @@ export function validateConfig(cfg: any, board: BoardInfo): string[] {
         continue;
       }
       const nm = it.name;
-      if (typeof nm !== "string" || !/^[A-Za-z0-9_\-]{1,24}$/.test(nm)) errs.push(at + ".name: must be 1-24 letters, digits, _ or -");
+      if (typeof nm !== "string" || nm.length > 24 || !/^[A-Za-z0-9_\-]+$/.test(nm)) errs.push(at + ".name: must be 1-24 letters, digits, _ or -");
       else if (nm === "status") errs.push(at + ".name: status is reserved");
       else if (names[nm]) errs.push(at + ".name: duplicate name " + nm + " (also " + names[nm] + ")");
       else names[nm] = at;
@@ -129,8 +129,8 @@ export function validateConfig(cfg: any, board: BoardInfo): string[] {
         else used[pin] = at;
       } else if (pin !== undefined) errs.push(at + ".pin: not for " + t + " inputs");
       if (!l && k === 3 && !board.hasTemperature) errs.push(at + ".type: " + board.id + " has no temperature sensor");
-      if (!l && k <= 2 && it.pull !== undefined && ",up,down,none,".indexOf("," + it.pull + ",") < 0) errs.push(at + ".pull: must be up, down or none");
-      if (watched && it.edge !== undefined && ",rising,falling,both,".indexOf("," + it.edge + ",") < 0) errs.push(at + ".edge: must be rising, falling or both");
+      if (!l && k <= 2 && it.pull !== undefined && ["up", "down", "none"].indexOf(it.pull) < 0) errs.push(at + ".pull: must be up, down or none");
+      if (watched && it.edge !== undefined && ["rising", "falling", "both"].indexOf(it.edge) < 0) errs.push(at + ".edge: must be rising, falling or both");
       if (!l && (k ? it.period === undefined : it.period !== undefined)) errs.push(at + ".period: " + (k ? "missing" : "not for digital inputs"));
       checkNums(errs, at + ".", it,
         "q 0 1 0123456,rt 0 1 0123456,debounce 0 10000 02,invert 0 1 027,period 100 86400000 123456," +

@@ -340,22 +340,17 @@ describe("jmqt client session (fake timers)", () => {
     assert.equal(net.sockets.length, 3);
   });
 
-  it("write() returning false queues frames (bounded) until drain, in order", () => {
+  // Espruino's socket.write() returns false every time (../shared/espruino/LINUX.md), so its
+  // result is no sign of a full buffer: the client ignores it (gate rule write-result).
+  it("write() returning false (Espruino: every time) does not hold frames back", () => {
     const { c } = ready();
     const s = net.last;
     s.writeResult = false;
-    assert.equal(c.pub("t", 0, 0, 0), ST_OK);
-    assert.equal(s.written.length, 2, "the write that returned false was still accepted");
-    for (let i = 1; i <= 4; i++) assert.equal(c.pub("t", i, 0, 0), ST_OK);
-    assert.equal(s.written.length, 2);
-    assert.equal(c.pub("t", 5, 0, 0), ST_BUSY);
-    assert.equal(c.pub("t", 5, 1, 0), ST_BUSY);
-    assert.equal(c.counters.qd, 2);
-    s.writeResult = true;
-    s.emit("drain");
+    for (let i = 0; i <= 4; i++) assert.equal(c.pub("t", i, 0, 0), ST_OK);
     assert.deepEqual(s.sentOf("pub").map((p) => p.dt), [0, 1, 2, 3, 4]);
-    assert.equal(c.pub("t", 6, 0, 0), ST_OK);
-    assert.equal(c.counters.fo, 7);
+    s.emit("drain");
+    assert.deepEqual(s.sentOf("pub").map((p) => p.dt), [0, 1, 2, 3, 4], "a drain sends nothing twice");
+    assert.equal(c.counters.qd, 0);
   });
 
   it("delivers pushes once, acks q=1 (also redeliveries) but not retained or q=0", () => {

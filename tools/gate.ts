@@ -438,7 +438,7 @@ function walkProgram(
   const checkCallTraps = (n: Node, m: string, recv: Node, scope: Scope, fn: string | null): void => {
     const args: Node[] = n.arguments;
     // indexOf as a membership test on a constant string. Espruino reports a needle whose start
-    // matches the end of the haystack as found (",up,down,".indexOf(",downward,") is 6, not -1).
+    // matches the end of the haystack as found (",up,down,none,".indexOf(",sideways,") is 13, not -1).
     // Scope: the receiver is a string literal, or a variable bound once in the whole bundle to a
     // string literal (or a ?: of two); the needle is anything but a one-character string literal
     // (a single character cannot half-match); and the result is compared (< 0, >= 0, == -1, === 0,

@@ -542,6 +542,9 @@ function walkProgram(
           case "UnaryExpression":
             if (x.operator === "typeof" && x.argument.type === "Identifier") return;
             break;
+          case "VariableDeclarator":
+            look(x.init, shadow);
+            return;
           case "LabeledStatement":
             look(x.body, shadow);
             return;

@@ -219,6 +219,7 @@ describe("gate: what V8 cannot imitate (../shared/espruino/LINUX.md)", () => {
       "setTimeout(function () { go(); }, 10); function go() {}",
       "var t = typeof go; function go() {}",
       "var o = {go: 1}; o.go = 2; function go() {}",
+      "var n = 1; function n2() {} var go; function go() {}",
     ];
     for (const code of ok) assert.deepEqual(rules(code), [], code);
   });

@@ -487,6 +487,7 @@ const P = {
         dup = q1 && c.rg.indexOf(b.id) >= 0;
         if (q1) c.ck = "";
         if (!dup) safe(c, c.onPush, b.cn, b.dt, b.cl, b.rt);
+        else safe(c, c.onRepeat, b.cn, b.dt, b.cl);
         if (q1) {
           f = c.ck + encode(T_PUSHACK, { st: ST_OK, id: b.id });
           c.ck = null;
@@ -572,10 +573,13 @@ export function createClient(net: NetLike, o: ClientOptions): Client {
   c.state = S_IDLE;
   c.counters = { fi: 0, fo: 0, bad: 0, big: 0, heavy: 0, rc: 0, qd: 0 };
   c.err = "";
-  c.onPush = c.onState = null;
+  c.onPush = c.onState = c.onRepeat = null;
   c.sk = c.b = null;
   c.e = "";
   c.t = c.dl = c.li = c.lh = c.ry = c.hm = c.dm = c.ra = c.ig = c.ni = c.ns = c.np = c.rp = c.wb = 0;
+  // q1 ids are numbered from a random start, so that ids after a reboot do not repeat the ones
+  // a broker remembers from the previous boot (it drops a resent id as a duplicate)
+  c.ni = Math.floor(Math.random() * 1048576);
   c.w = [];
   c.subs = {};
   c.pa = {};

@@ -114,8 +114,11 @@ describe("sim realm: reproduced Espruino traps", () => {
     assert.equal(b.console.length, 0);
   });
 
-  it("Object.prototype.on/emit as on Espruino", () => {
-    b = boot("var o = {}, seen = []; o.on('ev', function (a) { seen.push(a); }); o.emit('ev', 1); o.emit('ev', 2);");
+  it("Object.prototype.on/emit as on Espruino: emit queues, listeners run after the current code", async () => {
+    b = boot("var o = {}, seen = []; o.on('ev', function (a) { seen.push(a); }); var r = o.emit('ev', 1); o.emit('ev', 2); var now = seen.join();");
+    assert.equal(b.eval("now"), "");
+    assert.equal(b.eval("r"), undefined, "emit returns undefined");
+    await b.advance(1);
     assert.equal(b.eval("seen.join()"), "1,2");
   });
 });

@@ -512,7 +512,7 @@ export class SimBoard {
       pinMode: (n: number, m: string | undefined, auto: boolean) => {
         const p = this.pin(n);
         const modes = ["analog", "input", "input_pullup", "input_pulldown", "output", "opendrain", "af_output", "af_opendrain", "opendrain_pullup", "auto"];
-        if (m !== undefined && modes.indexOf(m) < 0) throw new Error(`Unknown pin mode "${m}"`);
+        if (m !== undefined && modes.indexOf(m) < 0) throw new Error("Unknown pin mode");
         if (m === undefined || m === "auto") {
           p.manual = false;
           return;

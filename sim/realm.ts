@@ -122,12 +122,14 @@ function pruneOwn(obj: any, keep: string[]): void {
 const PRELUDE = String.raw`(function (H, infoJson, construct) {
 "use strict";
 var G = globalThis, info = JSON.parse(infoJson), Q = info.quirks, realParse = JSON.parse;
+var realUpper = String.prototype.toUpperCase, realLower = String.prototype.toLowerCase;
 function def(o, k, v) { Object.defineProperty(o, k, { value: v, writable: true, configurable: true, enumerable: false }); }
 function glob(k, v) { G[k] = v; }
 var realCreate = Object.create;
 def(Object, "create", function create(proto, props) {
   if (props !== undefined) throw new Error("propertiesObject is not supported yet");
-  return realCreate(proto);
+  // Espruino: an object made from null still inherits Object.prototype (hasOwnProperty, on...)
+  return realCreate(proto === null && Q.numbers ? Object.prototype : proto);
 });
 // Espruino prints numbers with about 12 significant digits (shared/espruino/README.md):
 // JSON.stringify(0.1+0.2) is "0.3" and JSON.stringify(1/3) is "0.33333333333".
@@ -142,11 +144,11 @@ function espNumber(k, v) {
 // A function in an array prints as undefined on Espruino: marked by the replacer, swapped after.
 var FN_MARK = "\u0001fn\u0001";
 function espValue(k, v) { return typeof v === "function" && Array.isArray(this) ? FN_MARK : espNumber(k, v); }
-function hex2(b) { return (b < 16 ? "0" : "") + b.toString(16).toUpperCase(); }
+function hex2(b) { return (b < 16 ? "0" : "") + realUpper.call(b.toString(16)); }
 // V8's JSON text -> Espruino's: strings are bytes, each byte >= 0x7F escaped on its own as
 // \u00XX (capitals, like the control characters); a character above 0xFF keeps its low byte.
 function espJsonText(out) {
-  out = out.replace(/\\(?:\\|u00([0-9a-f]{2}))/g, function (m, h) { return h ? "\\u00" + h.toUpperCase() : m; });
+  out = out.replace(/\\(?:\\|u00([0-9a-f]{2}))/g, function (m, h) { return h ? "\\u00" + realUpper.call(h) : m; });
   out = out.replace(/[\u007f-\uffff]/g, function (c) {
     var b = c.charCodeAt(0) & 255;
     if (b >= 0x7f || b < 0x20) return "\\u00" + hex2(b);
@@ -180,14 +182,17 @@ function espParse(text) {
       else return;
     }
   }
-  function tok() {
+  // the lexer's name for the next token: EOF, ID:name (ID alone without detail), INT, FLOAT, String:'x', 'c'
+  function tok(detail) {
     ws();
     if (i >= n) return "EOF";
     var m = /^[A-Za-z_$][A-Za-z0-9_$]*/.exec(s.substr(i, 64));
-    if (m) return "ID:" + m[0];
+    if (m) return m[0] === "undefined" || m[0] === "true" || m[0] === "false" || m[0] === "null" ? m[0] : detail ? "ID:" + m[0] : "ID";
     var d = /^[0-9.]+/.exec(s.substr(i, 64));
-    if (d) return "Number:" + d[0];
-    return "'" + s.charAt(i) + "'";
+    if (d) return /\./.test(d[0]) ? "FLOAT" : "INT";
+    var c = s.charAt(i);
+    if (c === "\"" || c === "'") { var at = i, v = str(c); i = at; return "String:'" + v + "'"; }
+    return "'" + c + "'";
   }
   function str(q) {
     var out = "";
@@ -215,7 +220,7 @@ function espParse(text) {
         ws();
         c = s.charAt(i);
         if (c === "}") { i++; return o; }
-        if (c !== "\"" && c !== "'") fail("Got " + tok() + " expected STRING");
+        if (c !== "\"" && c !== "'") fail("Got " + tok(true) + " expected STRING");
         k = str(c);
         ws();
         if (s.charAt(i) !== ":") fail("Got " + tok() + " expected ':'");
@@ -277,12 +282,12 @@ if (Q.indexOfTail) {
   def(String.prototype, "indexOf", function indexOf(sub, from) { return espIndexOf.call(this, sub, from); });
   if (String.prototype.includes) def(String.prototype, "includes", function includes(sub, from) { return espIndexOf.call(this, sub, from) >= 0; });
 }
-// Math.round(-1.5) is -2: halves round away from zero.
-if (Q.mathRound) def(Math, "round", function round(x) { x = +x; if (!isFinite(x)) return x; return x >= 0 ? Math.floor(x + 0.5) : -Math.floor(0.5 - x); });
+// Math.round(-1.5) is -2: halves round away from zero (through a 64-bit integer: 1e20 overflows).
+if (Q.mathRound) def(Math, "round", function round(x) { x = +x; if (!isFinite(x)) return x; if (x >= 9223372036854775807 || x < -9223372036854775807) return -9223372036854775808; return x >= 0 ? Math.floor(x + 0.5) : -Math.floor(0.5 - x); });
 if (Q.numbers) {
-  // Number(" 15 ") is NaN: Espruino does not skip whitespace around a number.
+  // Number(" 15 ") is NaN: Espruino skips whitespace before a number but not after it.
   var RealNumber = Number;
-  var toNumber = function (v) { return typeof v === "string" && /^\s|\s$/.test(v) ? NaN : RealNumber(v); };
+  var toNumber = function (v) { return typeof v === "string" && /\s$/.test(v) ? NaN : RealNumber(v); };
   var Number2 = function Number(v) {
     var x = arguments.length ? toNumber(v) : 0;
     return this instanceof Number2 ? construct(RealNumber, [x]) : x;
@@ -295,6 +300,18 @@ if (Q.numbers) {
   // "a,b,c".split(",", 2) is ["a","b","c"]: the limit is ignored.
   var realSplit = String.prototype.split;
   def(String.prototype, "split", function split(sep) { return realSplit.call(this, sep); });
+  // trim removes only space and \t\n\v\f\r (not NBSP); case changes touch only ASCII letters.
+  def(String.prototype, "trim", function trim() {
+    var s = String(this), a = 0, b = s.length, c;
+    while (a < b && ((c = s.charCodeAt(a)) === 32 || (c >= 9 && c <= 13))) a++;
+    while (b > a && ((c = s.charCodeAt(b - 1)) === 32 || (c >= 9 && c <= 13))) b--;
+    return s.substring(a, b);
+  });
+  def(String.prototype, "toUpperCase", function toUpperCase() { return String(this).replace(/[a-z]+/g, function (m) { return realUpper.call(m); }); });
+  def(String.prototype, "toLowerCase", function toLowerCase() { return String(this).replace(/[A-Z]+/g, function (m) { return realLower.call(m); }); });
+  // Array.isArray(arguments) is true
+  var realIsArray = Array.isArray;
+  def(Array, "isArray", function isArray(a) { return realIsArray(a) || Object.prototype.toString.call(a) === "[object Arguments]"; });
 }
 function listeners(o, ev) { var l = o["#on" + ev]; return l === undefined ? [] : (typeof l === "function" ? [l] : l); }
 // Espruino keeps an object's listeners in an enumerable "#on<event>" array.
@@ -524,7 +541,7 @@ glob("require", function require(id) {
   id = String(id);
   if (Object.prototype.hasOwnProperty.call(builtin, id)) return builtin[id];
   if (Object.prototype.hasOwnProperty.call(cache, id)) return loadCached(id);
-  throw new Error("Module " + id + " not found");
+  throw new Error("Module \"" + id + "\" not found");
 });
 
 function Socket() {}
@@ -568,7 +585,9 @@ def(wifi, "ping", function ping(h, cb) { if (typeof cb === "function") cb({ tota
 builtin.Wifi = wifi;
 
 var St = {};
-def(St, "write", function write(n, d, off, size) { return H.stWrite(String(n), typeof d === "string" ? d : E.toString(d), off === undefined ? -1 : +off, size === undefined ? -1 : +size); });
+def(St, "write", function write(n, d, off, size) {
+  if (Q.strictArgs && off === undefined && size === undefined && (d === undefined || String(d) === "")) throw new Error("Can't create zero length file");
+  return H.stWrite(String(n), typeof d === "string" ? d : E.toString(d), off === undefined ? -1 : +off, size === undefined ? -1 : +size); });
 def(St, "writeJSON", function writeJSON(n, d) { return H.stWrite(String(n), JSON.stringify(d), -1, -1); });
 def(St, "read", function read(n, off, len) { return H.stRead(String(n), off === undefined ? 0 : +off, len === undefined ? -1 : +len); });
 def(St, "readJSON", function readJSON(n, noEx) {

@@ -54,7 +54,7 @@ describe("sim realm: Espruino globals", () => {
     assert.equal(b.eval("typeof A0"), "number");
     assert.equal(b.eval("NodeMCU.D4"), 2);
     assert.equal(b.eval('typeof require("ESP8266").getResetInfo'), "function");
-    assert.throws(() => b.eval('require("ESP32")'), /Module ESP32 not found/);
+    assert.throws(() => b.eval('require("ESP32")'), /Module "ESP32" not found/);
     assert.equal(b.eval("isNaN(E.getTemperature())"), true);
   });
 

@@ -113,6 +113,8 @@ interface SimSocket {
   pendingIo: boolean;
   /** counted in clock.openSockets (between Node's connect and close) */
   counted: boolean;
+  /** a `drain` is scheduled for what was written */
+  drainDue?: boolean;
 }
 
 const ROOT = path.resolve(__dirname, "..");
@@ -810,7 +812,6 @@ export class SimBoard implements Device {
         });
       }
     });
-    raw.on("drain", () => this.sockEvent(s, () => s.state === "open" && this.emitRealm(s.obj, "drain")));
     raw.on("error", (err: any) => {
       this.ioDone(s);
       if (s.frozen) return;
@@ -857,10 +858,19 @@ export class SimBoard implements Device {
     this.closeSocket(s, true);
   }
 
+  // Like Espruino's: returns false every time, and one `drain` reaches the device once what it
+  // wrote has left (Espruino emits it when its send buffer is empty, on its next idle loop).
   private sockWrite(obj: any, d: string): boolean {
     const s = this.sockets.find((x) => x.obj === obj);
     if (!s || s.state !== "open" || !s.raw) return false;
-    if (s.frozen) return true;
+    if (!s.drainDue) {
+      s.drainDue = true;
+      this.sockEvent(s, () => {
+        s.drainDue = false;
+        if (s.state === "open") this.emitRealm(s.obj, "drain");
+      });
+    }
+    if (s.frozen) return false;
     const buf = Buffer.from(d, "latin1");
     const raw = s.raw;
     this.clock.ioEvents++;
@@ -869,9 +879,10 @@ export class SimBoard implements Device {
         this.clock.ioEvents++;
         if (!raw.destroyed) raw.write(buf);
       });
-      return true;
+      return false;
     }
-    return raw.write(buf);
+    raw.write(buf);
+    return false;
   }
 
   // The device loses its sockets (wifi drop, reset, reboot). With `silent` the server is not told

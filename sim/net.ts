@@ -2,6 +2,9 @@
 // It behaves like Espruino's `net`: incoming data arrives as latin1 strings (one byte per char),
 // optionally re-split into chunks of `chunkSize` characters; write() takes latin1 strings; every
 // handler, and onConnect, runs with this = the NodeSocket connect() returned (api.ts SocketLike).
+// Like Espruino's, write() returns false every time and one `drain` follows once what was
+// written has left (Espruino emits it when its send buffer is empty), so the JMQT client paces
+// by `drain` alone on both.
 import * as nodeNetModule from "node:net";
 import type { ClientOptions, NetLike, SocketLike } from "../firmware/jmqt/api";
 
@@ -19,6 +22,7 @@ export class NodeSocket implements SocketLike {
   readonly raw: nodeNetModule.Socket;
   private handlers: Record<string, Handler[]> = {};
   private closed = false;
+  private drainDue = false;
   private chunkSize: number;
 
   constructor(raw: nodeNetModule.Socket, chunkSize: number, onConnect: Handler) {
@@ -33,7 +37,6 @@ export class NodeSocket implements SocketLike {
       }
     });
     raw.on("data", (buf: Buffer) => this.deliver(buf.toString("latin1")));
-    raw.on("drain", () => this.emit("drain"));
     // Espruino reports an error and then closes; Node emits 'error' then 'close' the same way.
     raw.on("error", (err: Error) => this.emit("error", { code: (err as any).code, message: err.message }));
     raw.on("close", () => {
@@ -49,7 +52,15 @@ export class NodeSocket implements SocketLike {
 
   write(data: string): boolean {
     if (this.closed || this.raw.destroyed) return false;
-    return this.raw.write(Buffer.from(String(data), "latin1"));
+    this.raw.write(Buffer.from(String(data), "latin1"), () => {
+      if (this.drainDue || this.raw.writableLength > 0) return;
+      this.drainDue = true;
+      setImmediate(() => {
+        this.drainDue = false;
+        if (!this.closed) this.emit("drain");
+      });
+    });
+    return false;
   }
 
   end(): void {

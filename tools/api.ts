@@ -35,7 +35,7 @@ export interface BoardJson {
   buttonActiveLow: boolean;
   hasTemperature: boolean;
   memory: { blocks: number; blockBytes: number };
-  defaults: { maxFrame: number; inflight: number; outQueue: number; offlineQueue: number; dedup: number };
+  defaults: { maxFrame: number; inflight: number; outQueue: number; offlineQueue: number; dedup: number; writeWindow: number; maxParse: number };
   budget: { bundleBytes: number };
 }
 

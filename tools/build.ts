@@ -50,6 +50,8 @@ export function boardConstant(b: BoardJson): BoardInfo {
     outQueue: b.defaults.outQueue,
     offlineQueue: b.defaults.offlineQueue,
     dedup: b.defaults.dedup,
+    writeWindow: b.defaults.writeWindow,
+    maxParse: b.defaults.maxParse,
   };
 }
 

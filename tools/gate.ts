@@ -5,7 +5,11 @@
 //    method the board has or one the bundle itself defines;
 // 3. the known traps of ../shared/espruino/README.md: Object.create with two arguments,
 //    Array.prototype.x / Function.prototype.x read as properties, Symbol/Map/Set/Reflect/...;
-// 4. the size budget of boards/<board>.json.
+// 4. what V8 cannot imitate (../shared/espruino/LINUX.md, measured on Espruino 2v29): assignment to
+//    .length, regex syntax Espruino lacks, a multi-character indexOf on a constant string used as a
+//    membership test, the result of .write() used for flow control, labels, a function called
+//    before its declaration, split with a limit, toFixed, JSON.stringify with indent or replacer;
+// 5. the size budget of boards/<board>.json.
 // A violation inside a transpiler helper names the helper and the TypeScript line that made
 // the transpiler emit it (through the readable twin's source map).
 import * as acorn from "acorn";
@@ -14,7 +18,24 @@ import { relative } from "node:path";
 import { BoardApi, BoardJson, ROOT, boardApi } from "./api";
 
 export interface Violation {
-  rule: "es5" | "global" | "module" | "member" | "method" | "object-create" | "prototype-read" | "size";
+  rule:
+    | "es5"
+    | "global"
+    | "module"
+    | "member"
+    | "method"
+    | "object-create"
+    | "prototype-read"
+    | "length-assign"
+    | "regex"
+    | "indexof"
+    | "write-result"
+    | "label"
+    | "hoisting"
+    | "split-limit"
+    | "to-fixed"
+    | "stringify-args"
+    | "size";
   message: string;
   file?: string;
   line?: number;
@@ -97,8 +118,12 @@ export function formatViolations(vs: Violation[]): string {
   const seen = new Set<string>();
   const lines: string[] = [];
   for (const v of vs) {
+    // once per rule and message (the minified twin repeats the readable one's), but each
+    // TypeScript line of its own when a rule's message is the same everywhere
     const key = v.rule + "|" + (v.helper || "") + "|" + v.message.replace(/; emitted for.*/, "");
-    if (seen.has(key)) continue;
+    const at = v.origin && !v.helper ? key + "|" + v.origin : key;
+    if (seen.has(at) || (!v.origin && seen.has(key))) continue;
+    seen.add(at);
     seen.add(key);
     const where = v.origin || (v.file ? `${v.file}${v.line ? ":" + v.line + ":" + v.column : ""}` : "");
     lines.push(`  [${v.rule}] ${where}: ${v.message}`);
@@ -243,9 +268,27 @@ function walkProgram(
   report: (rule: Violation["rule"], node: Node, message: string, fn: string | null) => void,
 ): void {
   const board = api;
+  const parents = parentMap(ast);
+  const constStrings = constantStrings(ast);
   const walk = (n: any, scope: Scope, fn: string | null, parent: Node | null): void => {
     if (!n || typeof n.type !== "string") return;
     switch (n.type) {
+      case "Program":
+      case "BlockStatement":
+        checkHoisting(n.body, fn);
+        break;
+      case "SwitchCase":
+        checkHoisting(n.consequent, fn);
+        break;
+      case "Literal":
+        if (n.regex) checkRegex(n, n.regex.pattern, n.regex.flags, fn);
+        return;
+      case "NewExpression":
+        checkRegExpCall(n, scope, fn);
+        break;
+      case "UpdateExpression":
+        if (isLengthMember(n.argument)) report("length-assign", n, LENGTH_HINT, fn);
+        break;
       case "FunctionDeclaration":
       case "FunctionExpression": {
         const names = declaredIn(n.body, n.params);
@@ -269,6 +312,7 @@ function walkProgram(
         return;
       }
       case "AssignmentExpression": {
+        if (isLengthMember(n.left)) report("length-assign", n, LENGTH_HINT, fn);
         if (n.left.type === "Identifier") {
           const mod = requireTarget(n.right, scope);
           const s = resolve(scope, n.left.name);
@@ -281,10 +325,12 @@ function walkProgram(
         return;
       }
       case "LabeledStatement":
+        report("label", n, `label ${n.label.name}: labelled statements and labelled break/continue fail on Espruino; use a flag variable or move the loop into a function and return`, fn);
         walk(n.body, scope, fn, n);
         return;
       case "BreakStatement":
       case "ContinueStatement":
+        if (n.label) report("label", n, `${n.type === "BreakStatement" ? "break" : "continue"} ${n.label.name}: labelled break/continue fail on Espruino; use a flag variable or return from a function`, fn);
         return;
       case "Property":
         if (n.computed) walk(n.key, scope, fn, n);
@@ -300,8 +346,10 @@ function walkProgram(
           else if (!board.modules.has(mod)) report("module", n, `require("${mod}"): no such built-in module on this board`, fn);
         }
         const c = n.callee;
+        checkRegExpCall(n, scope, fn);
         if (c.type === "MemberExpression" && !c.computed) {
           const recv = c.object;
+          checkCallTraps(n, c.property.name, recv, scope, fn);
           if (recv.type === "Identifier" && recv.name === "Object" && !resolve(scope, "Object") && c.property.name === "create" && n.arguments.length > 1) {
             report("object-create", n, "Object.create with a second argument throws on Espruino (propertiesObject is not supported yet)", fn);
           }
@@ -372,6 +420,152 @@ function walkProgram(
     if (n.computed) walk(n.property, scope, fn, n);
   };
 
+  /** a regex literal, or the constant pattern of new RegExp("...") / RegExp("...") */
+  const checkRegex = (n: Node, pattern: string, flags: string, fn: string | null): void => {
+    const bad = unsupportedRegex(pattern);
+    if (flags.indexOf("m") >= 0) bad.push("the m flag (no multiline mode: split the text into lines first)");
+    if (bad.length) report("regex", n, `regex /${pattern.slice(0, 60)}/${flags} uses syntax Espruino lacks (it silently never matches, or throws): ${bad.join("; ")}`, fn);
+  };
+  const checkRegExpCall = (n: Node, scope: Scope, fn: string | null): void => {
+    const c = n.callee;
+    if (c.type !== "Identifier" || c.name !== "RegExp" || resolve(scope, "RegExp")) return;
+    const [p, f] = n.arguments;
+    if (!isStringLiteral(p)) return;
+    checkRegex(n, p.value, isStringLiteral(f) ? f.value : "", fn);
+  };
+
+  /** the traps of a method call: indexOf membership, write() result, split limit, toFixed, JSON.stringify */
+  const checkCallTraps = (n: Node, m: string, recv: Node, scope: Scope, fn: string | null): void => {
+    const args: Node[] = n.arguments;
+    // indexOf as a membership test on a constant string. Espruino reports a needle whose start
+    // matches the end of the haystack as found (",up,down,none,".indexOf(",sideways,") is 13, not -1).
+    // Scope: the receiver is a string literal, or a variable bound once in the whole bundle to a
+    // string literal (or a ?: of two); the needle is anything but a one-character string literal
+    // (a single character cannot half-match); and the result is compared (< 0, >= 0, == -1, === 0,
+    // ...) or taken under ~ or !. A position used as a number (NAMES.indexOf(k) followed by its
+    // own checks, in the JMQT codec) and searches in arbitrary strings are not flagged.
+    if (m === "indexOf" && isConstString(recv, scope) && !(isStringLiteral(args[0]) && args[0].value.length <= 1) && isComparison(n)) {
+      report("indexof", n, "a multi-character indexOf on a constant string used as a membership test: Espruino finds a needle that only starts at the end of the string; look it up as a key of an object ({up: 1, down: 1}[x]) or compare with === for each value", fn);
+    }
+    // socket.write() returns false every time on Espruino (a drain event follows): its result says
+    // nothing about a full buffer. require("Storage").write() does return whether it wrote.
+    if (m === "write" && knownReceiver(recv, scope) !== "Storage" && valueUsed(n)) {
+      report("write-result", n, "the result of .write() used for flow control: socket.write() returns false every time on Espruino; queue on your own and resume on the 'drain' event, or ignore the result", fn);
+    }
+    if (m === "split" && args.length > 1) {
+      report("split-limit", n, "split with a limit: Espruino ignores the limit and returns every piece; split, then .slice(0, n) the array (or use indexOf/substr for the first piece)", fn);
+    }
+    if (m === "toFixed") {
+      report("to-fixed", n, ".toFixed() rounds differently on Espruino; round with Math.round(x * 100) / 100 and build the string yourself", fn);
+    }
+    if (m === "stringify" && recv.type === "Identifier" && recv.name === "JSON" && !resolve(scope, "JSON") && args.length > 1) {
+      report("stringify-args", n, "JSON.stringify with a replacer or an indent: call it with one argument on the board (filter the object first)", fn);
+    }
+  };
+
+  const isConstString = (recv: Node, scope: Scope): boolean => {
+    if (isStringLiteral(recv)) return true;
+    return recv.type === "Identifier" && constStrings.has(recv.name) && !!resolve(scope, recv.name);
+  };
+
+  /** is the value of expression `n` used (a condition, an operand, assigned, returned, passed)? */
+  const valueUsed = (n: Node): boolean => {
+    const p = parents.get(n);
+    if (!p) return false;
+    switch (p.type) {
+      case "ExpressionStatement":
+        return false;
+      case "SequenceExpression":
+        return p.expressions[p.expressions.length - 1] === n ? valueUsed(p) : false;
+      case "LogicalExpression":
+        return p.left === n || valueUsed(p);
+      case "ConditionalExpression":
+        return p.test === n || valueUsed(p);
+      case "UnaryExpression":
+        return p.operator !== "void";
+      case "ForStatement":
+        return p.test === n;
+      default:
+        return true;
+    }
+  };
+
+  const isComparison = (n: Node): boolean => {
+    const p = parents.get(n);
+    if (!p) return false;
+    if (p.type === "BinaryExpression") return COMPARISONS.has(p.operator);
+    return p.type === "UnaryExpression" && (p.operator === "~" || p.operator === "!");
+  };
+
+  /**
+   * Espruino does not hoist function declarations: a statement of a block that runs before the
+   * block's `function f() {}` statement cannot use f. Flags the uses of f in the statements before
+   * the declaration, outside nested function bodies (those run later; an immediately called
+   * function expression runs now and is looked into). `typeof f` is fine.
+   */
+  const checkHoisting = (stmts: Node[], fn: string | null): void => {
+    const declAt = new Map<string, number>();
+    stmts.forEach((st, i) => {
+      if (st.type === "FunctionDeclaration" && !declAt.has(st.id.name)) declAt.set(st.id.name, i);
+    });
+    if (!declAt.size) return;
+    stmts.forEach((st, i) => {
+      const early = (name: string) => (declAt.get(name) ?? -1) > i;
+      const look = (x: any, shadow: Set<string>): void => {
+        if (!x || typeof x.type !== "string") return;
+        switch (x.type) {
+          case "FunctionDeclaration":
+            return;
+          case "FunctionExpression":
+            return;
+          case "CallExpression":
+            if (x.callee.type === "FunctionExpression") {
+              const inner = new Set([...shadow, ...declaredIn(x.callee.body, x.callee.params)]);
+              look(x.callee.body, inner);
+              x.arguments.forEach((a: Node) => look(a, shadow));
+              return;
+            }
+            break;
+          case "Identifier":
+            if (early(x.name) && !shadow.has(x.name)) {
+              report("hoisting", x, `${x.name} is used before its declaration \`function ${x.name}\`: Espruino does not hoist function declarations (ReferenceError); move the declaration above its first use`, fn);
+            }
+            return;
+          case "MemberExpression":
+            look(x.object, shadow);
+            if (x.computed) look(x.property, shadow);
+            return;
+          case "Property":
+            if (x.computed) look(x.key, shadow);
+            look(x.value, shadow);
+            return;
+          case "UnaryExpression":
+            if (x.operator === "typeof" && x.argument.type === "Identifier") return;
+            break;
+          case "VariableDeclarator":
+            look(x.init, shadow);
+            return;
+          case "LabeledStatement":
+            look(x.body, shadow);
+            return;
+          case "BreakStatement":
+          case "ContinueStatement":
+            return;
+          case "CatchClause":
+            look(x.body, new Set([...shadow, x.param.name]));
+            return;
+        }
+        for (const key of Object.keys(x)) {
+          if (key === "loc") continue;
+          const v = x[key];
+          if (Array.isArray(v)) for (const c of v) look(c, shadow);
+          else if (v && typeof v.type === "string") look(v, shadow);
+        }
+      };
+      if (st.type !== "FunctionDeclaration") look(st, new Set());
+    });
+  };
+
   const top: Scope = { names: declaredIn(ast, []), modules: new Map(), parent: null };
   walk(ast, top, null, null);
 }
@@ -379,4 +573,115 @@ function walkProgram(
 function anyStatic(api: BoardApi, name: string): boolean {
   for (const s of api.statics.values()) if (s.has(name)) return true;
   return false;
+}
+
+const LENGTH_HINT = "assignment to .length throws on Espruino (TypeError: Assignment to a constant); empty or cut an array with a.splice(n), and build a new string instead of cutting one";
+
+const COMPARISONS = new Set(["<", "<=", ">", ">=", "==", "!=", "===", "!=="]);
+
+function isStringLiteral(n: Node | undefined): n is Node & { value: string } {
+  return !!n && n.type === "Literal" && typeof n.value === "string";
+}
+
+/** x.length or x["length"] */
+function isLengthMember(n: Node): boolean {
+  if (n.type !== "MemberExpression") return false;
+  return n.computed ? isStringLiteral(n.property) && n.property.value === "length" : n.property.name === "length";
+}
+
+function parentMap(ast: Node): Map<Node, Node> {
+  const parents = new Map<Node, Node>();
+  const walk = (n: any): void => {
+    for (const key of Object.keys(n)) {
+      if (key === "loc") continue;
+      const v = n[key];
+      if (Array.isArray(v)) {
+        for (const c of v) if (c && typeof c.type === "string") (parents.set(c, n), walk(c));
+      } else if (v && typeof v.type === "string") (parents.set(v, n), walk(v));
+    }
+  };
+  walk(ast);
+  return parents;
+}
+
+/**
+ * Names bound exactly once in the whole bundle, by `var x = "literal"` (or a ?: of two string
+ * literals), and never assigned, declared or taken as a parameter anywhere else. Counting by name
+ * over the whole bundle is conservative: a name reused in another scope is not a constant.
+ */
+function constantStrings(ast: Node): Set<string> {
+  const bindings = new Map<string, number>();
+  const constant = new Set<string>();
+  const bind = (name: string) => bindings.set(name, (bindings.get(name) || 0) + 1);
+  const isConst = (init: Node | null): boolean =>
+    !!init && (isStringLiteral(init) || (init.type === "ConditionalExpression" && isStringLiteral(init.consequent) && isStringLiteral(init.alternate)));
+  visit(ast, (n) => {
+    if (n.type === "VariableDeclarator") {
+      bind(n.id.name);
+      if (isConst(n.init)) constant.add(n.id.name);
+    } else if (n.type === "FunctionDeclaration" || n.type === "FunctionExpression") {
+      if (n.id) bind(n.id.name);
+      for (const p of n.params) bind(p.name);
+    } else if (n.type === "CatchClause") bind(n.param.name);
+    else if (n.type === "AssignmentExpression" && n.left.type === "Identifier") bind(n.left.name);
+    else if (n.type === "UpdateExpression" && n.argument.type === "Identifier") bind(n.argument.name);
+  });
+  for (const name of [...constant]) if (bindings.get(name) !== 1) constant.delete(name);
+  return constant;
+}
+
+/**
+ * The constructs of a regex pattern that Espruino 2v29 lacks, each with what to write instead.
+ * A small parser, not a grep: inside a character class `[...]`, `{`, `(`, `?`, `\b` and `\1`
+ * mean other things (or nothing), and an escaped character is never syntax.
+ */
+export function unsupportedRegex(pattern: string): string[] {
+  const found = new Map<string, string>();
+  const add = (key: string, text: string) => {
+    if (!found.has(key)) found.set(key, text);
+  };
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i];
+    if (ch === "\\") {
+      const next = pattern[i + 1];
+      i++;
+      if (inClass || next === undefined) continue;
+      if (next === "b" || next === "B") add("b", `\\${next} (no word boundaries: test the characters around the match yourself)`);
+      else if (next >= "1" && next <= "9") add("backref", `back-reference \\${next} (throws: compare the captured groups in code)`);
+      continue;
+    }
+    if (inClass) {
+      if (ch === "]") inClass = false;
+      continue;
+    }
+    if (ch === "[") {
+      inClass = true; // in JavaScript, [] and [^] end at the first unescaped ]
+      continue;
+    }
+    if (ch === "(" && pattern[i + 1] === "?") {
+      const rest = pattern.slice(i + 2, i + 4);
+      if (rest[0] === ":") add("group", "(?: (no non-capturing groups: use ( ) and ignore the capture)");
+      else if (rest[0] === "=" || rest[0] === "!" || rest === "<=" || rest === "<!") add("look", `(?${rest[0] === "<" ? rest : rest[0]} (no lookahead or lookbehind: test the text around the match in code)`);
+      else add("group", "(? group syntax Espruino does not parse");
+      i++;
+      continue;
+    }
+    if (ch === "*" || ch === "+" || ch === "?") {
+      if (pattern[i + 1] === "?") {
+        add("lazy", `lazy ${ch}? (no lazy quantifiers: use a negated class such as [^,]* instead)`);
+        i++;
+      }
+      continue;
+    }
+    if (ch === "{") {
+      const q = /^\{(\d+)(,(\d*))?\}/.exec(pattern.slice(i));
+      if (q) {
+        add("count", `${q[0]} quantifier (no counted repetition: repeat the atom, or check the length separately)`);
+        i += q[0].length - 1;
+        if (pattern[i + 1] === "?") i++;
+      }
+    }
+  }
+  return [...found.values()];
 }

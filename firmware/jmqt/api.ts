@@ -57,6 +57,17 @@ export interface ClientOptions {
   inflight: number;
   /** packets waiting for the socket to drain (boards/*.json defaults.outQueue) */
   outQueue: number;
+  /**
+   * bytes written between two `drain` events before frames wait in the queue (boards/*.json
+   * defaults.writeWindow; default 1024). Espruino holds unsent socket data in its variable
+   * blocks, so this bounds what a burst costs in RAM.
+   */
+  writeWindow?: number;
+  /**
+   * largest estimated JSON.parse cost of an inbound frame, in blocks (boards/*.json
+   * defaults.maxParse; absent: no bound). Heavier frames are refused and counted in `heavy`.
+   */
+  maxParse?: number;
   /** recent inbound QoS 1 ids remembered to drop redeliveries (boards/*.json defaults.dedup) */
   dedup: number;
   /** ms to wait for connAck/authAck (default 10000) */
@@ -81,6 +92,7 @@ export interface Counters {
   fo: number; // frames out
   bad: number; // frames that did not decode
   big: number; // oversize frames dropped while streaming
+  heavy?: number; // frames refused before parsing: too many values or containers (maxParse)
   rc: number; // reconnects
   qd: number; // publish calls refused because the window/queue was full
 }

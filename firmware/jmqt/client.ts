@@ -68,11 +68,17 @@ export interface JmqtClient extends Client, FrameSink {
   /** ring of recent inbound QoS 1 ids and its next slot */
   rg: string[];
   rp: number;
-  /** frames waiting for drain; 1 while the socket is not drained */
+  /** frames waiting for the socket to drain; bytes written since the last drain */
   oq: string[];
-  bl: number;
+  wb: number;
   /** stop() callback, run on the close of the socket it ended */
   sc: (() => void) | null | undefined;
+  /** bytes that may be written between two drain events (writeWindow) */
+  ww: number;
+  /** largest parse cost of an inbound frame, in blocks (maxParse; 0: no bound) */
+  mp: number;
+  /** while a QoS 1 push is handled: the frames its handler sent, to leave with the pushAck in one write */
+  ck: string | null;
   /** limits: maxFrame, inflight, outQueue, dedup, connMs, ackMs, retries, min/maxBackoffMs, stableMs, maxSubs */
   mf: number;
   wn: number;
@@ -116,18 +122,31 @@ function safe(c: JmqtClient, fn: any, a?: any, b?: any, d?: any, e?: any): void 
   }
 }
 
-/** The one write choke point: writes one encoded frame, or queues it while the socket drains. */
+// The one write choke point: writes one encoded frame, or queues it (bounded by outQueue) while
+// the bytes written since the last `drain` would exceed writeWindow. The result of write() is
+// never read: Espruino's socket.write() returns false on every call (node.js compatibility) and
+// emits `drain` once its send buffer is empty, so `drain` alone says the board has room again.
 function send(c: JmqtClient, f: string): boolean {
   var s = c.sk;
   if (!s) return false;
-  if (c.bl) {
+  if (c.ck != null) {
+    c.ck += f;
+    return true;
+  }
+  if (c.oq.length || (c.wb && c.wb + f.length > c.ww)) {
     if (c.oq.length >= c.qn) return false;
     c.oq.push(f);
     return true;
   }
+  return put(c, s, f);
+}
+
+/** Hands one frame to the socket and counts its bytes toward the write window. */
+function put(c: JmqtClient, s: SocketLike, f: string): boolean {
   c.counters.fo++;
+  c.wb += f.length;
   try {
-    if (!s.write(f)) c.bl = 1;
+    s.write(f);
   } catch (x) {
     c.err = "write: " + x;
     return false;
@@ -171,9 +190,9 @@ function tick(c: JmqtClient, live?: number): void {
   c.t = 0;
   if (c.state == S_BACKOFF && now >= c.dl) {
     if (c.dl) c.counters.rc++;
-    c.fr = new Framer(c.mf, c, c.counters);
-    c.oq.length = 0;
-    c.bl = c.ra = 0;
+    c.fr = new Framer(c.mf, c, c.counters, c.mp);
+    c.oq = [];
+    c.wb = c.ra = 0;
     c.dl = now + c.cm;
     c.state = S_CONNECTING;
     safe(c, c.onState, S_CONNECTING, ST_OK);
@@ -244,8 +263,8 @@ function down(c: JmqtClient, st: number, to: number): void {
     c.dl = Date.now() + d;
   }
   c.sk = null;
-  c.oq.length = 0;
-  c.bl = 0;
+  c.oq = [];
+  c.wb = 0;
   for (k in c.subs) c.subs[k] &= 1;
   for (i = 0; i < w.length; i++) w[i][4] = 0;
   c.state = to;
@@ -312,17 +331,10 @@ function ev(s: ClientSocket | null, k: number, a?: any): void {
     return;
   }
   if (k == EV_DRAIN) {
-    c.bl = 0;
-    try {
-      while (c.oq.length && !c.bl) {
-        c.counters.fo++;
-        if (!s!.write(c.oq.shift() as string)) c.bl = 1;
-      }
-    } catch (x) {
-      c.err = "write: " + x;
-    }
+    c.wb = 0;
+    while (c.oq.length && (!c.wb || c.wb + c.oq[0].length <= c.ww)) put(c, s!, c.oq.shift() as string);
   }
-  if (c.bl || c.state != S_READY) return;
+  if (c.oq.length || c.state != S_READY) return;
   for (cn in c.subs) {
     v = c.subs[cn];
     if (!(v & SENT)) {
@@ -374,7 +386,12 @@ const P = {
 
   stop(this: JmqtClient, cb?: () => void): void {
     var s = this.sk;
-    if (s && this.state == S_READY && !this.bl) send(this, encode(T_DISCONN, {}));
+    var q = this.oq;
+    // what is queued leaves first, then disconn (SPEC "Disconnect"); end() sends what was written
+    if (s && this.state == S_READY) {
+      while (q.length) put(this, s, q.shift() as string);
+      put(this, s, encode(T_DISCONN, {}));
+    }
     this.sc = s ? cb : null;
     down(this, ST_OK, S_STOPPED);
     if (!s && cb) cb();
@@ -463,14 +480,22 @@ const P = {
         c.counters.bad++;
         c.err = c.e;
       } else if (t == T_PUSH) {
+        // SPEC "QoS 1": what the handler sends (a command's reply) leaves in the same write as
+        // the pushAck; when the socket cannot take them, neither goes and the id is not
+        // remembered, so the broker delivers the push again instead of it being acked and lost.
         q1 = b.q == 1 && !b.rt && b.id;
         dup = q1 && c.rg.indexOf(b.id) >= 0;
-        if (q1 && !dup) {
-          c.rg[c.rp] = b.id;
-          c.rp = (c.rp + 1) % c.dn;
-        }
+        if (q1) c.ck = "";
         if (!dup) safe(c, c.onPush, b.cn, b.dt, b.cl, b.rt);
-        if (q1) send(c, encode(T_PUSHACK, { st: ST_OK, id: b.id }));
+        if (q1) {
+          f = c.ck + encode(T_PUSHACK, { st: ST_OK, id: b.id });
+          c.ck = null;
+          if (!send(c, f)) refused(c);
+          else if (!dup) {
+            c.rg[c.rp] = b.id;
+            c.rp = (c.rp + 1) % c.dn;
+          }
+        }
       } else if (t == T_PUBACK) {
         for (i = 0; i < c.w.length; i++) {
           if (c.w[i][0] == b.id) {
@@ -519,7 +544,7 @@ const P = {
     } catch (x) {
       c.err = "handler: " + x;
     }
-    c.b = null;
+    c.ck = c.b = null;
   },
 };
 
@@ -533,6 +558,9 @@ export function createClient(net: NetLike, o: ClientOptions): Client {
   c.mf = opt(o.maxFrame, 1024, 1);
   c.wn = opt(o.inflight, 4, 1);
   c.qn = opt(o.outQueue, 8, 1);
+  c.ww = opt(o.writeWindow, 1024, 64);
+  c.mp = opt(o.maxParse, 0, 0);
+  c.ck = null;
   c.dn = opt(o.dedup, 8, 1);
   c.cm = opt(o.connMs, 10000, 0);
   c.am = opt(o.ackMs, 10000, 0);
@@ -542,12 +570,12 @@ export function createClient(net: NetLike, o: ClientOptions): Client {
   c.stb = opt(o.stableMs, 30000, 0);
   c.ms = opt(o.maxSubs, 16, 0);
   c.state = S_IDLE;
-  c.counters = { fi: 0, fo: 0, bad: 0, big: 0, rc: 0, qd: 0 };
+  c.counters = { fi: 0, fo: 0, bad: 0, big: 0, heavy: 0, rc: 0, qd: 0 };
   c.err = "";
   c.onPush = c.onState = null;
   c.sk = c.b = null;
   c.e = "";
-  c.t = c.dl = c.li = c.lh = c.ry = c.hm = c.dm = c.ra = c.ig = c.ni = c.ns = c.np = c.rp = c.bl = 0;
+  c.t = c.dl = c.li = c.lh = c.ry = c.hm = c.dm = c.ra = c.ig = c.ni = c.ns = c.np = c.rp = c.wb = 0;
   c.w = [];
   c.subs = {};
   c.pa = {};

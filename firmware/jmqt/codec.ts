@@ -61,7 +61,71 @@ export function newDecoded(): Decoded {
 
 /** One packet as it goes on the wire: `{"<type>":<body>}` and its NUL terminator. */
 export function encode(t: number, body: any): string {
-  return '{"' + NAMES.substr(t * 8, 8).trim() + '":' + JSON.stringify(body) + "}\0";
+  return '{"' + NAMES.substr(t * 8, 8).trim() + '":' + rawBytes(JSON.stringify(body)) + "}\0";
+}
+
+/** How many backslashes stand right before position i of s: an odd count escapes s[i]. */
+function backslashes(s: string, i: number): number {
+  var n = 0;
+  while (i > n && s.charAt(i - n - 1) == "\\") n++;
+  return n;
+}
+
+// The wire is UTF-8 (SPEC "Wire format") and the board's strings hold its bytes as they came.
+// Espruino's JSON.stringify writes every byte >= 0x7F as an escape of its own (`é`, bytes C3 A9,
+// becomes "\u00c3\u00a9"), which a peer reads as two Latin-1 characters; those escapes of bytes
+// >= 0x80 are put back as the bytes themselves. (V8's JSON.stringify leaves them raw already.)
+export function rawBytes(j: string): string {
+  var i = j.indexOf("\\u00");
+  var out = "";
+  var from = 0;
+  var h: number;
+  while (i >= 0) {
+    h = parseInt(j.substr(i + 4, 2), 16);
+    if (h >= 0x80 && backslashes(j, i) % 2 == 0) {
+      out += j.substring(from, i) + String.fromCharCode(h);
+      from = i + 6;
+    }
+    i = j.indexOf("\\u00", i + 1);
+  }
+  return from ? out + j.substring(from) : j;
+}
+
+// The other way: a peer may escape any character as \uXXXX, and Espruino's JSON.parse keeps only
+// the low byte of one above 0xFF (\u20AC becomes 0xAC). So before parsing, every escape of a
+// character >= 0x80 becomes its UTF-8 bytes (a surrogate pair one 4-byte sequence), the form the
+// rest of the firmware holds text in.
+export function utf8Escapes(f: string): string {
+  var i = f.indexOf("\\u");
+  var out = "";
+  var from = 0;
+  var c: number;
+  var d: number;
+  var e: number;
+  while (i >= 0) {
+    c = hex4(f, i + 2);
+    e = i + 6;
+    if (c >= 0x80 && backslashes(f, i) % 2 == 0) {
+      if (c >= 0xd800 && c < 0xdc00 && f.substr(e, 2) == "\\u" && (d = hex4(f, e + 2)) >= 0xdc00 && d < 0xe000) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+        e += 6;
+      }
+      out += f.substring(from, i) + (
+        c < 0x800 ? String.fromCharCode(0xc0 | (c >> 6), 0x80 | (c & 63))
+        : c < 0x10000 ? String.fromCharCode(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63))
+        : String.fromCharCode(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63)));
+      from = e;
+    }
+    i = f.indexOf("\\u", e - 5);
+  }
+  return from ? out + f.substring(from) : f;
+}
+
+/** The 4 hex digits at s[i..i+3] as a number, or -1 when they are not 4 hex digits. */
+function hex4(s: string, i: number): number {
+  var h = s.substr(i, 4);
+  var v = parseInt(h, 16);
+  return h.length == 4 && ("000" + v.toString(16)).slice(-4) == h.toLowerCase() ? v : -1;
 }
 
 /**
@@ -80,8 +144,13 @@ export function decode(frame: string, out: Decoded): number {
   var v: any;
   var bad = "";
   out.b = null;
+  // JSON.parse on Espruino lets a "__proto__" key set the object's prototype
+  if (frame.indexOf('"__proto__"') >= 0) {
+    out.e = "__proto__ key";
+    return E_SHAPE;
+  }
   try {
-    r = JSON.parse(frame);
+    r = JSON.parse(utf8Escapes(frame));
   } catch (e) {
     out.e = "not JSON";
     return E_JSON;
@@ -128,7 +197,9 @@ export function decode(frame: string, out: Decoded): number {
       b[key] = v = v == null || v === 0 || v === "0" || v === false ? 0 : v === 1 || v === "1" || v === true ? 1 : -1;
       if (v < 0) bad = key;
     } else if (ch == "s" || ch == "T") {
-      if (v !== undefined || ch == "s") b[key] = v = (typeof v == "string" && v) || typeof v == "number" ? +v : NaN;
+      // a string is accepted only when it is the number's own spelling ("1", not " 1 " or "01"),
+      // so that both engines agree (Espruino's +" 1 " is NaN)
+      if (v !== undefined || ch == "s") b[key] = v = typeof v == "number" || (typeof v == "string" && "" + +v === v) ? +v : NaN;
       if (!isFinite(v) ? ch == "s" || b.st == 1 : ch == "T" && b.st == 1 && v <= 0) bad = key;
     } else if (ch == "A" && b.st == 1) bad = typeof b.at != "string" ? "at" : typeof b.cl != "string" || !b.cl ? "cl" : "";
   }

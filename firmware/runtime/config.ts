@@ -19,6 +19,8 @@ export interface BoardInfo {
   outQueue: number;
   offlineQueue: number;
   dedup: number;
+  writeWindow: number;
+  maxParse: number;
 }
 
 /**
@@ -40,14 +42,35 @@ function checkNums(errs: string[], at: string, o: any, rows: string, kind: strin
   }
 }
 
+/** A string field of the config: where it is, whether it must be there, what it must be. */
+interface StringField {
+  /** "key" or "object.key" */
+  path: string;
+  required: boolean;
+  /** the string may not be empty */
+  nonEmpty: boolean;
+  /** characters it may not start with */
+  notFirst: string;
+  /** what it must be, for the message ("" : only its presence is checked here) */
+  what: string;
+}
+
+/** Whether s is 1 to 24 letters, digits, _ or - (a loop: Espruino's regexps have no {n,m}). */
+function isName(s: any): boolean {
+  if (typeof s !== "string" || !s || s.length > 24) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charAt(i);
+    if (!((c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || c === "_" || c === "-")) return false;
+  }
+  return true;
+}
+
 /**
- * Validates a device config against a board. String fields are one table, rows
- * "path|pattern|flag|type": flag r required (else "missing"), ! the string must NOT match the
- * pattern; an empty type only checks presence (server.port, whose range checkNums checks). Returns [] when valid, else one message per
- * problem. Items of inputs/outputs with an error are skipped by the runtime (it finds them by
- * the "inputs[i]" / "outputs[i]" prefix of the message).
+ * Validates a device config against a board. Returns [] when valid, else one message per
+ * problem ("<field>: <reason>"). When `bad` is given, it gets a key per input or output that has
+ * an error ("inputs[1]", "outputs[0]"): the runtime skips those items.
  */
-export function validateConfig(cfg: any, board: BoardInfo): string[] {
+export function validateConfig(cfg: any, board: BoardInfo, bad?: { [item: string]: number }): string[] {
   if (!cfg || typeof cfg !== "object" || Array.isArray(cfg)) return ["config: must be a JSON object"];
   const errs: string[] = [];
   const on = " on " + board.id;
@@ -59,20 +82,27 @@ export function validateConfig(cfg: any, board: BoardInfo): string[] {
     if (srv.token === undefined && srv.auth === undefined) errs.push("server: needs token or auth");
   }
   if (cfg.wifi !== undefined && (!cfg.wifi || typeof cfg.wifi !== "object")) errs.push("wifi: must be an object");
-  const rows = (
-    "id|^[^#$]|r|non-empty string not starting with # or $,server.host|.|r|non-empty string,server.port|^$|r|," +
-    "server.token|.||non-empty string,wifi.ssid|.|r|non-empty string,wifi.password|^||string," +
-    "prefix|^[#$]|!|string not starting with # or $,group|^[^$]||non-empty string not starting with $"
-  ).split(",");
-  for (let r = 0; r < rows.length; r++) {
-    const f = rows[r].split("|");
-    const path = f[0].split(".");
+  // built at each call (a literal in the code, kept in flash), not held in RAM between calls
+  const stringFields: StringField[] = [
+    { path: "id", required: true, nonEmpty: true, notFirst: "#$", what: "non-empty string not starting with # or $" },
+    { path: "server.host", required: true, nonEmpty: true, notFirst: "", what: "non-empty string" },
+    { path: "server.port", required: true, nonEmpty: false, notFirst: "", what: "" },
+    { path: "server.token", required: false, nonEmpty: true, notFirst: "", what: "non-empty string" },
+    { path: "wifi.ssid", required: true, nonEmpty: true, notFirst: "", what: "non-empty string" },
+    { path: "wifi.password", required: false, nonEmpty: false, notFirst: "", what: "string" },
+    { path: "prefix", required: false, nonEmpty: false, notFirst: "#$", what: "string not starting with # or $" },
+    { path: "group", required: false, nonEmpty: true, notFirst: "$", what: "non-empty string not starting with $" },
+  ];
+  for (let r = 0; r < stringFields.length; r++) {
+    const f = stringFields[r];
+    const path = f.path.split(".");
     const o = path[1] ? cfg[path[0]] : cfg;
     if (!o || typeof o !== "object") continue;
     const v = o[path[1] || path[0]];
     if (v === undefined) {
-      if (f[2] === "r") errs.push(f[0] + ": missing");
-    } else if (f[3] && (typeof v !== "string" || new RegExp(f[1]).test(v) === (f[2] === "!"))) errs.push(f[0] + ": must be a " + f[3]);
+      if (f.required) errs.push(f.path + ": missing");
+    } else if (f.what && (typeof v !== "string" || (f.nonEmpty && !v) || (v && f.notFirst.indexOf(v.charAt(0)) >= 0)))
+      errs.push(f.path + ": must be a " + f.what);
   }
   const allow = cfg.allow;
   if (allow !== undefined) {
@@ -82,6 +112,7 @@ export function validateConfig(cfg: any, board: BoardInfo): string[] {
   checkNums(errs, "", cfg, "safeMs 0 86400000 *,tick 50 60000 *", "*");
   const reserved: any = board.reserved || [];
   const listed = Array.isArray(reserved);
+  // keyed "=" + name: a bare name such as "constructor" or "toString" would find the prototype's
   const used: any = {};
   const names: any = {};
   for (let l = 0; l < 2; l++) {
@@ -95,15 +126,17 @@ export function validateConfig(cfg: any, board: BoardInfo): string[] {
     for (let i = 0; i < list.length; i++) {
       const at = key + "[" + i + "]";
       const it = list[i];
+      const before = errs.length;
+      if (bad) bad[at] = 1;
       if (!it || typeof it !== "object" || Array.isArray(it)) {
         errs.push(at + ": must be an object");
         continue;
       }
       const nm = it.name;
-      if (typeof nm !== "string" || !/^[A-Za-z0-9_\-]{1,24}$/.test(nm)) errs.push(at + ".name: must be 1-24 letters, digits, _ or -");
+      if (!isName(nm)) errs.push(at + ".name: must be 1-24 letters, digits, _ or -");
       else if (nm === "status") errs.push(at + ".name: status is reserved");
-      else if (names[nm]) errs.push(at + ".name: duplicate name " + nm + " (also " + names[nm] + ")");
-      else names[nm] = at;
+      else if (names["=" + nm]) errs.push(at + ".name: duplicate name " + nm + " (also " + names["=" + nm] + ")");
+      else names["=" + nm] = at;
       const t = it.type;
       const kinds = l ? "digital,pwm" : "digital,analog,pulse,temperature,memory,rssi,uptime";
       const k = kinds.split(",").indexOf(t);
@@ -120,22 +153,23 @@ export function validateConfig(cfg: any, board: BoardInfo): string[] {
         if (typeof pin !== "string" || !pin) why = at + ".pin: missing";
         else if (board.pins.indexOf(pin) < 0) why = p + " is not a pin of " + board.id;
         else if (listed ? reserved.indexOf(pin) >= 0 : reserved.hasOwnProperty(pin)) why = p + " is reserved" + (listed ? "" : " (" + reserved[pin] + ")") + on;
-        else if (used[pin]) why = p + " is already used by " + used[pin];
+        else if (used["=" + pin]) why = p + " is already used by " + used["=" + pin];
         else if (!l && k === 1 && board.analog.indexOf(pin) < 0) why = p + " cannot read analog" + on;
         else if (watched && board.noWatch.indexOf(pin) >= 0) why = p + " cannot be watched" + on;
         else if (l && board.inputOnly.indexOf(pin) >= 0) why = p + " is input-only" + on;
         else if (l && k && board.pwm.indexOf(pin) < 0) why = p + " has no PWM" + on;
         if (why) errs.push(why);
-        else used[pin] = at;
+        else used["=" + pin] = at;
       } else if (pin !== undefined) errs.push(at + ".pin: not for " + t + " inputs");
       if (!l && k === 3 && !board.hasTemperature) errs.push(at + ".type: " + board.id + " has no temperature sensor");
-      if (!l && k <= 2 && it.pull !== undefined && ",up,down,none,".indexOf("," + it.pull + ",") < 0) errs.push(at + ".pull: must be up, down or none");
-      if (watched && it.edge !== undefined && ",rising,falling,both,".indexOf("," + it.edge + ",") < 0) errs.push(at + ".edge: must be rising, falling or both");
+      if (!l && k <= 2 && it.pull !== undefined && ["up", "down", "none"].indexOf(it.pull) < 0) errs.push(at + ".pull: must be up, down or none");
+      if (watched && it.edge !== undefined && ["rising", "falling", "both"].indexOf(it.edge) < 0) errs.push(at + ".edge: must be rising, falling or both");
       if (!l && (k ? it.period === undefined : it.period !== undefined)) errs.push(at + ".period: " + (k ? "missing" : "not for digital inputs"));
       checkNums(errs, at + ".", it,
         "q 0 1 0123456,rt 0 1 0123456,debounce 0 10000 02,invert 0 1 027,period 100 86400000 123456," +
         "scale -1e9 1e9 13456,offset -1e9 1e9 13456,deadband 0 1e9 13456,precision 0 6 0123456 i," +
         "safe 0 1 78,initial 0 1 78,freq 1 40000000 8", kind);
+      if (bad && errs.length === before) delete bad[at];
     }
   }
   return errs;

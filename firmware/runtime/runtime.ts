@@ -61,6 +61,15 @@ export interface Out {
 /** Bound of the reply cache: a redelivered request is answered from it (duplicates come within seconds). */
 const REPLIES = 4;
 
+/**
+ * x rounded to a multiple of 1/m, halves away from zero. The same on both engines: Espruino's
+ * Math.round(-30.5) is -31, V8's -30, so the rounding is done on the magnitude.
+ */
+export function roundTo(x: number, m: number): number {
+  const r = Math.round(Math.abs(x) * m) / m;
+  return x < 0 && r ? -r : r;
+}
+
 /** The running runtime: what the board and client callbacks below act on. */
 let R: Runtime;
 
@@ -125,8 +134,8 @@ export class Runtime {
   run(cfg: any): void {
     const rt = this;
     const b = rt.b;
-    const errs = validateConfig(cfg, b.sys("B"));
-    const bad = "\n" + errs.join("\n");
+    const bad: { [item: string]: number } = {};
+    const errs = validateConfig(cfg, b.sys("B"), bad);
     if (!cfg || typeof cfg !== "object") cfg = {};
     b.watch(null);
     for (let i = 0; i < rt.outs.length; i++) if (rt.outs[i].pt) clearTimeout(rt.outs[i].pt);
@@ -144,7 +153,7 @@ export class Runtime {
     const now = Date.now();
     let list = Array.isArray(cfg.inputs) ? cfg.inputs : [];
     for (let i = 0; i < list.length; i++) {
-      if (bad.indexOf("\ninputs[" + i + "]") >= 0) continue;
+      if (bad["inputs[" + i + "]"]) continue;
       const it = list[i];
       const k = "digital,analog,pulse,temperature,memory,rssi,uptime".split(",").indexOf(it.type);
       const pin = k <= K_PULSE ? b.pin(it.pin) : -1;
@@ -163,20 +172,28 @@ export class Runtime {
       if (m !== 1) inp.m = m;
       if (it.deadband !== undefined) inp.db = it.deadband;
       if (it.invert) inp.inv = 1;
-      if (k === K_ANALOG) b.io("analog", pin);
-      else if (k === K_DIGITAL || k === K_PULSE) {
-        b.io(it.pull === "up" || it.pull === "down" ? "input_pull" + it.pull : "input", pin);
-        if (k === K_PULSE) {
-          inp.cnt = inp.lc = 0;
-          inp.lt = now;
-        } else inp.v = rt.val(inp);
-        b.watch(onEdge, pin, k === K_DIGITAL ? "both" : it.edge || "rising", it.debounce === undefined ? (k === K_DIGITAL ? 25 : 0) : it.debounce);
+      // a board call that throws (a pin the validator let through, setWatch refusing an edge)
+      // costs this input only, never the boot
+      try {
+        if (k === K_ANALOG) b.io("analog", pin);
+        else if (k === K_DIGITAL || k === K_PULSE) {
+          b.io(it.pull === "up" || it.pull === "down" ? "input_pull" + it.pull : "input", pin);
+          if (k === K_PULSE) {
+            inp.cnt = inp.lc = 0;
+            inp.lt = now;
+          } else inp.v = rt.val(inp);
+          b.watch(onEdge, pin, k === K_DIGITAL ? "both" : it.edge || "rising", it.debounce === undefined ? (k === K_DIGITAL ? 25 : 0) : it.debounce);
+        }
+      } catch (e) {
+        errs.push("inputs[" + i + "]: " + e);
+        rt.err = "config: " + errs[errs.length - 1];
+        continue;
       }
       rt.ins.push(inp);
     }
     list = Array.isArray(cfg.outputs) ? cfg.outputs : [];
     for (let i = 0; i < list.length; i++) {
-      if (bad.indexOf("\noutputs[" + i + "]") >= 0) continue;
+      if (bad["outputs[" + i + "]"]) continue;
       const it = list[i];
       const p = b.pin(it.pin);
       if (p === undefined) continue;
@@ -210,8 +227,7 @@ export class Runtime {
       k === K_ANALOG ? b.io("a", i.p as number)
       : k < K_UPTIME ? b.sys("   tfr".charAt(k))
       : Math.floor((Date.now() - this.t0) / 1000);
-    const m = i.m || 1;
-    return Math.round((x * (i.sc === undefined ? 1 : i.sc) + (i.of || 0)) * m) / m;
+    return roundTo(x * (i.sc === undefined ? 1 : i.sc) + (i.of || 0), i.m || 1);
   }
 
   /**
@@ -298,8 +314,7 @@ function tick(): void {
       if (i.k === K_PULSE) {
         const dt = now - (i.lt as number);
         const c = i.cnt as number;
-        const m = i.m || 1;
-        const r = dt > 0 ? Math.round((((c - (i.lc as number)) * 1000) / dt) * m) / m : 0;
+        const r = dt > 0 ? roundTo(((c - (i.lc as number)) * 1000) / dt, i.m || 1) : 0;
         i.lc = c;
         i.lt = now;
         rt.pub(i, { n: c, r: r });
@@ -383,7 +398,7 @@ function onPush(cn: string, dt: any, from: string, retained: number): void {
   const id = dt.id === undefined ? "" : "" + dt.id;
   const key = from + " " + id + "\n";
   for (let n = 0; n < rt.rc.length; n++) {
-    if (rt.rc[n].indexOf(key) === 0) {
+    if (rt.rc[n].substr(0, key.length) === key) {
       rt.cl.p2p(from, JSON.parse(rt.rc[n].substr(key.length)), 0, null);
       return;
     }

@@ -97,6 +97,146 @@ describe("gate: traps of ../shared/espruino/README.md", () => {
   });
 });
 
+describe("gate: what V8 cannot imitate (../shared/espruino/LINUX.md)", () => {
+  it("flags assignment to .length, also compound and ++", () => {
+    expectRule("var a = [1, 2]; a.length = 0;", "length-assign", /assignment to \.length throws/);
+    expectRule("var o = {a: []}; o.a.length += 1;", "length-assign", /splice/);
+    expectRule("var a = [1]; a.length--;", "length-assign", /\.length/);
+    expectRule("var a = [1]; a['length'] = 0;", "length-assign", /\.length/);
+  });
+  it("accepts reading .length and splice to empty an array", () => {
+    assert.deepEqual(rules("var a = [1, 2]; if (a.length > 1) a.splice(0); var n = a.length;"), []);
+  });
+
+  for (const [code, re] of [
+    ["/^a{3}$/.test('aaa');", /\{3\} quantifier/],
+    ["/^a{1,24}$/.test('a');", /\{1,24\} quantifier/],
+    ["/a{2,}/.test('aa');", /\{2,\} quantifier/],
+    ["/\\bword\\b/.test('a word');", /\\b \(no word boundaries/],
+    ["/\\Bx/.test('ax');", /\\B/],
+    ["/a.*?b/.exec('aab');", /lazy \*\?/],
+    ["/a+?/.exec('aa');", /lazy \+\?/],
+    ["/a??/.exec('a');", /lazy \?\?/],
+    ["/(?:ab)+/.test('ab');", /\(\?: \(no non-capturing/],
+    ["/a(?=b)/.test('ab');", /\(\?= \(no lookahead/],
+    ["/a(?!b)/.test('ac');", /\(\?! /],
+    ["/(a)\\1/.test('aa');", /back-reference \\1/],
+    ["/^a$/m.test('a');", /the m flag/],
+    ["new RegExp('^[a-z]{2}$').test('ab');", /\{2\} quantifier/],
+    ["RegExp('x\\\\b', 'g').test('x');", /\\b/],
+    ["new RegExp('^a$', 'm');", /the m flag/],
+  ] as [string, RegExp][]) {
+    it(`flags the regex of ${code}`, () => expectRule(code, "regex", re));
+  }
+  it("accepts the regex syntax Espruino has, and { ( ? \\b \\1 inside a class or escaped", () => {
+    const ok = [
+      "/^[A-Za-z0-9_\\-]+$/.test('a');",
+      "/^[{}]$/.test('{');", // { inside a class is a character
+      "/a\\{2\\}/.test('a{2}');", // escaped braces
+      "/x{/.test('x{');", // a brace that is no quantifier
+      "/[(?:]/.test('(');",
+      "/[\\b\\1]/.test('x');", // backspace and octal in a class, not a boundary or a back-reference
+      "/(a|b)*c?\\d\\s\\w./gi.test('ac1 x!');",
+      "/\\(?x/.test('(x');", // escaped paren, then an optional x
+      "/[\\]{]+/.test('x');",
+      "new RegExp('^[#$]').test('#');",
+      "var p = '^a{2}$'; new RegExp(p);", // not a constant pattern: not checked
+    ];
+    for (const code of ok) assert.deepEqual(rules(code), [], code);
+  });
+  it("parses a class with an escaped ] to its real end", () => {
+    expectRule("/[\\]]{2}/.test(']]');", "regex", /\{2\} quantifier/);
+    assert.deepEqual(rules("/[a{]2}/.test('a2}');"), []);
+  });
+
+  it("flags a multi-character indexOf on a constant string used as a membership test", () => {
+    expectRule("var p = 'down'; if (',up,down,none,'.indexOf(',' + p + ',') < 0) print('bad');", "indexof", /membership test/);
+    expectRule("var p = 'up'; var ok = ',up,down,'.indexOf(p) >= 0;", "indexof", /membership test/);
+    expectRule("var p = 'up'; var ok = ',up,down,'.indexOf(p) == -1;", "indexof", /indexOf/);
+    expectRule("var p = 'up'; var ok = -1 !== ',up,down,'.indexOf(p);", "indexof", /indexOf/);
+    expectRule("var p = 'up'; var ok = ',up,down,'.indexOf(p) > -1;", "indexof", /indexOf/);
+    expectRule("var p = 'up'; var ok = ~',up,down,'.indexOf(p);", "indexof", /indexOf/);
+    expectRule("var p = 'up'; var ok = ',up,down,'.indexOf('up,') === 0;", "indexof", /indexOf/);
+    expectRule("var EDGES = ',rising,falling,'; function f(e) { return EDGES.indexOf(',' + e + ',') < 0; }", "indexof", /indexOf/);
+  });
+  it("accepts a one-character needle, a position used as a number, and searches in other strings", () => {
+    const ok = [
+      "var k = 'x'; var bad = 'a,b'.indexOf(',') < 0;",
+      "var NAMES = 'auth    conn    '; function f(k) { var t = NAMES.indexOf(k); return t % 8 ? -1 : t / 8; }",
+      "function f(s, x) { return s.indexOf(x) >= 0; }",
+      "var a = ['up', 'down']; var ok = a.indexOf('up') >= 0;",
+      "var s = 'abc'; s = s + 'd'; var ok = s.indexOf('cd') >= 0;", // not a constant: assigned again
+      "var ok = {up: 1, down: 1}['up'] === 1;",
+    ];
+    for (const code of ok) assert.deepEqual(rules(code), [], code);
+  });
+
+  it("flags the result of .write() used for flow control", () => {
+    for (const code of [
+      "var s = require('net').connect({host: 'h', port: 1}); if (!s.write('x')) print('full');",
+      "function f(s) { var ok = s.write('x'); return ok; }",
+      "function f(s) { return s.write('x'); }",
+      "function f(s, c) { s.write('x') || (c.bl = 1); }",
+      "function f(s) { while (s.write('x')) {} }",
+      "function f(s, c) { c.ok = s.write('x') ? 1 : 0; }",
+    ]) {
+      expectRule(code, "write-result", /returns false every time/);
+    }
+  });
+  it("accepts .write() as a statement (also after && or in a sequence) and Storage.write's result", () => {
+    const ok = [
+      "function f(s) { s.write('x'); }",
+      "function f(s, c) { c.up && s.write('x'); }",
+      "function f(s, c) { s.write('x'), c.n++; }",
+      "function f(s, c) { c ? s.write('x') : s.end(); }",
+      "D2.write(1);",
+      "if (!require('Storage').write('a', 'b')) print('full');",
+      "var st = require('Storage'); var ok = st.write('a', 'b');",
+      "function save(x) { return !!require('Storage').write('f', x); }",
+    ];
+    for (const code of ok) assert.deepEqual(rules(code), [], code);
+  });
+
+  it("flags labelled statements and labelled break/continue", () => {
+    expectRule("outer: for (var i = 0; i < 2; i++) { for (var j = 0; j < 2; j++) { if (j) break outer; } }", "label", /label outer/);
+    expectRule("outer: for (var i = 0; i < 2; i++) { for (var j = 0; j < 2; j++) { if (j) break outer; } }", "label", /break outer/);
+    expectRule("a: for (var i = 0; i < 2; i++) { if (i) continue a; }", "label", /continue a/);
+  });
+  it("accepts plain break/continue", () => {
+    assert.deepEqual(rules("for (var i = 0; i < 2; i++) { if (i) continue; break; }"), []);
+  });
+
+  it("flags a function used before its declaration statement", () => {
+    expectRule("go(); function go() {}", "hoisting", /go is used before its declaration/);
+    expectRule("function outer() { var x = inner(); return x; function inner() { return 1; } }", "hoisting", /inner is used before/);
+    expectRule("if (getTime() > 0) { setTimeout(tick, 10); } function tick() {}", "hoisting", /tick is used before/);
+    expectRule("(function () { go(); })(); function go() {}", "hoisting", /go is used before/);
+  });
+  it("accepts calls after the declaration, inside functions that run later, and typeof", () => {
+    const ok = [
+      "function go() {} go();",
+      "function start() { go(); } function go() {} start();",
+      "setTimeout(function () { go(); }, 10); function go() {}",
+      "var t = typeof go; function go() {}",
+      "var o = {go: 1}; o.go = 2; function go() {}",
+      "var n = 1; function n2() {} var go; function go() {}",
+    ];
+    for (const code of ok) assert.deepEqual(rules(code), [], code);
+  });
+
+  it("flags split with a limit", () => expectRule("var p = 'a,b,c'.split(',', 2);", "split-limit", /ignores the limit/));
+  it("accepts split without a limit", () => assert.deepEqual(rules("var p = 'a,b,c'.split(',').slice(0, 2);"), []));
+
+  it("flags toFixed", () => expectRule("var s = (1.005).toFixed(2);", "to-fixed", /rounds differently/));
+  it("accepts Math.round", () => assert.deepEqual(rules("var s = '' + Math.round(1.005 * 100) / 100;"), []));
+
+  it("flags JSON.stringify with a replacer or an indent", () => {
+    expectRule("var s = JSON.stringify({a: 1}, null, 2);", "stringify-args", /replacer or an indent/);
+    expectRule("var s = JSON.stringify({a: 1}, ['a']);", "stringify-args", /replacer/);
+  });
+  it("accepts JSON.stringify with one argument", () => assert.deepEqual(rules("var s = JSON.stringify({a: 1});"), []));
+});
+
 describe("gate: size budget", () => {
   it("fails a bundle over the budget and passes one under it", () => {
     const code = "var s = '" + "x".repeat(200) + "';";
@@ -127,6 +267,16 @@ describe("gate: transpiler helpers name the helper and the TypeScript line", fun
     const hit = v.find((x) => x.helper && x.rule === "global" && /Symbol/.test(x.message));
     assert.ok(hit, JSON.stringify(v, null, 1));
     assert.match(hit!.origin!, /main\.ts:3: `for \(const k of keys\) print\(k\);`/);
+  });
+  it("a rule of LINUX.md names the TypeScript line, in both twins", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gate-"));
+    const entry = join(dir, "main.ts");
+    writeFileSync(entry, ["const q: number[] = [1, 2];", "setInterval(() => {", "  q.length = 0;", "  print(/^x{2}$/.test('xx'));", "}, 1000);", ""].join("\n"));
+    const r = await buildBoard({ board: "esp8266", entry, outDir: dir });
+    const v = checkBundle(r.debug, esp8266, { map: r.map });
+    assert.match(v.find((x) => x.rule === "length-assign")?.origin || "", /main\.ts:3: `q\.length = 0;`/, JSON.stringify(v, null, 1));
+    assert.match(v.find((x) => x.rule === "regex")?.origin || "", /main\.ts:4: /);
+    assert.deepEqual(checkBundle(r.min, esp8266).map((x) => x.rule).sort(), ["length-assign", "regex"]);
   });
   it("plain TypeScript classes without extends pass", async () => {
     const dir = mkdtempSync(join(tmpdir(), "gate-"));

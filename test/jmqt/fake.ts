@@ -13,7 +13,8 @@ export interface Sent {
 export class FakeSocket implements SocketLike {
   handlers: Record<string, ((this: any, arg?: any) => void)[]> = {};
   written: string[] = [];
-  writeResult = true;
+  /** what write() returns: false, as Espruino's socket.write() does on every call */
+  writeResult = false;
   ended = false;
   closed = false;
   /** emit close synchronously from end(), like a socket that closes at once */
@@ -82,7 +83,7 @@ export class FakeNet implements NetLike {
 /** Client options the session tests share: short timeouts, small bounds. */
 export const SESSION_OPTIONS: ClientOptions = {
   host: "127.0.0.1", port: 8010, cl: "dev1", at: "tok",
-  maxFrame: 1024, inflight: 4, outQueue: 4, dedup: 4,
+  maxFrame: 1024, inflight: 4, outQueue: 4, dedup: 4, writeWindow: 65536,
   connMs: 5000, ackMs: 3000, retries: 2, minBackoffMs: 1000, maxBackoffMs: 8000, stableMs: 20000,
 };
 

@@ -340,22 +340,93 @@ describe("jmqt client session (fake timers)", () => {
     assert.equal(net.sockets.length, 3);
   });
 
-  it("write() returning false queues frames (bounded) until drain, in order", () => {
-    const { c } = ready();
+  it("paces by drain and the write window, never by write()'s result (false on every call, as on Espruino)", () => {
+    // a pub frame {"pub":{"cn":"t","dt":N}} is 27 bytes: a 64-byte window takes two per drain
+    const { c } = ready({ writeWindow: 64 });
     const s = net.last;
-    s.writeResult = false;
+    s.emit("drain"); // the conn frame has left
     assert.equal(c.pub("t", 0, 0, 0), ST_OK);
-    assert.equal(s.written.length, 2, "the write that returned false was still accepted");
-    for (let i = 1; i <= 4; i++) assert.equal(c.pub("t", i, 0, 0), ST_OK);
-    assert.equal(s.written.length, 2);
-    assert.equal(c.pub("t", 5, 0, 0), ST_BUSY);
-    assert.equal(c.pub("t", 5, 1, 0), ST_BUSY);
+    assert.equal(c.pub("t", 1, 0, 0), ST_OK);
+    assert.equal(s.written.length, 3, "conn and two pubs written although every write() returned false");
+    for (let i = 2; i <= 5; i++) assert.equal(c.pub("t", i, 0, 0), ST_OK);
+    assert.equal(s.written.length, 3, "the rest waits for drain");
+    assert.equal(c.pub("t", 6, 0, 0), ST_BUSY, "the queue is bounded by outQueue (4)");
+    assert.equal(c.pub("t", 6, 1, 0), ST_BUSY);
     assert.equal(c.counters.qd, 2);
-    s.writeResult = true;
     s.emit("drain");
-    assert.deepEqual(s.sentOf("pub").map((p) => p.dt), [0, 1, 2, 3, 4]);
-    assert.equal(c.pub("t", 6, 0, 0), ST_OK);
-    assert.equal(c.counters.fo, 7);
+    assert.equal(s.written.length, 5, "one drain lets one window's worth out");
+    s.emit("drain");
+    assert.deepEqual(s.sentOf("pub").map((p) => p.dt), [0, 1, 2, 3, 4, 5], "in order");
+    assert.equal(c.pub("t", 7, 0, 0), ST_OK);
+    assert.equal(c.counters.fo, 7, "4 and 5 filled the window again: 7 waits");
+    s.emit("drain");
+    assert.equal(c.counters.fo, 8);
+  });
+
+  it("a frame larger than the window still goes out alone after a drain", () => {
+    const { c } = ready({ writeWindow: 64 });
+    const s = net.last;
+    s.emit("drain");
+    const big = "x".repeat(200);
+    assert.equal(c.pub("t", big, 0, 0), ST_OK);
+    assert.equal(c.pub("t", 1, 0, 0), ST_OK);
+    assert.equal(s.sentOf("pub").length, 1);
+    s.emit("drain");
+    assert.deepEqual(s.sentOf("pub").map((p) => p.dt), [big, 1]);
+  });
+
+  it("a q=1 push's reply leaves in the same write as its pushAck", () => {
+    const { c } = make();
+    c.onPush = (cn, dt, from) => {
+      c.p2p(from, { re: dt.id, ok: 1 }, 0);
+    };
+    c.start();
+    net.last.connect();
+    net.last.recv({ connAck: { st: 1, ts: 15 } });
+    const s = net.last;
+    const before = s.written.length;
+    s.recv({ push: { cn: "#dev1", dt: { cmd: "ping", id: "r1" }, cl: "admin", q: 1, id: "u9" } });
+    assert.equal(s.written.length, before + 1, "one write");
+    const frames = s.written[before].split("\0").filter(Boolean).map((f) => JSON.parse(f));
+    assert.deepEqual(frames, [
+      { pub: { cn: "#admin", dt: { re: "r1", ok: 1 } } },
+      { pushAck: { st: 1, id: "u9" } },
+    ]);
+  });
+
+  it("a q=1 push whose reply the socket cannot take is not acked (the broker redelivers), and counted", () => {
+    const { c } = make({ writeWindow: 64, outQueue: 1 });
+    const seen: string[] = [];
+    c.onPush = (cn, dt, from) => {
+      seen.push(dt.id);
+      c.p2p(from, { re: dt.id, ok: 1 }, 0);
+    };
+    c.start();
+    net.last.connect();
+    net.last.recv({ connAck: { st: 1, ts: 15 } });
+    const s = net.last;
+    // no drain yet: the conn frame fills the window, the first reply+ack waits in the one-slot queue
+    s.recv({ push: { cn: "#dev1", dt: { cmd: "ping", id: "a" }, cl: "admin", q: 1, id: "u1" } });
+    s.recv({ push: { cn: "#dev1", dt: { cmd: "ping", id: "b" }, cl: "admin", q: 1, id: "u2" } });
+    assert.equal(c.counters.qd, 1, "the second reply and its ack were refused together");
+    s.emit("drain");
+    assert.deepEqual(s.sentOf("pushAck").map((a) => a.id), ["u1"], "u2 is not acked");
+    s.recv({ push: { cn: "#dev1", dt: { cmd: "ping", id: "b" }, cl: "admin", q: 1, id: "u2" } });
+    s.emit("drain");
+    assert.deepEqual(seen, ["a", "b", "b"], "the redelivery is handled, not dropped as a duplicate");
+    assert.deepEqual(s.sentOf("pushAck").map((a) => a.id), ["u1", "u2"]);
+  });
+
+  it("refuses and counts a frame whose parse would cost more than maxParse blocks, and goes on", () => {
+    const { c, pushes } = ready({ maxParse: 40 });
+    const s = net.last;
+    const deep = '{"push":{"cn":"a","cl":"x","dt":' + "[".repeat(30) + "]".repeat(30) + "}}";
+    const wide = '{"push":{"cn":"a","cl":"x","dt":[' + "1,".repeat(60) + "1]}}";
+    s.recv(deep, wide, { push: { cn: "a", dt: [1, 2, 3], cl: "x" } });
+    assert.equal(c.counters.heavy, 2);
+    assert.equal(c.counters.bad, 0, "refused before the parser saw it");
+    assert.deepEqual(pushes.map((p: any[]) => p[1]), [[1, 2, 3]]);
+    assert.equal(c.state, S_READY);
   });
 
   it("delivers pushes once, acks q=1 (also redeliveries) but not retained or q=0", () => {

@@ -76,8 +76,8 @@ describe("jmqt client socket events (this = socket, no per-connection functions)
     old.close();
     assert.equal(c.state, S_BACKOFF);
     const current = reconnect(c);
-    current.writeResult = false;
-    c.pub("q", 1, 0, 0);
+    // fill the write window so that the next frame waits for a drain
+    c.pub("q", "x".repeat(BASE.writeWindow || 1024), 0, 0);
     c.pub("q", 2, 0, 0);
     const written = current.written.length;
     const fi = c.counters.fi;

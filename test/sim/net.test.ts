@@ -20,18 +20,21 @@ describe("sim/net nodeNet()", () => {
     const port = (srv.address() as net.AddressInfo).port;
     const payload = '{"k":"é\u00ff"}\0{"k":2}\0';
     const chunks: string[] = [];
+    let drains = 0;
     await new Promise<void>((resolve, reject) => {
       const sock = nodeNet({ chunkSize: 3 }).connect({ host: "127.0.0.1", port }, () => {
-        assert.equal(sock.write(payload), true);
+        assert.equal(sock.write(payload), false, "false on every call, like Espruino's socket.write()");
       });
       sock.on("data", (d: string) => {
         chunks.push(d);
         if (chunks.join("").length >= payload.length) sock.end();
       });
       sock.on("error", reject);
+      sock.on("drain", () => drains++);
       sock.on("close", () => resolve());
     });
     assert.equal(chunks.join(""), payload);
+    assert.equal(drains, 1, "one drain once the write had left");
     assert.ok(chunks.every((c) => typeof c === "string" && c.length <= 3));
   });
 

@@ -93,7 +93,7 @@ describe("sim net", () => {
   it("halfOpen: bytes stop both ways and nobody sees a close", async () => {
     await connected();
     b.halfOpen();
-    assert.equal(b.eval('sock.write("lost")'), true);
+    assert.equal(b.eval('sock.write("lost")'), false);
     serverSockets[0].write("also lost");
     await b.advance(5000);
     assert.equal(received, "");

@@ -53,7 +53,7 @@ export interface EspruinoBoardOptions {
   /** the device config, written as jmqt.json by the flash dry run (its server is reached through the link) */
   config?: any;
   /** the access point; the shim joins whatever SSID the firmware asks for while it is up (default up, rssi -55) */
-  wifi?: { rssi?: number; connectMs?: number } | null;
+  wifi?: { rssi?: number; connectMs?: number; up?: boolean } | null;
   /** the interpreter (default espruinoBinary(board)) */
   binary?: string;
   /** every console line as printed */
@@ -120,6 +120,11 @@ export class EspruinoBoard implements Device {
   private nextQuery = 1;
   private stopped = false;
   private restarting: Promise<void> | null = null;
+  private queue: string[] = [];
+  private ready = false;
+  private awaiting = 0;
+  private acks = 0;
+  private ackTimer: NodeJS.Timeout | null = null;
 
   constructor(opts: EspruinoBoardOptions) {
     this.opts = opts;
@@ -127,7 +132,7 @@ export class EspruinoBoard implements Device {
     this.data = loadBoardData(opts.board);
     this.name = opts.name || opts.board;
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "espruino-" + opts.board + "-"));
-    this.apUp = opts.wifi !== null;
+    this.apUp = opts.wifi !== null && !(opts.wifi && opts.wifi.up === false);
     this.rssi = (opts.wifi && opts.wifi.rssi) ?? -55;
     this.temperature = this.data.hasTemperature ? 40 : null;
   }
@@ -160,8 +165,10 @@ export class EspruinoBoard implements Device {
       this.uploadLines = await dryRunLines(this.id, this.deviceConfig);
     }
     this.spawn();
-    await this.waitOutput(/espruino\.com/, 5000);
-    await sleep(300);
+    // input that arrives while the interpreter starts up is mangled: wait for its banner, and a little
+    await this.waitOutput(/espruino\.com\/Donate/, 5000);
+    await sleep(200);
+    this.ready = true;
     const boots = this.boots;
     this.store(".boot0", fs.readFileSync(SHIM_FILE, "latin1"));
     // The dry run is sent verbatim: each line is a complete statement (Storage.write of an atob()
@@ -187,6 +194,7 @@ export class EspruinoBoard implements Device {
       this.wdMs = 0;
       for (const k of Object.keys(this.outputs)) this.outputs[k] = 0;
       if (this.stopped) return;
+      this.queue = [];
       this.spawn();
       await this.waitFor(() => this.boots > boots, 10000);
     })();
@@ -204,6 +212,7 @@ export class EspruinoBoard implements Device {
     if (this.staTimer) clearTimeout(this.staTimer);
     if (this.wdTimer) clearInterval(this.wdTimer);
     if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.ackTimer) clearTimeout(this.ackTimer);
     await this.kill();
     this.dropLinks(false);
     for (const z of this.zombies) z.destroy();
@@ -219,6 +228,10 @@ export class EspruinoBoard implements Device {
     const p = spawn(bin, [], { cwd: this.dir, stdio: ["pipe", "pipe", "pipe"] });
     this.proc = p;
     this.partial = "";
+    this.ready = false;
+    this.trickle = false;
+    this.awaiting = 0;
+    if (this.ackTimer) clearTimeout(this.ackTimer);
     const take = (d: Buffer) => this.take(d.toString("latin1"));
     p.stdout!.on("data", take);
     p.stderr!.on("data", take);
@@ -247,10 +260,49 @@ export class EspruinoBoard implements Device {
 
   // ---- console ---------------------------------------------------------------------------
 
-  /** sends one line to the console ("\x10" first: not echoed) */
+  /**
+   * Sends one line to the console ("\x10" first: not echoed). Lines go one at a time, each followed
+   * by an acknowledgement line the interpreter prints back: the Linux build's console loses or
+   * mixes up input that arrives faster than it runs it when the machine is busy (seen with two
+   * interpreters booting side by side), so the next line is written only once the last one ran.
+   */
   send(code: string): void {
-    if (this.proc && this.proc.stdin && !this.proc.stdin.destroyed) this.proc.stdin.write("\x10" + code + "\n", "latin1");
+    this.queue.push(code);
+    this.pump();
   }
+
+  private pump(): void {
+    const p = this.proc;
+    if (this.awaiting || !this.ready || !p || !p.stdin || p.stdin.destroyed) return;
+    const line = this.queue.shift();
+    if (line === undefined) return;
+    const id = ++this.acks;
+    this.awaiting = id;
+    this.ackTimer = setTimeout(() => {
+      if (this.awaiting !== id) return;
+      this.println(`sim: no acknowledgement from the console for ${line.slice(0, 60)}`);
+      this.awaiting = 0;
+      this.pump();
+    }, 5000);
+    const text = "\x10" + line + "\n\x10print('\\n@@SIM {\"a\":" + id + "}')\n";
+    if (!this.trickle) {
+      p.stdin.write(text, "latin1");
+      return;
+    }
+    // Once the firmware has sockets, the Linux build's console drops and mixes up characters of
+    // lines that arrive in one burst while socket events come in: so from then on lines go in
+    // pieces of 16 characters, 1 ms apart.
+    let at = 0;
+    const piece = () => {
+      if (p !== this.proc || !p.stdin || p.stdin.destroyed) return;
+      p.stdin.write(text.slice(at, at + 16), "latin1");
+      at += 16;
+      if (at < text.length) setTimeout(piece, 1);
+    };
+    piece();
+  }
+  /** write console lines in small pieces (set once the firmware runs) */
+  private trickle = false;
 
   /** runs code at the device's console (its result is not returned: use query()) */
   eval(code: string): void {
@@ -282,7 +334,18 @@ export class EspruinoBoard implements Device {
     const len = await this.query(`(require("Storage").read(${n})||{}).length`);
     if (typeof len !== "number") return undefined;
     let out = "";
-    for (let o = 0; o < len; o += 384) out += Buffer.from(await this.query(`btoa(require("Storage").read(${n},${o},${Math.min(384, len - o)}))`), "base64").toString("latin1");
+    for (let o = 0; o < len; o += 512) {
+      const want = Math.min(512, len - o);
+      // each answer says which chunk it is: a reply to a line the console mangled is asked again
+      for (let tries = 0; ; tries++) {
+        const r = await this.query(`{o:${o},d:btoa(require("Storage").read(${n},${o},${want}))}`, 3000).catch(() => null);
+        if (r && r.o === o && typeof r.d === "string" && Buffer.from(r.d, "base64").length === want) {
+          out += Buffer.from(r.d, "base64").toString("latin1");
+          break;
+        }
+        if (tries >= 3) throw new Error(`${this.name}: could not read ${name} at ${o}`);
+      }
+    }
     return out;
   }
 
@@ -312,12 +375,20 @@ export class EspruinoBoard implements Device {
   }
 
   private message(m: any): void {
-    if (m.q !== undefined) {
+    if (m.a !== undefined) {
+      if (m.a === this.awaiting) {
+        if (this.ackTimer) clearTimeout(this.ackTimer);
+        this.awaiting = 0;
+        this.pump();
+      }
+    } else if (m.q !== undefined) {
       const w = this.waiters.find((x) => x.id === m.q);
       this.waiters = this.waiters.filter((x) => x !== w);
       if (w) w.resolve(m.v);
     } else if (m.boot) {
       this.boots++;
+      this.ready = true;
+      this.trickle = this.opts.firmware !== false;
       this.sendState();
     } else if (m.o !== undefined) {
       const v = Number(m.v);

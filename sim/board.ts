@@ -10,6 +10,7 @@ import type { BoardJson } from "../tools/api";
 import { SimClock, type Task } from "./clock";
 import { MemoryEstimator, MEMORY_MODEL } from "./memory";
 import { createEspruinoRealm, quirks, type Quirks, type RealmApi } from "./realm";
+import type { Device } from "./device";
 import { makeSensor, seededRandom, type Sensor, type SensorModel } from "./sensors";
 
 export type BoardId = "esp32" | "esp8266";
@@ -157,7 +158,8 @@ function crc32(s: string): number {
   return ~c >>> 0;
 }
 
-export class SimBoard {
+export class SimBoard implements Device {
+  readonly engine = "v8" as const;
   readonly id: BoardId;
   readonly data: BoardData;
   readonly clock: SimClock;
@@ -252,6 +254,17 @@ export class SimBoard {
 
   runUntil(pred: () => boolean, maxMs: number, stepMs?: number): Promise<boolean> {
     return this.clock.runUntil(pred, maxMs, stepMs);
+  }
+
+  /** Device: runs until cond() holds or a console line matches, at most timeoutMs of clock time */
+  waitFor(cond: (() => boolean) | RegExp, timeoutMs: number): Promise<boolean> {
+    const pred = typeof cond === "function" ? cond : () => this.console.some((l) => cond.test(l));
+    return this.runUntil(pred, timeoutMs, 20);
+  }
+
+  /** Device: lets ms of clock time pass */
+  sleep(ms: number): Promise<void> {
+    return this.advance(ms);
   }
 
   /** clock milliseconds (virtual unless the board was made with clock "real") */

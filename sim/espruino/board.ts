@@ -4,9 +4,11 @@
 // written by replaying, line by line on the interpreter's console, exactly the file that
 // `npm run flash -- --dry-run` writes (tools/flash.ts), which ends with load(".bootcde").
 //
-// The host drives the shim over the console (see shim.js for the line protocol): pin levels,
-// analog values, temperature, RSSI and WiFi events go in as "\x10__sim(op,pin,value)" lines; output
-// changes, Wifi.connect, watchdog kicks and E.reboot come out as "@@SIM <json>" lines. Sockets are
+// The host drives the shim (see shim.js for the line protocol): pin levels, analog values,
+// temperature, RSSI and WiFi events go in as "__sim(op,pin,value)" lines over a TCP connection the
+// shim opens to this board's control server at each boot (the console is used only to upload,
+// before the firmware runs: the Linux build's console loses input while socket events come in);
+// output changes, Wifi.connect, watchdog kicks and E.reboot come out as "@@SIM <json>" lines. Sockets are
 // the interpreter's own TCP: the device connects to a link (a TCP forwarder on 127.0.0.1 owned by
 // this board) that stands for the WiFi: jmqt.json's server is rewritten to point at it, it
 // forwards to the configured server, and wifiDown()/resetConnections() cut it. Time is real.
@@ -121,6 +123,12 @@ export class EspruinoBoard implements Device {
   private stopped = false;
   private restarting: Promise<void> | null = null;
   private queue: string[] = [];
+  /** the control server the shim connects to at each boot, and its connection */
+  private ctlServer: net.Server | null = null;
+  private ctl: net.Socket | null = null;
+  private ctlKind = "";
+  /** once the shim has booted, lines go over the control connection only */
+  private viaCtl = false;
   private ready = false;
   private awaiting = 0;
   private acks = 0;
@@ -164,13 +172,16 @@ export class EspruinoBoard implements Device {
       this.deviceConfig = this.opts.config === undefined ? undefined : this.linkedConfig(this.opts.config);
       this.uploadLines = await dryRunLines(this.id, this.deviceConfig);
     }
+    await this.startControl();
     this.spawn();
     // input that arrives while the interpreter starts up is mangled: wait for its banner, and a little
     await this.waitOutput(/espruino\.com\/Donate/, 5000);
     await sleep(200);
     this.ready = true;
     const boots = this.boots;
-    this.store(".boot0", fs.readFileSync(SHIM_FILE, "latin1"));
+    await this.bootstrap();
+    this.viaCtl = true;
+    this.store(".boot0", fs.readFileSync(SHIM_FILE, "latin1").replace("port: CTL_PORT", "port: " + this.ctlPort));
     // The dry run is sent verbatim: each line is a complete statement (Storage.write of an atob()
     // or a JSON string chunk, then load(".bootcde")); "\x10" in front only turns echo off for it.
     if (firmware) for (const l of this.uploadLines) this.send(l);
@@ -215,6 +226,9 @@ export class EspruinoBoard implements Device {
     if (this.ackTimer) clearTimeout(this.ackTimer);
     await this.kill();
     this.dropLinks(false);
+    if (this.ctl) this.ctl.destroy();
+    if (this.ctlServer) await new Promise<void>((r) => this.ctlServer!.close(() => r()));
+    this.ctlServer = null;
     for (const z of this.zombies) z.destroy();
     this.zombies = [];
     if (this.server) await new Promise<void>((r) => this.server!.close(() => r()));
@@ -229,7 +243,6 @@ export class EspruinoBoard implements Device {
     this.proc = p;
     this.partial = "";
     this.ready = false;
-    this.trickle = false;
     this.awaiting = 0;
     if (this.ackTimer) clearTimeout(this.ackTimer);
     const take = (d: Buffer) => this.take(d.toString("latin1"));
@@ -273,6 +286,11 @@ export class EspruinoBoard implements Device {
 
   private pump(): void {
     const p = this.proc;
+    if (this.viaCtl) {
+      if (!this.ctl || this.ctl.destroyed || !this.queue.length) return;
+      this.ctl.write(this.queue.splice(0).join("\n") + "\n", "latin1");
+      return;
+    }
     if (this.awaiting || !this.ready || !p || !p.stdin || p.stdin.destroyed) return;
     const line = this.queue.shift();
     if (line === undefined) return;
@@ -284,25 +302,56 @@ export class EspruinoBoard implements Device {
       this.awaiting = 0;
       this.pump();
     }, 5000);
-    const text = "\x10" + line + "\n\x10print('\\n@@SIM {\"a\":" + id + "}')\n";
-    if (!this.trickle) {
-      p.stdin.write(text, "latin1");
-      return;
-    }
-    // Once the firmware has sockets, the Linux build's console drops and mixes up characters of
-    // lines that arrive in one burst while socket events come in: so from then on lines go in
-    // pieces of 16 characters, 1 ms apart.
-    let at = 0;
-    const piece = () => {
-      if (p !== this.proc || !p.stdin || p.stdin.destroyed) return;
-      p.stdin.write(text.slice(at, at + 16), "latin1");
-      at += 16;
-      if (at < text.length) setTimeout(piece, 1);
-    };
-    piece();
+    p.stdin.write("\x10" + line + "\n\x10print('\\n@@SIM {\"a\":" + id + "}')\n", "latin1");
   }
-  /** write console lines in small pieces (set once the firmware runs) */
-  private trickle = false;
+
+  /**
+   * Types one short line at the console: a loop that evals the lines of a connection to the
+   * control server. Everything else, the upload included, then goes over that connection (the
+   * console mangles long input under load: "File already written with different data"). The
+   * lines are the dry run's own; only the channel differs from a serial port.
+   */
+  private async bootstrap(): Promise<void> {
+    for (let tries = 0; tries < 4; tries++) {
+      this.send(
+        `var __c=require("net").connect({host:"127.0.0.1",port:${this.ctlPort}},function(){__c.write("boot\\n")}),__l="";` +
+          `__c.on("data",function(d){var i;__l+=d;while((i=__l.indexOf("\\n"))>=0){d=__l.substr(0,i);__l=__l.substr(i+1);` +
+          `try{eval(d)}catch(e){print("\\n@@SIM "+JSON.stringify({e:""+e}))}}})`,
+      );
+      if (await this.waitFor(() => this.ctl !== null, 3000)) return;
+    }
+    throw new Error(`${this.name}: the interpreter never opened the control connection:\n${this.console.slice(-10).join("\n")}`);
+  }
+
+  private get ctlPort(): number {
+    const a = this.ctlServer && this.ctlServer.address();
+    return a && typeof a === "object" ? a.port : 0;
+  }
+
+  private async startControl(): Promise<void> {
+    if (this.ctlServer) return;
+    // a connection counts once it says who it is: "boot" (the console bootstrap) or "shim" (.boot0)
+    const srv = net.createServer((c) => {
+      c.setNoDelay(true);
+      c.on("error", () => {});
+      c.on("close", () => {
+        if (this.ctl === c) this.ctl = null;
+      });
+      let hello = "";
+      const onHello = (d: Buffer) => {
+        hello += d.toString("latin1");
+        if (hello.indexOf("\n") < 0) return;
+        c.off("data", onHello);
+        if (this.ctl && this.ctl !== c) this.ctl.destroy();
+        this.ctl = c;
+        this.ctlKind = hello.trim();
+        this.pump();
+      };
+      c.on("data", onHello);
+    });
+    this.ctlServer = srv;
+    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
+  }
 
   /** runs code at the device's console (its result is not returned: use query()) */
   eval(code: string): void {
@@ -388,7 +437,14 @@ export class EspruinoBoard implements Device {
     } else if (m.boot) {
       this.boots++;
       this.ready = true;
-      this.trickle = this.opts.firmware !== false;
+      // from here on, lines wait for the shim's control connection (a new one at every boot)
+      this.viaCtl = true;
+      this.queue = [];
+      // the bootstrap's connection died with load(): lines wait for the shim's own
+      if (this.ctlKind !== "shim" && this.ctl) {
+        this.ctl.destroy();
+        this.ctl = null;
+      }
       this.sendState();
     } else if (m.o !== undefined) {
       const v = Number(m.v);

@@ -1,7 +1,10 @@
 // Board shim for the Linux build of Espruino, stored as .boot0 by sim/espruino/board.ts (ES5: it
 // runs on the interpreter). It stands in for what the Linux build lacks: the Wifi module, pin I/O,
-// setWatch, E.getTemperature, the watchdog and E.reboot, all driven by the host over the console.
-//   host -> device, one line each: "\x10__sim(op,pin,value)\n" with op "p" pin level ("D0",1),
+// setWatch, E.getTemperature, the watchdog and E.reboot, all driven by the host.
+//   host -> device: lines of code over a TCP connection the shim opens to the host at every boot
+//     (127.0.0.1, port CTL_PORT, filled in by the host when it stores this file). Not the console:
+//     the Linux build's console loses characters of input that arrives while socket events come
+//     in. Lines are "__sim(op,pin,value)" with op "p" pin level ("D0",1),
 //     "a" analog value ("A0",0.25), "t" temperature (,25), "r" RSSI (,-67), "w" WiFi up/down (,1|0),
 //     "m" print process.memory().
 //   device -> host: "\n@@SIM <json>": {"boot":1} shim loaded, {"o":"D2","v":1} output written,
@@ -55,6 +58,16 @@ var __sim = (function () {
   x.getDetails = x.getStatus = function (c) { var d = { status: up ? "connected" : "off", station: up ? "connected" : "off", rssi: up ? R : 0 }; if (c) c(d); return d; };
   x.getIP = function (c) { var d = { ip: up ? "127.0.0.1" : "0.0.0.0" }; if (c) c(null, d); return d; };
   print('\n@@SIM {"boot":1}');
+  var ctl = require("net").connect({ host: "127.0.0.1", port: CTL_PORT }, function () { ctl.write("shim\n"); }), line = "";
+  ctl.on("data", function (d) {
+    var i;
+    line += d;
+    while ((i = line.indexOf("\n")) >= 0) {
+      d = line.substr(0, i);
+      line = line.substr(i + 1);
+      try { eval(d); } catch (e) { o({ e: "" + e }); }
+    }
+  });
   return function (k, p, v) {
     if (k == "p" || k == "a") {
       p = P(p);

@@ -104,8 +104,9 @@ export function bme280(bus: I2cBus, o?: Bme280Options): Driver {
         h = h * (1 - (c[25] * h) / 524288);
         r.h = h > 100 ? 100 : h < 0 ? 0 : h;
       }
-      // operating range of the datasheet (1.1): anything else is a bus or chip fault
-      if (!(t >= -40 && t <= 85 && r.p >= 300 && r.p <= 1100)) return fail(cb, "out of range");
+      // the operating range of the datasheet (1.1: -40..85 °C, 300..1100 hPa) with a margin: far
+      // outside it is a bus or chip fault, not weather
+      if (!(t >= -45 && t <= 90 && r.p >= 250 && r.p <= 1200)) return fail(cb, "out of range");
       busy = false;
       cb(r);
     } catch (e) {

@@ -95,7 +95,8 @@ export class VirtualOneWire implements OneWireBus {
     const found: string[] = [];
     const rom = new Array(64).fill(0);
     let lastDiscrepancy = 0;
-    for (;;) {
+    // a shorted line answers 0 to everything: every bit a discrepancy, 2^64 "devices"; stop at 64
+    for (let pass = 0; pass < 64; pass++) {
       if (!this.reset()) return found;
       this.byteOut(command);
       let lastZero = 0;
@@ -122,6 +123,7 @@ export class VirtualOneWire implements OneWireBus {
       lastDiscrepancy = lastZero;
       if (!lastDiscrepancy) return found;
     }
+    return found;
   }
 }
 

@@ -4,7 +4,8 @@ import { ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SHARED } from "../../tools/api";
+import { readFileSync } from "node:fs";
+import { ROOT, SHARED } from "../../tools/api";
 
 export const ESPRUINO_ESP8266 = join(SHARED, "espruino", "bin", "espruino-esp8266");
 
@@ -70,3 +71,76 @@ export class Interp {
     this.p.once("exit", () => rmSync(this.dir, { recursive: true, force: true }));
   }
 }
+
+export interface DriverCost {
+  /** what each of the two readings reported, as JSON [v, err] */
+  results: string[];
+  /** blocks: the bus file evaluated, the driver file evaluated (factory), one driver made (with its bus) */
+  bus: number;
+  factory: number;
+  instance: number;
+  /** what the first reading added (built-ins used for the first time: timers, exceptions) */
+  first: number;
+  /** everything, idle after two readings (includes the four global variable names of the harness) */
+  idle: number;
+  /** idle after two more readings (equal to idle when memory is flat) */
+  again: number;
+  console: string;
+}
+
+/** Loads dist/esp8266.drv.bus.js and dist/esp8266.drv.<name>.js from Storage into a fresh
+ *  interpreter, makes a driver with `make` (in the interpreter's terms, F the factory, B the buses:
+ *  "F(B.i2c(D4,D5),{addr:0x76})"), reads four times and measures process.memory().usage. */
+export async function measureDriver(name: string, make: string, bin = ESPRUINO_ESP8266): Promise<DriverCost> {
+  const dist = (n: string) => readFileSync(join(ROOT, "dist", `esp8266.drv.${n}.js`), "latin1");
+  const e = new Interp(bin);
+  try {
+    await e.until(/>/, 5000);
+    e.line("echo(0)");
+    e.store("drv.bus", dist("bus"));
+    e.store(`drv.${name}`, dist(name));
+    // identical statements, so that each costs the same text in RAM while it runs
+    const mem = () => e.value("MEM", "process.memory().usage").then(Number);
+    e.line("var B,F,D,R;");
+    const m0 = await mem();
+    e.line('B=eval(require("Storage").read("drv.bus"));');
+    const m1 = await mem();
+    e.line(`F=eval(require("Storage").read("drv.${name}"));`);
+    const m2 = await mem();
+    e.line(`D=${make};`);
+    const m3 = await mem();
+    const results: string[] = [];
+    const readTwice = async () => {
+      for (let i = 0; i < 2; i++) {
+        const from = e.out.length;
+        e.line('D.read(function(v,e){R=JSON.stringify([v,e]);print("\\nRES "+R)});');
+        results.push((await e.until(/\nRES ([^\n]*)\n/, 5000, from))[1]);
+      }
+      e.line("R=undefined;");
+      return mem();
+    };
+    const m4 = await readTwice();
+    const m5 = await readTwice();
+    return { results, bus: m1 - m0, factory: m2 - m1, instance: m3 - m2, first: m4 - m3, idle: m4 - m0, again: m5 - m0, console: e.out };
+  } finally {
+    e.stop();
+  }
+}
+
+/** the cases the test and the bench run: each driver with no sensor, and what it must report */
+export interface Case {
+  name: string;
+  title: string;
+  /** the bus and options, in the interpreter's terms */
+  make: string;
+  expect: RegExp;
+}
+
+export const CASES: Case[] = [
+  { name: "bme280", title: "bme280 on new I2C() D4/D5 at 0x76", make: "F(B.i2c(D4,D5),{addr:0x76})", expect: /^\[null,"no answer at 0x76"\]$/ },
+  { name: "ds18b20", title: "ds18b20 on OneWire(D2), by search", make: "F(B.ow(D2))", expect: /^\[null,"no sensor"\]$/ },
+  { name: "ds18b20", title: "ds18b20 on OneWire(D2), by ROM id", make: 'F(B.ow(D2),{rom:["28ff4a2b0416034e"]})', expect: /^\[null,"bad scratchpad"\]$/ },
+  { name: "dht", title: "dht22 on D4", make: "F(B.pin(D4),{type:22})", expect: /^\[null,"no answer"\]$/ },
+  { name: "dht", title: "dht11 on D4", make: "F(B.pin(D4),{type:11})", expect: /^\[null,"no answer"\]$/ },
+];
+

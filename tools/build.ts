@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { BoardJson, ROOT, boardIds, loadApi, loadBoard } from "./api";
-import { Violation, checkBundle, formatViolations } from "./gate";
+import { Violation, checkBundle, definedNames, formatViolations } from "./gate";
 import type { BoardInfo } from "../firmware/runtime/config";
 
 export interface BuildOptions {
@@ -147,6 +147,111 @@ export async function buildBoard(opts: BuildOptions): Promise<BuildResult> {
   };
 }
 
+/**
+ * Sensor drivers: each its own ES5 file, apart from the main bundle (which does not change).
+ *
+ * Loading contract (docs/sensors.md): `dist/<board>.drv.<name>.js` is one expression. Flashing
+ * writes it to Storage as `drv.<name>`; the runtime evaluates it only when the config names a type
+ * that needs it, `var f = eval(require("Storage").read("drv.<name>"))`, and gets a factory:
+ *   - drv.bus:     {i2c(sda, scl, bitrate?), ow(pin), pin(pin)} → the buses of firmware/drivers/bus.ts
+ *                  made from Espruino's I2C / OneWire / digitalPulse + setWatch (evaluated once);
+ *   - drv.bme280:  bme280(i2cBus, {addr, osr}) → {read(cb)} (BME280 and BMP280);
+ *   - drv.ds18b20: ds18b20(oneWireBus, {rom, res}) → {read(cb)};
+ *   - drv.dht:     dht(pinBus, {type: 22 | 11}) → {read(cb)}.
+ * read(cb) calls cb(values) or cb(null, reason) once, later, and never throws. A driver file names
+ * no Espruino global but setTimeout; only drv.bus touches the hardware objects.
+ */
+export const DRIVERS: { name: string; file: string; export: string }[] = [
+  { name: "bus", file: "firmware/drivers/espruino-bus.ts", export: "buses" },
+  { name: "bme280", file: "firmware/drivers/bme280.ts", export: "bme280" },
+  { name: "ds18b20", file: "firmware/drivers/ds18b20.ts", export: "ds18b20" },
+  { name: "dht", file: "firmware/drivers/dht.ts", export: "dht" },
+];
+
+export interface DriverBuild {
+  board: string;
+  name: string;
+  /** the Storage file name flashing writes it to */
+  storage: string;
+  min: string;
+  debug: string;
+  map: string;
+  minBytes: number;
+  files: { min: string; debug: string; map: string };
+}
+
+/** One driver → dist/<board>.drv.<name>.js (+ readable twin and map): the main bundle's toolchain
+ *  (esbuild, SWC to ES5, terser at ecma 5), but the file is an expression whose value is the factory. */
+export async function buildDriver(boardId: string, name: string, outDir?: string): Promise<DriverBuild> {
+  const board = loadBoard(boardId);
+  const drv = DRIVERS.find((d) => d.name === name);
+  if (!drv) throw new Error("unknown driver " + name);
+  const base = board.id + ".drv." + name;
+  const bundled = await esbuild({
+    stdin: {
+      contents: `import { ${drv.export} } from "./${drv.file}";\nDRV = ${drv.export};\n`,
+      resolveDir: ROOT,
+      sourcefile: base + ".entry.ts",
+      loader: "ts",
+    },
+    bundle: true,
+    write: false,
+    format: "esm",
+    platform: "neutral",
+    target: "esnext",
+    tsconfigRaw: { compilerOptions: { useDefineForClassFields: false } },
+    outfile: join(ROOT, "dist", base + ".es.js"),
+    sourcemap: "external",
+    sourcesContent: true,
+    external: builtinModules(),
+    legalComments: "none",
+    logLevel: "silent",
+  });
+  const esCode = bundled.outputFiles.find((f) => f.path.endsWith(".js"))!.text;
+  const esMap = bundled.outputFiles.find((f) => f.path.endsWith(".map"))!.text;
+  const lowered = transformSync("(function(){var DRV;\n" + esCode + "\nreturn DRV;})();\n", {
+    filename: base + ".debug.js",
+    sourceMaps: true,
+    inputSourceMap: shiftMap(esMap, 1),
+    isModule: false,
+    env: { targets: { ie: "11" }, loose: true, exclude: ["transform-instanceof", "transform-typeof-symbol"] },
+    jsc: { loose: true, externalHelpers: false, parser: { syntax: "ecmascript" } },
+  });
+  const debug = lowered.code;
+  const map = lowered.map!;
+  // `expression`: keep the completion value (the factory) that eval() returns
+  const minified = await minify(debug, {
+    ecma: 5,
+    compress: { passes: 3, ecma: 5, unsafe_arrows: false, keep_fargs: false, pure_getters: true, expression: true },
+    mangle: true,
+    format: { ascii_only: true, ecma: 5, comments: false },
+  });
+  const min = minified.code!;
+  const dir = outDir || join(ROOT, "dist");
+  mkdirSync(dir, { recursive: true });
+  const files = { min: join(dir, base + ".js"), debug: join(dir, base + ".debug.js"), map: join(dir, base + ".debug.js.map") };
+  writeFileSync(files.min, min);
+  writeFileSync(files.debug, debug + "\n//# sourceMappingURL=" + base + ".debug.js.map\n");
+  writeFileSync(files.map, map);
+  return { board: board.id, name, storage: "drv." + name, min, debug, map, minBytes: Buffer.byteLength(min), files };
+}
+
+export async function buildDrivers(boardId: string, outDir?: string): Promise<DriverBuild[]> {
+  const out: DriverBuild[] = [];
+  for (const d of DRIVERS) out.push(await buildDriver(boardId, d.name, outDir));
+  return out;
+}
+
+/** The gate on one driver file, readable twin and minified. A driver calls its bus's methods
+ *  (low, watch, ...), which drv.bus defines: those names count as defined, as in one program. */
+export function gateDriver(r: DriverBuild, board: BoardJson, busCode?: string): Violation[] {
+  const defined = busCode ? definedNames(busCode) : [];
+  return [
+    ...checkBundle(r.debug, board, { map: r.map, file: r.files.debug, defined }),
+    ...checkBundle(r.min, board, { file: r.files.min, defined }),
+  ];
+}
+
 /** The gate on a fresh build: every rule on the readable twin (its source map names the TypeScript
  *  line), and the rules plus the size budget on the minified bundle. */
 export function gateBuild(r: BuildResult, board: BoardJson, config?: any): Violation[] {
@@ -196,6 +301,15 @@ async function main(): Promise<void> {
     if (violations.length) {
       failed = true;
       console.error(formatViolations(violations));
+    }
+    // sensor drivers: separate files, loaded only when configured (they leave the bundle as it is)
+    const drivers = await buildDrivers(id);
+    const bus = drivers.find((d) => d.name === "bus")!;
+    const dv = drivers.flatMap((d) => gateDriver(d, board, bus.min));
+    console.log(`${"".padEnd(8)} drivers: ` + drivers.map((d) => `${d.name} ${d.minBytes}`).join(", ") + " bytes (dist/" + id + ".drv.<name>.js)");
+    if (dv.length) {
+      failed = true;
+      console.error(formatViolations(dv));
     }
   }
   if (failed) {

@@ -51,6 +51,8 @@ export interface GateOptions {
   map?: string;
   file?: string;
   budget?: number;
+  /** property names defined by a companion file loaded with this one (a driver's bus) */
+  defined?: string[];
 }
 
 /** Globals Node or newer JavaScript have and the board does not, with what to do instead. */
@@ -93,6 +95,7 @@ export function checkBundle(code: string, board: BoardJson, opts: GateOptions = 
     return out;
   }
   const defined = definedPropertyNames(ast);
+  for (const d of opts.defined || []) defined.add(d);
   const found: { v: Violation; node: Node; fn: string | null }[] = [];
   const report = (rule: Violation["rule"], node: Node, message: string, fn: string | null) => {
     found.push({ v: { rule, message, file, line: node.loc!.start.line, column: node.loc!.start.column }, node, fn });
@@ -145,6 +148,11 @@ function origin(trace: TraceMap | null, node: Node): string | null {
   const text = idx >= 0 && trace.sourcesContent?.[idx] ? trace.sourcesContent[idx]!.split("\n")[pos.line - 1]?.trim() : "";
   const src = pos.source.replace(/^.*?(firmware\/|test\/|tools\/)/, "$1");
   return `${src}:${pos.line}` + (text ? `: \`${text.slice(0, 100)}\`` : "");
+}
+
+/** The property names `code` defines (object literal keys, assigned members), for GateOptions.defined. */
+export function definedNames(code: string): string[] {
+  return [...definedPropertyNames(acorn.parse(code, { ecmaVersion: 5, sourceType: "script" }) as Node)];
 }
 
 /** Every property name the bundle defines itself: object literal keys and assigned members. */

@@ -1,0 +1,146 @@
+// The real Espruino 2v29 interpreter (../shared/espruino/bin, LINUX.md) driven over its console:
+// started in its own directory (its Storage is the file espruino.flash there), stdin kept open.
+import { ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { readFileSync } from "node:fs";
+import { ROOT, SHARED } from "../../tools/api";
+
+export const ESPRUINO_ESP8266 = join(SHARED, "espruino", "bin", "espruino-esp8266");
+
+export function haveInterpreter(bin = ESPRUINO_ESP8266): boolean {
+  return existsSync(bin);
+}
+
+export class Interp {
+  out = "";
+  private p: ChildProcess;
+  private dir: string;
+  private waiters: (() => void)[] = [];
+
+  constructor(bin = ESPRUINO_ESP8266) {
+    this.dir = mkdtempSync(join(tmpdir(), "espruino-drv-"));
+    this.p = spawn(bin, [], { cwd: this.dir, stdio: ["pipe", "pipe", "pipe"] });
+    const take = (d: Buffer) => {
+      this.out += d.toString("latin1").replace(/\r/g, "");
+      for (const w of this.waiters.splice(0)) w();
+    };
+    this.p.stdout!.on("data", take);
+    this.p.stderr!.on("data", take);
+  }
+
+  /** one console line, not echoed (\x10) */
+  line(s: string): void {
+    this.p.stdin!.write("\x10" + s + "\n");
+  }
+
+  /** writes `text` to the Storage file `name` in chunks, as the espruino tool uploads */
+  store(name: string, text: string): void {
+    for (let o = 0; o < text.length; o += 256) {
+      this.line(`require("Storage").write(${JSON.stringify(name)},${JSON.stringify(text.substr(o, 256))},${o},${text.length})`);
+    }
+  }
+
+  /** the first match of `re` in the output after `from` (default: anywhere) */
+  async until(re: RegExp, ms = 5000, from = 0): Promise<RegExpExecArray> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const m = re.exec(this.out.slice(from));
+      if (m) return m;
+      if (Date.now() > end) throw new Error(`no ${re} within ${ms} ms; console:\n${this.out.slice(-2000)}`);
+      await new Promise<void>((r) => {
+        this.waiters.push(r);
+        setTimeout(r, 50);
+      });
+    }
+  }
+
+  /** runs `expr` and returns what it prints as `tag value` */
+  async value(tag: string, expr: string, ms = 5000): Promise<string> {
+    const from = this.out.length;
+    this.line(`print("\\n${tag} "+(${expr}))`);
+    return (await this.until(new RegExp(`\\n${tag} ([^\\n]*)\\n`), ms, from))[1];
+  }
+
+  stop(): void {
+    try {
+      this.line("quit()");
+    } catch (e) {}
+    setTimeout(() => this.p.kill("SIGKILL"), 200).unref();
+    this.p.once("exit", () => rmSync(this.dir, { recursive: true, force: true }));
+  }
+}
+
+export interface DriverCost {
+  /** what each of the two readings reported, as JSON [v, err] */
+  results: string[];
+  /** blocks: the bus file evaluated, the driver file evaluated (factory), one driver made (with its bus) */
+  bus: number;
+  factory: number;
+  instance: number;
+  /** what the first reading added (built-ins used for the first time: timers, exceptions) */
+  first: number;
+  /** everything, idle after two readings (includes the four global variable names of the harness) */
+  idle: number;
+  /** idle after two more readings (equal to idle when memory is flat) */
+  again: number;
+  console: string;
+}
+
+/** Loads dist/esp8266.drv.bus.js and dist/esp8266.drv.<name>.js from Storage into a fresh
+ *  interpreter, makes a driver with `make` (in the interpreter's terms, F the factory, B the buses:
+ *  "F(B.i2c(D4,D5),{addr:0x76})"), reads four times and measures process.memory().usage. */
+export async function measureDriver(name: string, make: string, bin = ESPRUINO_ESP8266): Promise<DriverCost> {
+  const dist = (n: string) => readFileSync(join(ROOT, "dist", `esp8266.drv.${n}.js`), "latin1");
+  const e = new Interp(bin);
+  try {
+    await e.until(/>/, 5000);
+    e.line("echo(0)");
+    e.store("drv.bus", dist("bus"));
+    e.store(`drv.${name}`, dist(name));
+    // identical statements, so that each costs the same text in RAM while it runs
+    const mem = () => e.value("MEM", "process.memory().usage").then(Number);
+    e.line("var B,F,D,R;");
+    const m0 = await mem();
+    e.line('B=eval(require("Storage").read("drv.bus"));');
+    const m1 = await mem();
+    e.line(`F=eval(require("Storage").read("drv.${name}"));`);
+    const m2 = await mem();
+    e.line(`D=${make};`);
+    const m3 = await mem();
+    const results: string[] = [];
+    const readTwice = async () => {
+      for (let i = 0; i < 2; i++) {
+        const from = e.out.length;
+        e.line('D.read(function(v,e){R=JSON.stringify([v,e]);print("\\nRES "+R)});');
+        results.push((await e.until(/\nRES ([^\n]*)\n/, 5000, from))[1]);
+      }
+      e.line("R=undefined;");
+      return mem();
+    };
+    const m4 = await readTwice();
+    const m5 = await readTwice();
+    return { results, bus: m1 - m0, factory: m2 - m1, instance: m3 - m2, first: m4 - m3, idle: m4 - m0, again: m5 - m0, console: e.out };
+  } finally {
+    e.stop();
+  }
+}
+
+/** the cases the test and the bench run: each driver with no sensor, and what it must report */
+export interface Case {
+  name: string;
+  title: string;
+  /** the bus and options, in the interpreter's terms */
+  make: string;
+  expect: RegExp;
+}
+
+export const CASES: Case[] = [
+  { name: "bme280", title: "bme280 on new I2C() D4/D5 at 0x76", make: "F(B.i2c(D4,D5),{addr:0x76})", expect: /^\[null,"no answer at 0x76"\]$/ },
+  { name: "ds18b20", title: "ds18b20 on OneWire(D2), by search", make: "F(B.ow(D2))", expect: /^\[null,"no sensor"\]$/ },
+  { name: "ds18b20", title: "ds18b20 on OneWire(D2), by ROM id", make: 'F(B.ow(D2),{rom:["28ff4a2b0416034e"]})', expect: /^\[null,"bad scratchpad"\]$/ },
+  { name: "dht", title: "dht22 on D4", make: "F(B.pin(D4),{type:22})", expect: /^\[null,"no answer"\]$/ },
+  { name: "dht", title: "dht11 on D4", make: "F(B.pin(D4),{type:11})", expect: /^\[null,"no answer"\]$/ },
+];
+

@@ -147,8 +147,9 @@ export function receiver(S: OtaStorage, reply: OtaReply): OtaHandler {
       if (u.n < u.m) return "incomplete: " + (u.m - u.n) + " chunks missing, expected " + u.n;
       const got = crc("jmqt.new");
       if (got !== u.c || len("jmqt.new") !== u.z) {
+        const why = "crc mismatch: got " + got + ", expected " + u.c + "; update dropped, the running firmware is untouched";
         drop();
-        return "crc mismatch: got " + got + ", expected " + u.c + "; update dropped, the running firmware is untouched";
+        return why;
       }
       // Install. Until the marker exists a power cut leaves .bootcde as it was (the guard does
       // nothing); from then on the guard restores jmqt.prev unless jmqt.try is there too.

@@ -6,7 +6,8 @@
 //     reboots it if it has not, and the next boot restores.
 //   anything else (install interrupted, or the trial boot already happened without a confirm):
 //     put jmqt.prev back as .bootcde (unless it is there already), record the failure in
-//     jmqt.res, then clear the marker (jmqt.ota first: it is what this guard looks at).
+//     jmqt.res, then clear the marker (jmqt.ota first: it is what this guard looks at) and the
+//     staging file.
 // Every step is safe to cut: the files it looks at change only after the work they guard is done,
 // and restoring twice is restoring once. ES5 for Espruino: no hoisting, no labels.
 (function (S: EspruinoStorageModule) {
@@ -40,4 +41,5 @@
   S.erase("jmqt.ota");
   S.erase("jmqt.try");
   S.erase("jmqt.bt");
+  S.erase("jmqt.new");
 })(require("Storage"));

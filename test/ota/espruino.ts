@@ -73,10 +73,14 @@ export class Interp {
     return m[1] === "undefined" || m[1] === "" ? undefined : JSON.parse(m[1]);
   }
 
-  /** Writes a file to Storage in pieces, like the espruino tool's upload. */
-  store(name: string, text: string, piece = 256): void {
-    for (let o = 0; o < text.length; o += piece)
-      this.line(`require("Storage").write(${JSON.stringify(name)},${JSON.stringify(text.substr(o, piece))},${o},${text.length})`);
+  /** Writes a file to Storage in pieces, like the espruino tool's upload, one line at a time (the
+   *  console's input buffer drops what comes faster than it is read). */
+  async store(name: string, text: string, piece = 256): Promise<void> {
+    for (let o = 0; o < text.length; o += piece) {
+      const from = this.out.length;
+      this.line(`require("Storage").write(${JSON.stringify(name)},${JSON.stringify(text.substr(o, piece))},${o},${text.length});print("STORED${o}")`);
+      await this.wait(new RegExp("STORED" + o + "\\n"), 5000, from);
+    }
   }
 
   kill(): Promise<void> {

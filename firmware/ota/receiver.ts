@@ -119,6 +119,7 @@ export function receiver(S: OtaStorage, reply: OtaReply): OtaHandler {
       S.erase("jmqt.prev");
       S.erase("jmqt.try");
       S.erase("jmqt.bt");
+      S.erase("jmqt.res");
       // staging + the copy of the running firmware + the new .bootcde + markers and file headers
       const need = 2 * a.size + cur + 512;
       const free = S.getFree();

@@ -62,7 +62,7 @@ describe("ota on the real Espruino interpreter (esp8266 build)", function () {
   /** Boots the board in `dir` and waits for its firmware's banner. */
   async function boot(dir: string): Promise<{ i: Interp; fw: string }> {
     const i = start(dir);
-    const m = await i.wait(/FW (v\d( silent)?)/, 8000);
+    const m = await i.wait(/FW (v\d( silent)?)\n/, 8000);
     await i.wait(/>/, 3000, m.index);
     i.line("echo(0)");
     return { i, fw: m[1] };

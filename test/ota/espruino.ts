@@ -75,10 +75,12 @@ export class Interp {
 
   /** Writes a file to Storage in pieces, like the espruino tool's upload, one line at a time (the
    *  console's input buffer drops what comes faster than it is read). */
-  async store(name: string, text: string, piece = 256): Promise<void> {
+  async store(name: string, text: string, piece = 192): Promise<void> {
     for (let o = 0; o < text.length; o += piece) {
       const from = this.out.length;
-      this.line(`require("Storage").write(${JSON.stringify(name)},${JSON.stringify(text.substr(o, piece))},${o},${text.length});print("STORED${o}")`);
+      // base64: a plain line (no quotes or backslashes for the console's line editor to meet)
+      const b64 = Buffer.from(text.substr(o, piece), "latin1").toString("base64");
+      this.line(`require("Storage").write(${JSON.stringify(name)},atob("${b64}"),${o},${text.length});print("STORED${o}")`);
       await this.wait(new RegExp("STORED" + o + "\\n"), 5000, from);
     }
   }

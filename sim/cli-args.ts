@@ -15,6 +15,8 @@ commands:
   sub <channel...> [--count N]               print pushes as they come (Ctrl-C to stop)
   cmd <device> <command> [k=v ...]           send a P2P command, wait for the reply, print it
   status <device>                            same as: cmd <device> status
+  ota <device> <bundle.js> [--fw v]          update the device's firmware over JMQT (docs/ota.md):
+      [--trial 60] [--chunk 512] [--window 2]  progress on stderr; exit 0 once it runs v and confirmed
   broker [--port 8010] [--ts 15]             run a JMQT broker on --host:--port
 
 flags:
@@ -44,9 +46,14 @@ export interface CliArgs {
   count: number;
   ts: number;
   help: boolean;
+  /** ota: version label (default: package.json version), trial seconds, chunk bytes, chunks in flight */
+  fw: string | undefined;
+  trial: number;
+  chunk: number;
+  window: number;
 }
 
-const VALUE_FLAGS = ["host", "port", "id", "token", "timeout", "q", "count", "ts", "server"];
+const VALUE_FLAGS = ["host", "port", "id", "token", "timeout", "q", "count", "ts", "server", "fw", "trial", "chunk", "window"];
 const BOOL_FLAGS = ["json", "rt", "help"];
 
 function toInt(name: string, text: string, min: number, max: number): number {
@@ -104,6 +111,10 @@ export function parseArgs(argv: string[]): CliArgs {
     count: flags.count !== undefined ? toInt("count", flags.count, 1, 1e9) : 0,
     ts: flags.ts !== undefined ? toInt("ts", flags.ts, 1, 3600) : 15,
     help: flags.help === "1",
+    fw: flags.fw,
+    trial: flags.trial !== undefined ? toInt("trial", flags.trial, 1, 3600) : 60,
+    chunk: flags.chunk !== undefined ? toInt("chunk", flags.chunk, 64, 3072) : 512,
+    window: flags.window !== undefined ? toInt("window", flags.window, 1, 8) : 2,
   };
   if (args.help) return args;
   const need: Record<string, [number, number]> = {
@@ -112,6 +123,7 @@ export function parseArgs(argv: string[]): CliArgs {
     cmd: [2, 1000],
     status: [1, 1],
     broker: [0, 0],
+    ota: [2, 2],
   };
   const range = need[args.command];
   if (!range) throw new UsageError(args.command ? `unknown command "${args.command}"` : "missing command");

@@ -17,6 +17,8 @@ import {
 import { createClient } from "../firmware/jmqt/client";
 import { startBroker } from "./broker/index";
 import { desktopClientOptions, nodeNet } from "./net";
+import { progressBar, sendOta } from "./ota-sender";
+import { readFileSync } from "node:fs";
 
 import {
   EXIT_AUTH,
@@ -113,6 +115,7 @@ class Session {
       if (state === S_READY && !readyOnce) {
         readyOnce = true;
         if (!this.waitForever) this.armTimeout("no reply");
+        else if (this.timer) clearTimeout(this.timer);
         try {
           this.onReady(this);
         } catch (e: any) {
@@ -260,6 +263,42 @@ function formatReply(device: string, command: string, body: Record<string, any>)
   return lines.join("\n");
 }
 
+/** `jmqt ota <device> <bundle.js>`: the update itself is sim/ota-sender.ts. */
+function runOta(args: CliArgs, io: Output): Session {
+  const [device, file] = args.positional;
+  let bundle: string;
+  try {
+    bundle = readFileSync(file, "latin1");
+  } catch (e: any) {
+    throw new UsageError(`cannot read ${file}: ${e && e.code ? e.code : e}`);
+  }
+  if (!bundle.length) throw new UsageError(`${file} is empty`);
+  const version = args.fw ?? require("../package.json").version;
+  const tty = !!process.stderr.isTTY && !args.json;
+  const bar = progressBar((s) => process.stderr.write(s), tty);
+  return new Session(
+    args,
+    (s) => {
+      sendOta(s.client, {
+        device,
+        bundle,
+        version,
+        chunk: args.chunk,
+        window: args.window,
+        trial: args.trial,
+        ackMs: Math.min(args.timeout, 10000),
+        progress: args.json ? undefined : bar,
+        log: (l) => io.err(l),
+      }).then((r) => {
+        if (args.json) io.out(JSON.stringify({ ok: r.ok ? 1 : 0, device, v: version, fw: r.fw, resent: r.resent, msg: r.message }));
+        else if (r.ok) io.out(r.message);
+        s.finish(r.ok ? EXIT_OK : EXIT_FAILED, r.ok || args.json ? undefined : `error: ${r.message}`);
+      });
+    },
+    true,
+  );
+}
+
 async function runBroker(args: CliArgs, io: Output): Promise<number> {
   const broker: any = await startBroker({
     host: args.host,
@@ -295,6 +334,7 @@ export async function main(argv: string[], io: Output = stdio): Promise<number> 
     let session: Session;
     if (args.command === "pub") session = runPub(args, io);
     else if (args.command === "sub") session = runSub(args, io);
+    else if (args.command === "ota") session = runOta(args, io);
     else if (args.command === "cmd") session = runCmd(args, io, args.positional[0], args.positional[1], args.positional.slice(2));
     else session = runCmd(args, io, args.positional[0], "status", []);
     if (args.command === "sub") {

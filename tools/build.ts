@@ -62,6 +62,38 @@ function builtinModules(): string[] {
     .map((e) => e.class!);
 }
 
+// SWC: → ES5 for an IE 11-level engine, loose (no spec-only helpers), helpers inlined so the
+// gate can see them. `instanceof` and `typeof` stay as they are: their ES2015 helpers test
+// Symbol.hasInstance / Symbol, which Espruino does not have.
+const SWC_ES5 = {
+  isModule: false,
+  env: { targets: { ie: "11" }, loose: true, exclude: ["transform-instanceof", "transform-typeof-symbol"] },
+  jsc: {
+    loose: true,
+    externalHelpers: false,
+    parser: { syntax: "ecmascript" as const },
+    assumptions: {
+      noClassCalls: true,
+      setPublicClassFields: true,
+      constantSuper: true,
+      ignoreFunctionLength: true,
+      ignoreToPrimitiveHint: true,
+      iterableIsArray: true,
+      arrayLikeIsIterable: false,
+      skipForOfIteratorClosing: true,
+      superIsCallableConstructor: true,
+    },
+  },
+};
+
+const TERSER_ES5 = {
+  ecma: 5 as const,
+  toplevel: true,
+  compress: { passes: 3, ecma: 5 as const, unsafe_arrows: false, keep_fargs: false, pure_getters: true },
+  mangle: { toplevel: true },
+  format: { ascii_only: true, ecma: 5 as const, comments: false },
+};
+
 export async function buildBoard(opts: BuildOptions): Promise<BuildResult> {
   const board = loadBoard(opts.board);
   const version = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version;
@@ -88,41 +120,15 @@ export async function buildBoard(opts: BuildOptions): Promise<BuildResult> {
   });
   const esCode = bundled.outputFiles.find((f) => f.path.endsWith(".js"))!.text;
   const esMap = bundled.outputFiles.find((f) => f.path.endsWith(".map"))!.text;
-  // SWC: → ES5 for an IE 11-level engine, loose (no spec-only helpers), helpers inlined so the
-  // gate can see them. `instanceof` and `typeof` stay as they are: their ES2015 helpers test
-  // Symbol.hasInstance / Symbol, which Espruino does not have.
   const lowered = transformSync("(function(){\n" + esCode + "\n})();\n", {
     filename: board.id + ".debug.js",
     sourceMaps: true,
     inputSourceMap: shiftMap(esMap, 1),
-    isModule: false,
-    env: { targets: { ie: "11" }, loose: true, exclude: ["transform-instanceof", "transform-typeof-symbol"] },
-    jsc: {
-      loose: true,
-      externalHelpers: false,
-      parser: { syntax: "ecmascript" },
-      assumptions: {
-        noClassCalls: true,
-        setPublicClassFields: true,
-        constantSuper: true,
-        ignoreFunctionLength: true,
-        ignoreToPrimitiveHint: true,
-        iterableIsArray: true,
-        arrayLikeIsIterable: false,
-        skipForOfIteratorClosing: true,
-        superIsCallableConstructor: true,
-      },
-    },
+    ...SWC_ES5,
   });
   const debug = lowered.code;
   const map = lowered.map!;
-  const minified = await minify(debug, {
-    ecma: 5,
-    toplevel: true,
-    compress: { passes: 3, ecma: 5, unsafe_arrows: false, keep_fargs: false, pure_getters: true },
-    mangle: { toplevel: true },
-    format: { ascii_only: true, ecma: 5, comments: false },
-  });
+  const minified = await minify(debug, TERSER_ES5);
   const min = minified.code!;
   const outDir = opts.outDir || join(ROOT, "dist");
   mkdirSync(outDir, { recursive: true });
@@ -252,6 +258,54 @@ export function gateDriver(r: DriverBuild, board: BoardJson, busCode?: string): 
   ];
 }
 
+export interface PartResult {
+  code: string;
+  file: string;
+  bytes: number;
+}
+
+/** esbuild (one entry, TypeScript) → SWC ES5 → terser, the same settings as the firmware bundle. */
+async function lowerPart(entry: { file?: string; stdin?: string }, name: string): Promise<string> {
+  const bundled = await esbuild({
+    ...(entry.stdin !== undefined ? { stdin: { contents: entry.stdin, resolveDir: join(ROOT, "firmware", "ota"), loader: "ts" as const } } : { entryPoints: [entry.file!] }),
+    bundle: true,
+    write: false,
+    format: "cjs",
+    platform: "neutral",
+    target: "esnext",
+    tsconfigRaw: { compilerOptions: { useDefineForClassFields: false } },
+    external: builtinModules(),
+    legalComments: "none",
+    logLevel: "silent",
+  });
+  const lowered = transformSync(bundled.outputFiles[0].text, { filename: name, ...SWC_ES5 });
+  return (await minify(lowered.code, TERSER_ES5)).code!;
+}
+
+/**
+ * dist/<board>.ota.js: the OTA receiver (firmware/ota/receiver.ts) as one parenthesised function
+ * expression, so `eval(require("Storage").read("jmqt.otr"))` gives receiver(S, reply).
+ */
+export async function buildOtaReceiver(boardId: string, outDir = join(ROOT, "dist")): Promise<PartResult> {
+  const min = await lowerPart({ stdin: 'import { receiver } from "./receiver";\nOTA_EXPORT(receiver);\n' }, boardId + ".ota.js");
+  const m = /^OTA_EXPORT\((function\b[\s\S]*)\);?\s*$/.exec(min);
+  if (!m) throw new Error("the OTA receiver did not minify to OTA_EXPORT(function ...): " + min.slice(0, 80));
+  const code = "(" + m[1] + ")";
+  mkdirSync(outDir, { recursive: true });
+  const file = join(outDir, boardId + ".ota.js");
+  writeFileSync(file, code);
+  return { code, file, bytes: Buffer.byteLength(code) };
+}
+
+/** dist/boot1.js: the boot guard (firmware/ota/guard.ts), written to Storage as .boot1. */
+export async function buildBootGuard(outDir = join(ROOT, "dist")): Promise<PartResult> {
+  const code = await lowerPart({ file: join(ROOT, "firmware", "ota", "guard.ts") }, "boot1.js");
+  mkdirSync(outDir, { recursive: true });
+  const file = join(outDir, "boot1.js");
+  writeFileSync(file, code);
+  return { code, file, bytes: Buffer.byteLength(code) };
+}
+
 /** The gate on a fresh build: every rule on the readable twin (its source map names the TypeScript
  *  line), and the rules plus the size budget on the minified bundle. */
 export function gateBuild(r: BuildResult, board: BoardJson, config?: any): Violation[] {
@@ -310,6 +364,17 @@ async function main(): Promise<void> {
     if (dv.length) {
       failed = true;
       console.error(formatViolations(dv));
+    }
+  }
+  const guard = await buildBootGuard();
+  for (const id of ids) {
+    const board = loadBoard(id);
+    const ota = await buildOtaReceiver(id);
+    const violations = [...checkBundle(ota.code, board, { file: ota.file }), ...checkBundle(guard.code, board, { file: guard.file })];
+    console.log(`${id.padEnd(8)} ${ota.file.replace(ROOT + "/", "")}: ${ota.bytes} bytes (OTA receiver, Storage jmqt.otr); dist/boot1.js: ${guard.bytes} bytes (boot guard, .boot1)`);
+    if (violations.length) {
+      failed = true;
+      console.error(formatViolations(violations));
     }
   }
   if (failed) {

@@ -2,7 +2,8 @@
 // npm run flash -- --board esp8266 --config device.json --dry-run [dist/esp8266.upload.js]
 //
 // Writes dist/<board>.js to the board's Storage as `.bootcde` (Espruino runs it from flash at
-// boot: function bodies stay in flash, which costs far less RAM than code sent as text) and the
+// boot: function bodies stay in flash, which costs far less RAM than code sent as text), the
+// OTA boot guard dist/boot1.js as `.boot1` and receiver dist/<board>.ota.js as `jmqt.otr`, and the
 // device config as `jmqt.json`, with the `espruino` command-line tool. The tool is given the
 // board description locally (from boards/<board>.json), so it needs no internet. With
 // --dry-run it connects to nothing and writes exactly what it would send to a file.
@@ -11,7 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BoardJson, ROOT, loadBoard } from "./api";
-import { buildBoard, gateBuild, validateForBoard } from "./build";
+import { buildBoard, buildBootGuard, buildOtaReceiver, gateBuild, validateForBoard } from "./build";
 import { formatViolations } from "./gate";
 
 export interface FlashOptions {
@@ -66,9 +67,11 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
     const r = await buildBoard({ board: board.id });
     const v = gateBuild(r, board);
     if (v.length) throw new Error("the bundle fails the Espruino compatibility gate:\n" + formatViolations(v));
-  } else if (!existsSync(bundle)) {
-    throw new Error(`${bundle} does not exist: run npm run build`);
+    await buildBootGuard();
+    await buildOtaReceiver(board.id);
   }
+  for (const f of [bundle, join(ROOT, "dist", "boot1.js"), join(ROOT, "dist", board.id + ".ota.js")])
+    if (!existsSync(f)) throw new Error(`${f} does not exist: run npm run build`);
   const tmp = mkdtempSync(join(tmpdir(), "jmqt-flash-"));
   try {
     const boardFile = join(tmp, "board.json");
@@ -79,6 +82,9 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
       writeFileSync(cfgFile, JSON.stringify(config));
       args.push("--storage", "jmqt.json:" + cfgFile);
     }
+    // OTA (docs/ota.md): the boot guard runs before .bootcde; the receiver waits in Storage
+    args.push("--storage", ".boot1:" + join(ROOT, "dist", "boot1.js"));
+    args.push("--storage", "jmqt.otr:" + join(ROOT, "dist", board.id + ".ota.js"));
     args.push("--storage", ".bootcde:-");
     if (opts.dryRun) args.push("-o", opts.dryRun);
     else {

@@ -578,8 +578,9 @@ export function createClient(net: NetLike, o: ClientOptions): Client {
   c.e = "";
   c.t = c.dl = c.li = c.lh = c.ry = c.hm = c.dm = c.ra = c.ig = c.ni = c.ns = c.np = c.rp = c.wb = 0;
   // q1 ids are numbered from a random start, so that ids after a reboot do not repeat the ones
-  // a broker remembers from the previous boot (it drops a resent id as a duplicate)
-  c.ni = Math.floor(Math.random() * 1048576);
+  // a broker remembers from the previous boot (it drops a resent id as a duplicate). The clock is
+  // mixed in: the Linux build of Espruino seeds Math.random the same way at every start.
+  c.ni = Math.floor(Math.random() * 1048576) ^ (Date.now() & 1048575);
   c.w = [];
   c.subs = {};
   c.pa = {};

@@ -201,6 +201,9 @@ export class EspruinoBoard implements Device {
       const boots = this.boots;
       await this.kill();
       this.dropLinks(false);
+      // the old process's control connection is gone: lines wait for the new shim's
+      if (this.ctl) this.ctl.destroy();
+      this.ctl = null;
       this.staUp = this.staWant = false;
       this.wdMs = 0;
       for (const k of Object.keys(this.outputs)) this.outputs[k] = 0;

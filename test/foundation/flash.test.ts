@@ -1,6 +1,6 @@
 // npm run flash -- --dry-run: the real `espruino` tool, offline, writes exactly what it would send.
 // The test replays that upload against a fake Storage and checks the board would end up with
-// dist/<board>.js as `.bootcde` and the config as `jmqt.json`.
+// dist/<board>.js as `.bootcde`, the config as `jmqt.json` and the OTA files `.boot1`, `jmqt.otr`.
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
@@ -48,6 +48,8 @@ describe("flashing (espruino tool, dry run)", function () {
       const { files, loaded } = replayUpload(readFileSync(out, "latin1"));
       assert.equal(files[".bootcde"], readFileSync(join(ROOT, "dist", board + ".js"), "latin1"));
       assert.deepEqual(JSON.parse(files["jmqt.json"]), cfg);
+      assert.equal(files[".boot1"], readFileSync(join(ROOT, "dist", "boot1.js"), "latin1"), "the OTA boot guard");
+      assert.equal(files["jmqt.otr"], readFileSync(join(ROOT, "dist", board + ".ota.js"), "latin1"), "the OTA receiver");
       assert.deepEqual(loaded, [".bootcde"]);
     });
   }

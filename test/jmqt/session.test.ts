@@ -14,8 +14,8 @@ describe("jmqt client session (fake timers)", () => {
   let clock: sinon.SinonFakeTimers;
   let net: FakeNet;
   let random: sinon.SinonStub;
-  /** the client numbers its q1 ids from a random start (Math.random is 0.5 here): the n-th id */
-  const qid = (n: number) => String(Math.floor(0.5 * 1048576) + n);
+  /** the client numbers its q1 ids from a random start mixed with the clock (Math.random is 0.5 and Date.now() 1e6 here): the n-th id */
+  const qid = (n: number) => String((Math.floor(0.5 * 1048576) ^ (1_000_000 & 1048575)) + n);
 
   beforeEach(() => {
     clock = sinon.useFakeTimers({ now: 1_000_000 });

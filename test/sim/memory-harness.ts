@@ -57,9 +57,9 @@ export function loadCorpus(board: BoardId): Program[] {
   }
   const dist = path.join(ROOT, "dist", board + ".js");
   if (fs.existsSync(dist)) {
-    // the board's example config; its server (192.168.1.10) is not reachable: both sides stay in
+    // the board's example config; its server (a LAN address) is not reachable: both sides stay in
     // their WiFi-up, server-unreachable state
-    const cfg = fs.readFileSync(path.join(ROOT, "examples/device-esp8266.json"), "latin1");
+    const cfg = fs.readFileSync(path.join(ROOT, board === "esp8266" ? "examples/device-esp8266.json" : "examples/device.json"), "latin1");
     out.push({ name: "firmware", code: fs.readFileSync(dist, "latin1"), files: { "jmqt.json": cfg }, firmware: true, settleMs: 3000 });
   }
   return out;
@@ -86,8 +86,24 @@ export async function startServer(): Promise<{ port: number; close: () => Promis
   };
 }
 
+// a string literal of plain ASCII (bytes >= 0x7F as \xNN), so the console sees no editing keys
+function asciiLiteral(t: string): string {
+  return JSON.stringify(t).replace(/[\x7f-\xff]/g, (c) => "\\x" + c.charCodeAt(0).toString(16));
+}
+
+/** Boots Storage files on the interpreter; retried (a busy console can garble a line). */
+export async function bootOnInterpreter(bin: string, files: Record<string, string>, settleMs: number): Promise<{ usage: number; console: string }> {
+  for (let i = 0; ; i++) {
+    try {
+      return await bootOnce(bin, files, settleMs);
+    } catch (e) {
+      if (i >= 3) throw e;
+    }
+  }
+}
+
 /** Boots Storage files on the interpreter like a board (chunked uploads, load()), returns process.memory(). */
-export function bootOnInterpreter(bin: string, files: Record<string, string>, settleMs: number): Promise<{ usage: number; console: string }> {
+function bootOnce(bin: string, files: Record<string, string>, settleMs: number): Promise<{ usage: number; console: string }> {
   return new Promise((resolve, reject) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "espruino-mem-"));
     const p = spawn(bin, [], { cwd: dir, stdio: ["pipe", "pipe", "pipe"] });
@@ -100,7 +116,7 @@ export function bootOnInterpreter(bin: string, files: Record<string, string>, se
       p.kill("SIGKILL");
       fs.rmSync(dir, { recursive: true, force: true });
       const m = /MEM (\{[^\n]*\})/.exec(out);
-      if (err || !m) return reject(err || new Error("no memory figure; console:\n" + out.slice(-2000)));
+      if (err || !m) return reject(new Error((err ? err.message : "no memory figure") + "; console:\n" + out.slice(-1500)));
       resolve({ usage: JSON.parse(m[1]).usage, console: out });
     };
     const timer = setTimeout(() => done(new Error("timeout")), settleMs + 60000);
@@ -110,7 +126,7 @@ export function bootOnInterpreter(bin: string, files: Record<string, string>, se
     for (const name of Object.keys(files)) {
       const text = files[name];
       const total = text.length;
-      for (let o = 0; o < total; o += 256) lines.push("require(\"Storage\").write(" + JSON.stringify(name) + "," + JSON.stringify(text.substr(o, 256)) + "," + o + "," + total + ")");
+      for (let o = 0; o < total; o += 128) lines.push("require(\"Storage\").write(" + JSON.stringify(name) + "," + asciiLiteral(text.substr(o, 128)) + "," + o + "," + total + ")");
     }
     let n = 0;
     const next = () => {
@@ -118,7 +134,14 @@ export function bootOnInterpreter(bin: string, files: Record<string, string>, se
         const tag = "ACK" + n + "!";
         line(lines[n++] + ';print("' + tag + '")');
         const wait = setInterval(() => {
-          if (out.indexOf(tag) < 0) return;
+          if (out.indexOf(tag) < 0) {
+            if (/Uncaught|LOW_MEMORY/.test(out)) {
+              clearInterval(wait);
+              clearTimeout(timer);
+              done(new Error("upload failed"));
+            }
+            return;
+          }
           clearInterval(wait);
           next();
         }, 5);
@@ -168,10 +191,11 @@ export async function measureInterpreter(bin: string, prog: Program): Promise<Fi
   if (prog.firmware && !shim) throw new Error("no wifi-stub.js next to the interpreter");
   const base: Record<string, string> = shim ? { ".boot0": shim } : {};
   const extra = prog.files || {};
-  const [b, u] = await Promise.all([
-    bootOnInterpreter(bin, Object.assign({}, base, extra, { ".bootcde": EMPTY }), prog.settleMs),
-    withPort(prog, (code) => bootOnInterpreter(bin, Object.assign({}, base, extra, { ".bootcde": code }), prog.settleMs)),
-  ]);
+  const tag = (e: any) => {
+    throw new Error(prog.name + " on " + bin + ": " + (e && e.message ? e.message : e));
+  };
+  const b = await bootOnInterpreter(bin, Object.assign({}, base, extra, { ".bootcde": EMPTY }), prog.settleMs).catch(tag);
+  const u = await withPort(prog, (code) => bootOnInterpreter(bin, Object.assign({}, base, extra, { ".bootcde": code }), prog.settleMs)).catch(tag);
   if (/Uncaught|LOW_MEMORY|OUT OF MEMORY|ASSERT/.test(u.console)) throw new Error(prog.name + " failed on the interpreter:\n" + u.console.slice(-1500));
   return { usage: u.usage, baseline: b.usage, net: u.usage - b.usage };
 }

@@ -19,6 +19,7 @@
 //                                  'constructor' (2) once instantiated; an instance's __proto__ 2
 // Values that existed before the program booted (the built-ins) cost nothing, like Espruino's
 // built-ins that live in flash; properties the program adds to them do count.
+import * as acorn from "acorn";
 import * as inspector from "node:inspector";
 import * as vm from "node:vm";
 
@@ -103,6 +104,109 @@ function isPreludeScope(vars: { name: string }[]): boolean {
   return h && info;
 }
 
+interface Location {
+  scriptId: string;
+  lineNumber: number;
+  columnNumber: number;
+}
+interface FnNode {
+  start: number;
+  end: number;
+  names: Set<string>;
+  parent: FnNode | null;
+  /** a named function expression: Espruino keeps its name in a scope of its own */
+  selfName?: string;
+}
+interface ScriptInfo {
+  lineStarts: number[];
+  fns: FnNode[];
+}
+
+// Scripts by id: their functions, each with the names its scope declares (Debugger source).
+const scripts = new Map<string, ScriptInfo | null>();
+function scriptInfo(id: string): ScriptInfo | null {
+  if (scripts.has(id)) return scripts.get(id)!;
+  let info: ScriptInfo | null = null;
+  try {
+    post("Debugger.enable", {});
+    const src: string = post("Debugger.getScriptSource", { scriptId: id }).scriptSource;
+    info = parseScript(src);
+  } catch {
+    info = null;
+  } finally {
+    try {
+      post("Debugger.disable", {});
+    } catch {
+      /* ignore */
+    }
+  }
+  scripts.set(id, info);
+  return info;
+}
+
+function parseScript(src: string): ScriptInfo | null {
+  let ast: any;
+  try {
+    ast = acorn.parse(src, { ecmaVersion: 2020, sourceType: "script", allowReturnOutsideFunction: true, allowHashBang: true });
+  } catch {
+    return null;
+  }
+  const lineStarts = [0];
+  for (let i = 0; i < src.length; i++) if (src.charCodeAt(i) === 10) lineStarts.push(i + 1);
+  const fns: FnNode[] = [];
+  const declare = (fn: FnNode | null, pat: any) => {
+    if (!fn || !pat) return;
+    if (pat.type === "Identifier") fn.names.add(pat.name);
+    else if (pat.type === "AssignmentPattern") declare(fn, pat.left);
+    else if (pat.type === "RestElement") declare(fn, pat.argument);
+    else if (pat.type === "ArrayPattern") for (const e of pat.elements) declare(fn, e);
+    else if (pat.type === "ObjectPattern") for (const p of pat.properties) declare(fn, p.type === "RestElement" ? p.argument : p.value);
+  };
+  const walk = (node: any, fn: FnNode | null) => {
+    if (!node || typeof node.type !== "string") return;
+    let inner = fn;
+    if (node.type === "FunctionDeclaration" || node.type === "FunctionExpression" || node.type === "ArrowFunctionExpression") {
+      if (node.type === "FunctionDeclaration" && node.id) declare(fn, node.id);
+      inner = { start: node.start, end: node.end, names: new Set(), parent: fn };
+      if (node.type === "FunctionExpression" && node.id) inner.selfName = node.id.name;
+      fns.push(inner);
+      for (const p of node.params) declare(inner, p);
+    } else if (node.type === "VariableDeclaration") {
+      for (const d of node.declarations) declare(fn, d.id);
+    }
+    for (const k of Object.keys(node)) {
+      if (k === "type" || k === "start" || k === "end") continue;
+      const c = node[k];
+      if (Array.isArray(c)) for (const x of c) walk(x, inner);
+      else if (c && typeof c.type === "string") walk(c, inner);
+    }
+  };
+  walk(ast, null);
+  return { lineStarts, fns };
+}
+
+// The scopes (innermost first) of the functions that the function at `loc` was made in.
+type Ancestors = { key: string; names: Set<string> }[] & { selfName?: string };
+const ancestorCache = new Map<string, Ancestors | null>();
+function ancestorScopes(loc: Location): Ancestors | null {
+  const ck = loc.scriptId + ":" + loc.lineNumber + ":" + loc.columnNumber;
+  if (ancestorCache.has(ck)) return ancestorCache.get(ck)!;
+  let out: Ancestors | null = null;
+  const info = scriptInfo(loc.scriptId);
+  if (info) {
+    const off = (info.lineStarts[loc.lineNumber] || 0) + loc.columnNumber;
+    let best: FnNode | null = null;
+    for (const f of info.fns) if (f.start <= off && off < f.end && (!best || f.start >= best.start)) best = f;
+    if (best) {
+      out = [];
+      if (best.selfName) out.selfName = best.selfName;
+      for (let p = best.parent; p; p = p.parent) out.push({ key: loc.scriptId + ":" + p.start, names: p.names });
+    }
+  }
+  ancestorCache.set(ck, out);
+  return out;
+}
+
 export class MemoryEstimator {
   private builtinKeys = new WeakMap<object, Set<string>>();
   private loadedFns = new WeakSet<object>();
@@ -122,6 +226,10 @@ export class MemoryEstimator {
   /** set by scopesOf: the function has a (program) scope besides the global one */
   private hadScope = false;
   private arrayClassSeen = false;
+  private lastLocation: Location | null = null;
+  private lastAll: { key: string; names: string[] }[] = [];
+  private declSeen = new Set<string>();
+  private inPrelude = false;
 
   constructor(
     private context: vm.Context,
@@ -189,6 +297,7 @@ export class MemoryEstimator {
     this.scopeSeen = new Set();
     this.instantiated = new Set();
     this.arrayClassSeen = false;
+    this.declSeen = new Set();
   }
 
   private idOf(o: object): number {
@@ -282,13 +391,29 @@ export class MemoryEstimator {
     return cost;
   }
 
-  // Variables of the closure scopes of `fn` (V8 inspector [[Scopes]]), each scope counted once.
+  // The scopes `fn` keeps: Espruino keeps the whole scope of every function it was made in (all
+  // its parameters, vars and function declarations, found by parsing the script), V8 only the
+  // variables some closure uses ([[Scopes]], which give their values). Each scope counted once.
   private closureCost(fn: Function): number {
     const scopes = this.scopesOf(fn, this.scopeSeen);
-    let cost = this.hadScope ? MEMORY_MODEL.scopeLinkBlocks : 0;
+    // a function the realm's prelude made (a built-in's helper) keeps no program scope
+    const anc = this.lastLocation && !this.inPrelude ? ancestorScopes(this.lastLocation) : null;
+    let cost = this.hadScope || (anc && anc.length) ? MEMORY_MODEL.scopeLinkBlocks : 0;
+    const v8 = this.lastAll;
     for (const scope of scopes) {
       cost += 1;
       for (const v of scope.vars) cost += this.nameBlocks(v.name) + this.valueCost(v.value);
+    }
+    if (!anc) return cost;
+    if (anc.selfName) cost += 1 + this.nameBlocks(anc.selfName);
+    let j = 0;
+    for (const a of anc) {
+      const m = j < v8.length && v8[j].names.every((n) => a.names.has(n)) ? v8[j++] : null;
+      const key = m ? "v8:" + m.key : "ast:" + a.key;
+      if (this.declSeen.has(key)) continue;
+      this.declSeen.add(key);
+      if (!m) cost += 1;
+      for (const n of a.names) if (!m || m.names.indexOf(n) < 0) cost += this.nameBlocks(n);
     }
     return cost;
   }
@@ -299,6 +424,9 @@ export class MemoryEstimator {
   private scopesOf(fn: Function, seen: Set<string>): { type: string; vars: { name: string; value: any }[] }[] {
     const out: { type: string; vars: { name: string; value: any }[] }[] = [];
     this.hadScope = false;
+    this.lastLocation = null;
+    this.lastAll = [];
+    this.inPrelude = false;
     const g = globalThis as any;
     g[GRAB] = fn;
     let fnObj: any;
@@ -310,6 +438,8 @@ export class MemoryEstimator {
     try {
       if (!fnObj || !fnObj.objectId) return out;
       const props = post("Runtime.getProperties", { objectId: fnObj.objectId, ownProperties: true });
+      const loc = (props.internalProperties || []).find((p: any) => p.name === "[[FunctionLocation]]");
+      if (loc && loc.value && loc.value.value) this.lastLocation = loc.value.value;
       const scopes = (props.internalProperties || []).find((p: any) => p.name === "[[Scopes]]");
       if (!scopes) return out;
       const list = post("Runtime.getProperties", { objectId: scopes.value.objectId, ownProperties: true });
@@ -318,7 +448,10 @@ export class MemoryEstimator {
         const type = String(sc.value.description || "");
         if (type === "Global") continue;
         const vars = post("Runtime.getProperties", { objectId: sc.value.objectId, ownProperties: true }).result.filter((v: any) => v.value);
-        if (isPreludeScope(vars)) continue;
+        if (isPreludeScope(vars)) {
+          this.inPrelude = true;
+          continue;
+        }
         this.hadScope = true;
         const keyParts: string[] = [type];
         let firstObj: any = null;
@@ -328,6 +461,7 @@ export class MemoryEstimator {
         }
         if (firstObj) keyParts.push("@" + this.idOf(this.fromRemote(firstObj)));
         const key = keyParts.join("\u0001");
+        this.lastAll.push({ key, names: vars.map((v: any) => String(v.name)) });
         if (seen.has(key)) continue;
         seen.add(key);
         out.push({ type, vars: vars.map((v: any) => ({ name: v.name, value: this.fromRemote(v.value) })) });

@@ -33,12 +33,12 @@ export interface MemoryLayout {
   strCharsPerBlock: number;
   /** integers in -intInline..intInline-1 are stored in their property block */
   intInline: number;
+  /** blocks the interpreter holds with an empty program booted from Storage */
+  baseBlocks: number;
 }
 
 /** Calibration constants (fitted to the interpreter, see test/sim/memory.test.ts). */
 export const MEMORY_MODEL = {
-  /** blocks the interpreter holds with an empty program booted from Storage */
-  baseBlocks: 52,
   /** blocks of a function with a body beyond its parameters: function, code reference, name */
   fnBlocks: 3,
   /** blocks of a function with an empty body beyond its parameters */
@@ -50,10 +50,22 @@ export const MEMORY_MODEL = {
   /** the first member access on an array (push, length, [i]= ...) makes Espruino keep its Array
    *  class in RAM: counted once when the program holds an array */
   arrayClassBlocks: 8,
+  /** what Espruino keeps in RAM once the program's functions use a built-in (measured: first
+   *  reference to Math, Date or E 2 blocks; a string-only method 8; require("net") 5,
+   *  require("Storage") 6). Found in the source of the program's functions (code at the top level
+   *  of .bootcde is not seen) and counted once per built-in. */
+  builtinUse: [
+    { re: /\bMath\./, blocks: 2 },
+    { re: /\bDate\.|\bnew Date\b/, blocks: 2 },
+    { re: /(^|[^\w$.])E\./, blocks: 2 },
+    { re: /\.(charCodeAt|charAt|substr|substring|split|toUpperCase|toLowerCase|trim)\(/, blocks: 8 },
+    { re: /\brequire\(\s*["']net["']\s*\)/, blocks: 5 },
+    { re: /\brequire\(\s*["']Storage["']\s*\)/, blocks: 6 },
+  ] as { re: RegExp; blocks: number }[],
   /** ESP8266: 12-byte blocks */
-  esp8266: { inlineNameChars: 4, strFirstChars: 8, strCharsPerBlock: 8, intInline: 1024 } as MemoryLayout,
+  esp8266: { inlineNameChars: 4, strFirstChars: 8, strCharsPerBlock: 8, intInline: 1024, baseBlocks: 52 } as MemoryLayout,
   /** ESP32: 13-byte blocks */
-  esp32: { inlineNameChars: 4, strFirstChars: 8, strCharsPerBlock: 9, intInline: 4096 } as MemoryLayout,
+  esp32: { inlineNameChars: 4, strFirstChars: 8, strCharsPerBlock: 9, intInline: 4096, baseBlocks: 51 } as MemoryLayout,
   /** per timer / watch / socket the interpreter keeps (besides callbacks, walked as values):
    *  measured: setTimeout 5, with an argument 8, setInterval 7 (the sim cannot tell them apart) */
   timerBlocks: 5,
@@ -226,6 +238,7 @@ export class MemoryEstimator {
   /** set by scopesOf: the function has a (program) scope besides the global one */
   private hadScope = false;
   private arrayClassSeen = false;
+  private builtinsUsed: boolean[] = [];
   private lastLocation: Location | null = null;
   private lastAll: { key: string; names: string[] }[] = [];
   private declSeen = new Set<string>();
@@ -281,8 +294,11 @@ export class MemoryEstimator {
   /** Estimated blocks of everything reachable from the globals and `extraRoots`, plus fixed costs. */
   estimate(extraRoots: any[], fixedBlocks: number): number {
     this.resetWalk();
-    let total = MEMORY_MODEL.baseBlocks + fixedBlocks + this.valueCost(this.global);
+    let total = this.layout.baseBlocks + fixedBlocks + this.valueCost(this.global);
     for (const r of extraRoots) total += this.valueCost(r);
+    MEMORY_MODEL.builtinUse.forEach((u, i) => {
+      if (this.builtinsUsed[i]) total += u.blocks;
+    });
     return total;
   }
 
@@ -297,6 +313,7 @@ export class MemoryEstimator {
     this.scopeSeen = new Set();
     this.instantiated = new Set();
     this.arrayClassSeen = false;
+    this.builtinsUsed = MEMORY_MODEL.builtinUse.map(() => false);
     this.declSeen = new Set();
   }
 
@@ -387,7 +404,13 @@ export class MemoryEstimator {
       const body = open;
       if (body >= 0 && !/\{\s*\[native code\]\s*\}$/.test(src)) cost += Math.ceil(stripCode(src.slice(body)).length / MEMORY_MODEL.codeCharsPerBlock);
     }
+    this.inPrelude = false;
     if (this.scanClosures && !empty) cost += this.closureCost(fn);
+    // (a helper the realm's prelude made is the built-in's own code, not the program's)
+    if (!this.inPrelude && !this.builtinsUsed.every(Boolean))
+      MEMORY_MODEL.builtinUse.forEach((u, i) => {
+        if (!this.builtinsUsed[i] && u.re.test(src)) this.builtinsUsed[i] = true;
+      });
     return cost;
   }
 

@@ -9,13 +9,17 @@ import { ANSWERS_FILE, BOARDS, Figures, findInterpreter, loadCorpus, measureInte
 
 async function recordAll(): Promise<Record<string, Record<string, Figures>>> {
   const out: Record<string, Record<string, Figures>> = {};
-  for (const board of BOARDS) {
-    const bin = findInterpreter(board);
-    if (!bin) throw new Error("no espruino-" + board + ": see ../shared/espruino/LINUX.md");
-    const corpus = loadCorpus(board);
-    for (const p of corpus) (out[p.name] ||= {})[board] = await measureInterpreter(bin, p);
-  }
-  return out;
+  // the two boards side by side; within a board one program at a time
+  await Promise.all(
+    BOARDS.map(async (board) => {
+      const bin = findInterpreter(board);
+      if (!bin) throw new Error("no espruino-" + board + ": see ../shared/espruino/LINUX.md");
+      for (const p of loadCorpus(board)) (out[p.name] ||= {})[board] = await measureInterpreter(bin, p);
+    }),
+  );
+  const sorted: Record<string, Record<string, Figures>> = {};
+  for (const k of Object.keys(out).sort()) sorted[k] = { esp8266: out[k].esp8266, esp32: out[k].esp32 };
+  return sorted;
 }
 
 async function main(): Promise<void> {

@@ -57,10 +57,13 @@ export function loadCorpus(board: BoardId): Program[] {
   }
   const dist = path.join(ROOT, "dist", board + ".js");
   if (fs.existsSync(dist)) {
-    // the board's example config; its server (a LAN address) is not reachable: both sides stay in
-    // their WiFi-up, server-unreachable state
-    const cfg = fs.readFileSync(path.join(ROOT, board === "esp8266" ? "examples/device-esp8266.json" : "examples/device.json"), "latin1");
-    out.push({ name: "firmware", code: fs.readFileSync(dist, "latin1"), files: { "jmqt.json": cfg }, firmware: true, settleMs: 3000 });
+    // the board's example config, its server moved to a closed local port: on both sides the
+    // connect fails at once and the device waits to retry (a LAN address would leave a pending
+    // socket on the interpreter, where the sim refuses remote hosts)
+    const cfg = JSON.parse(fs.readFileSync(path.join(ROOT, board === "esp8266" ? "examples/device-esp8266.json" : "examples/device.json"), "latin1"));
+    cfg.server.host = "127.0.0.1";
+    cfg.server.port = 9;
+    out.push({ name: "firmware", code: fs.readFileSync(dist, "latin1"), files: { "jmqt.json": JSON.stringify(cfg) }, firmware: true, settleMs: 3000 });
   }
   return out;
 }

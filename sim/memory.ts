@@ -15,8 +15,14 @@
 //                                  only when the code is not run from Storage or made after boot
 //   scope kept by a closure        1 block + its variables as properties (V8 inspector [[Scopes]]:
 //                                  only the variables some closure uses are seen)
+//   scope of a function            all parameters, vars and function declarations of every
+//                                  function it was made in (acorn parse of the script, through the
+//                                  inspector's Debugger source); a named function expression
+//                                  keeps its name in a scope of its own (+1 + name)
 //   prototype                      'prototype' (2) + object, once it has methods or instances;
 //                                  'constructor' (2) once instantiated; an instance's __proto__ 2
+//   built-ins                      first use keeps some in RAM (MEMORY_MODEL.builtinUse,
+//                                  arrayClassBlocks); a baseline for the empty program (baseBlocks)
 // Values that existed before the program booted (the built-ins) cost nothing, like Espruino's
 // built-ins that live in flash; properties the program adds to them do count.
 import * as acorn from "acorn";

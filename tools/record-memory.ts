@@ -34,6 +34,7 @@ async function main(): Promise<void> {
   fs.writeFileSync(ANSWERS_FILE, JSON.stringify(sorted, null, 1) + "\n");
   for (const k of Object.keys(sorted)) console.log(k.padEnd(16), BOARDS.map((bd) => bd + " " + JSON.stringify(sorted[k][bd])).join("  "));
   console.log("-> " + ANSWERS_FILE);
+  process.exit(0);
 }
 
 main().catch((e) => {

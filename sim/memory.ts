@@ -1,37 +1,80 @@
 // An ESTIMATE of the JsVar blocks a program holds on Espruino, computed from the values the
 // program can reach in its vm realm. V8 does not store values the way Espruino does, so this is a
-// model with Espruino's costing rules (shared/espruino/README.md "Memory"), calibrated against the
-// figures measured there (see test/sim/memory.test.ts and the README section of the simulator):
-//   object/array/function header   1 block
-//   property or array element      1 block, +1 per 12 chars of name beyond 4 chars
-//   value stored in the property   0 for int32/bool/null/undefined; 1 for other numbers;
-//                                  ceil(len/12) (min 1) for strings; objects counted once
-//   function                       1 + fnBlocks + 1 per parameter; plus its body text, at
-//                                  ceil(len/16) after stripping comments and runs of blanks, when
-//                                  the code is in RAM (not run from Storage, or created after boot)
-//   closure scope                  1 block + its variables as properties (found through the V8
-//                                  inspector's [[Scopes]], so module state held in a bundle's IIFE
-//                                  counts too)
+// model with Espruino's costing rules, calibrated against the real Espruino 2v29 interpreter
+// (../shared/espruino/bin, booted from Storage, process.memory() after GC): the corpus
+// test/sim/memory-corpus, its recorded answers.json and test/sim/memory.test.ts. Rules measured there:
+//   object/array header            1 block (empty {} / [] included)
+//   property, variable, element    1 block with a name of up to 4 chars; a longer name continues in
+//                                  blocks of 8 (12-byte blocks) / 9 (13-byte) chars
+//   value stored in it             0 for undefined and small ints (-1024..1023 with 12-byte blocks,
+//                                  -4096..4095 with 13); 1 for other numbers, true/false/null and
+//                                  ''; a string: 1 block of 8 chars, then blocks of 8 / 9 chars
+//   function                       3 blocks (function, code, name) + 1 per parameter, + 1 for the
+//                                  link to its scope when made inside another function; an empty
+//                                  body: 1 + parameters. Its body text costs RAM (ceil(len/16))
+//                                  only when the code is not run from Storage or made after boot
+//   scope kept by a closure        1 block + its variables as properties (V8 inspector [[Scopes]]:
+//                                  only the variables some closure uses are seen)
+//   scope of a function            all parameters, vars and function declarations of every
+//                                  function it was made in (acorn parse of the script, through the
+//                                  inspector's Debugger source); a named function expression
+//                                  keeps its name in a scope of its own (+1 + name)
+//   prototype                      'prototype' (2) + object, once it has methods or instances;
+//                                  'constructor' (2) once instantiated; an instance's __proto__ 2
+//   built-ins                      first use keeps some in RAM (MEMORY_MODEL.builtinUse,
+//                                  arrayClassBlocks); a baseline for the empty program (baseBlocks)
 // Values that existed before the program booted (the built-ins) cost nothing, like Espruino's
 // built-ins that live in flash; properties the program adds to them do count.
+import * as acorn from "acorn";
 import * as inspector from "node:inspector";
 import * as vm from "node:vm";
 
-/** Calibration constants (fitted to shared/espruino/README.md, see memory.test.ts). */
+/** A board's block layout (process.env.BOARD of the realm picks it). */
+export interface MemoryLayout {
+  /** characters of a name held in its first block */
+  inlineNameChars: number;
+  /** characters in the first block of a string value */
+  strFirstChars: number;
+  /** characters per further block of a string or a long name */
+  strCharsPerBlock: number;
+  /** integers in -intInline..intInline-1 are stored in their property block */
+  intInline: number;
+  /** blocks the interpreter holds with an empty program booted from Storage */
+  baseBlocks: number;
+}
+
+/** Calibration constants (fitted to the interpreter, see test/sim/memory.test.ts). */
 export const MEMORY_MODEL = {
-  /** blocks the interpreter holds with no program (root, timer/watch lists, hidden names) */
-  baseBlocks: 24,
-  /** blocks of a function beyond its header and parameters: the reference to its code */
-  fnBlocks: 1,
-  /** characters of (stripped) function body per block when the code is in RAM: 16 fits the
-   *  README's 603-vs-367 blocks (60 functions from a string vs from Storage) */
+  /** blocks of a function with a body beyond its parameters: function, code reference, name */
+  fnBlocks: 3,
+  /** blocks of a function with an empty body beyond its parameters */
+  emptyFnBlocks: 1,
+  /** the link from a function made inside another function to that function's scope */
+  scopeLinkBlocks: 1,
+  /** characters of (stripped) function body per block when the code is in RAM */
   codeCharsPerBlock: 16,
-  /** characters per string block */
-  strCharsPerBlock: 12,
-  /** characters of a property name held in its own block */
-  inlineNameChars: 4,
-  /** per timer / watch / socket the interpreter keeps (besides callbacks, walked as values) */
-  timerBlocks: 4,
+  /** the first member access on an array (push, length, [i]= ...) makes Espruino keep its Array
+   *  class in RAM: counted once when the program holds an array */
+  arrayClassBlocks: 8,
+  /** what Espruino keeps in RAM once the program's functions use a built-in (measured: first
+   *  reference to Math, Date or E 2 blocks; a string-only method 8; require("net") 5,
+   *  require("Storage") 6). Found in the source of the program's functions (code at the top level
+   *  of .bootcde is not seen) and counted once per built-in. */
+  builtinUse: [
+    { re: /\bMath\./, blocks: 2 },
+    { re: /\bDate\.|\bnew Date\b/, blocks: 2 },
+    { re: /(^|[^\w$.])E\./, blocks: 2 },
+    { re: /\.(charCodeAt|charAt|substr|substring|split|toUpperCase|toLowerCase|trim)\(/, blocks: 8 },
+    { re: /\brequire\(\s*["']net["']\s*\)/, blocks: 5 },
+    { re: /\brequire\(\s*["']Storage["']\s*\)/, blocks: 6 },
+  ] as { re: RegExp; blocks: number }[],
+  /** ESP8266: 12-byte blocks */
+  esp8266: { inlineNameChars: 4, strFirstChars: 8, strCharsPerBlock: 8, intInline: 1024, baseBlocks: 52 } as MemoryLayout,
+  /** ESP32: 13-byte blocks */
+  esp32: { inlineNameChars: 4, strFirstChars: 8, strCharsPerBlock: 9, intInline: 4096, baseBlocks: 51 } as MemoryLayout,
+  /** per timer / watch / socket the interpreter keeps (besides callbacks, walked as values):
+   *  measured: setTimeout 5, with an argument 8, setInterval 7 (the sim cannot tell them apart) */
+  timerBlocks: 5,
   watchBlocks: 4,
   socketBlocks: 8,
 };
@@ -54,15 +97,6 @@ function post(method: string, params: object): any {
 
 export function stripCode(src: string): string {
   return src.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'\\])\/\/[^\n]*/g, "$1").replace(/\s+/g, " ");
-}
-
-function blocksForString(len: number): number {
-  return Math.max(1, Math.ceil(len / MEMORY_MODEL.strCharsPerBlock));
-}
-
-function nameBlocks(name: string): number {
-  const extra = name.length - MEMORY_MODEL.inlineNameChars;
-  return 1 + (extra > 0 ? Math.ceil(extra / 12) : 0);
 }
 
 const GRAB = "__simGrab";
@@ -88,6 +122,109 @@ function isPreludeScope(vars: { name: string }[]): boolean {
   return h && info;
 }
 
+interface Location {
+  scriptId: string;
+  lineNumber: number;
+  columnNumber: number;
+}
+interface FnNode {
+  start: number;
+  end: number;
+  names: Set<string>;
+  parent: FnNode | null;
+  /** a named function expression: Espruino keeps its name in a scope of its own */
+  selfName?: string;
+}
+interface ScriptInfo {
+  lineStarts: number[];
+  fns: FnNode[];
+}
+
+// Scripts by id: their functions, each with the names its scope declares (Debugger source).
+const scripts = new Map<string, ScriptInfo | null>();
+function scriptInfo(id: string): ScriptInfo | null {
+  if (scripts.has(id)) return scripts.get(id)!;
+  let info: ScriptInfo | null = null;
+  try {
+    post("Debugger.enable", {});
+    const src: string = post("Debugger.getScriptSource", { scriptId: id }).scriptSource;
+    info = parseScript(src);
+  } catch {
+    info = null;
+  } finally {
+    try {
+      post("Debugger.disable", {});
+    } catch {
+      /* ignore */
+    }
+  }
+  scripts.set(id, info);
+  return info;
+}
+
+function parseScript(src: string): ScriptInfo | null {
+  let ast: any;
+  try {
+    ast = acorn.parse(src, { ecmaVersion: 2020, sourceType: "script", allowReturnOutsideFunction: true, allowHashBang: true });
+  } catch {
+    return null;
+  }
+  const lineStarts = [0];
+  for (let i = 0; i < src.length; i++) if (src.charCodeAt(i) === 10) lineStarts.push(i + 1);
+  const fns: FnNode[] = [];
+  const declare = (fn: FnNode | null, pat: any) => {
+    if (!fn || !pat) return;
+    if (pat.type === "Identifier") fn.names.add(pat.name);
+    else if (pat.type === "AssignmentPattern") declare(fn, pat.left);
+    else if (pat.type === "RestElement") declare(fn, pat.argument);
+    else if (pat.type === "ArrayPattern") for (const e of pat.elements) declare(fn, e);
+    else if (pat.type === "ObjectPattern") for (const p of pat.properties) declare(fn, p.type === "RestElement" ? p.argument : p.value);
+  };
+  const walk = (node: any, fn: FnNode | null) => {
+    if (!node || typeof node.type !== "string") return;
+    let inner = fn;
+    if (node.type === "FunctionDeclaration" || node.type === "FunctionExpression" || node.type === "ArrowFunctionExpression") {
+      if (node.type === "FunctionDeclaration" && node.id) declare(fn, node.id);
+      inner = { start: node.start, end: node.end, names: new Set(), parent: fn };
+      if (node.type === "FunctionExpression" && node.id) inner.selfName = node.id.name;
+      fns.push(inner);
+      for (const p of node.params) declare(inner, p);
+    } else if (node.type === "VariableDeclaration") {
+      for (const d of node.declarations) declare(fn, d.id);
+    }
+    for (const k of Object.keys(node)) {
+      if (k === "type" || k === "start" || k === "end") continue;
+      const c = node[k];
+      if (Array.isArray(c)) for (const x of c) walk(x, inner);
+      else if (c && typeof c.type === "string") walk(c, inner);
+    }
+  };
+  walk(ast, null);
+  return { lineStarts, fns };
+}
+
+// The scopes (innermost first) of the functions that the function at `loc` was made in.
+type Ancestors = { key: string; names: Set<string> }[] & { selfName?: string };
+const ancestorCache = new Map<string, Ancestors | null>();
+function ancestorScopes(loc: Location): Ancestors | null {
+  const ck = loc.scriptId + ":" + loc.lineNumber + ":" + loc.columnNumber;
+  if (ancestorCache.has(ck)) return ancestorCache.get(ck)!;
+  let out: Ancestors | null = null;
+  const info = scriptInfo(loc.scriptId);
+  if (info) {
+    const off = (info.lineStarts[loc.lineNumber] || 0) + loc.columnNumber;
+    let best: FnNode | null = null;
+    for (const f of info.fns) if (f.start <= off && off < f.end && (!best || f.start >= best.start)) best = f;
+    if (best) {
+      out = [];
+      if (best.selfName) out.selfName = best.selfName;
+      for (let p = best.parent; p; p = p.parent) out.push({ key: loc.scriptId + ":" + p.start, names: p.names });
+    }
+  }
+  ancestorCache.set(ck, out);
+  return out;
+}
+
 export class MemoryEstimator {
   private builtinKeys = new WeakMap<object, Set<string>>();
   private loadedFns = new WeakSet<object>();
@@ -102,14 +239,53 @@ export class MemoryEstimator {
   /** scan closure scopes through the inspector (off: only values reachable from globals/roots) */
   scanClosures = true;
 
+  private layout: MemoryLayout;
+  private instantiated = new Set<object>();
+  /** set by scopesOf: the function has a (program) scope besides the global one */
+  private hadScope = false;
+  private arrayClassSeen = false;
+  private builtinsUsed: boolean[] = [];
+  private lastLocation: Location | null = null;
+  private lastAll: { key: string; names: string[] }[] = [];
+  private declSeen = new Set<string>();
+  private inPrelude = false;
+
   constructor(
     private context: vm.Context,
     private global: any,
-  ) {}
+  ) {
+    let board = "";
+    try {
+      board = String(global.process.env.BOARD);
+    } catch {
+      board = "";
+    }
+    this.layout = board === "ESP32" ? MEMORY_MODEL.esp32 : MEMORY_MODEL.esp8266;
+  }
+
+  private stringBlocks(len: number): number {
+    const L = this.layout;
+    return len <= L.strFirstChars ? 1 : 1 + Math.ceil((len - L.strFirstChars) / L.strCharsPerBlock);
+  }
+
+  private nameBlocks(name: string): number {
+    const L = this.layout;
+    const extra = name.length - L.inlineNameChars;
+    return 1 + (extra > 0 ? Math.ceil(extra / L.strCharsPerBlock) : 0);
+  }
 
   /** Records every value reachable from the realm's globals as built-in (cost 0). */
   snapshotBuiltins(): void {
-    for (const o of this.reach([this.global])) {
+    // the built-in modules (native on the board) are built-ins too, not only what globals reach
+    const mods: any[] = [];
+    for (const m of ["net", "Storage", "Wifi", "ESP8266", "ESP32", "http", "dgram", "tls", "crypto", "neopixel", "Flash"]) {
+      try {
+        mods.push(this.global.require(m));
+      } catch {
+        /* not on this board */
+      }
+    }
+    for (const o of this.reach([this.global].concat(mods))) {
       const keys = new Set<string>();
       for (const k of Object.getOwnPropertyNames(o)) keys.add(k);
       this.builtinKeys.set(o, keys);
@@ -124,8 +300,11 @@ export class MemoryEstimator {
   /** Estimated blocks of everything reachable from the globals and `extraRoots`, plus fixed costs. */
   estimate(extraRoots: any[], fixedBlocks: number): number {
     this.resetWalk();
-    let total = MEMORY_MODEL.baseBlocks + fixedBlocks + this.valueCost(this.global);
+    let total = this.layout.baseBlocks + fixedBlocks + this.valueCost(this.global);
     for (const r of extraRoots) total += this.valueCost(r);
+    MEMORY_MODEL.builtinUse.forEach((u, i) => {
+      if (this.builtinsUsed[i]) total += u.blocks;
+    });
     return total;
   }
 
@@ -138,6 +317,10 @@ export class MemoryEstimator {
   private resetWalk(): void {
     this.visited = new Set();
     this.scopeSeen = new Set();
+    this.instantiated = new Set();
+    this.arrayClassSeen = false;
+    this.builtinsUsed = MEMORY_MODEL.builtinUse.map(() => false);
+    this.declSeen = new Set();
   }
 
   private idOf(o: object): number {
@@ -150,9 +333,10 @@ export class MemoryEstimator {
   }
 
   private inlineCost(v: any): number {
-    if (v === null || v === undefined || typeof v === "boolean") return 0;
-    if (typeof v === "number") return (v | 0) === v ? 0 : 1;
-    if (typeof v === "string") return blocksForString(v.length);
+    if (v === undefined) return 0;
+    if (v === null || typeof v === "boolean") return 1;
+    if (typeof v === "number") return (v | 0) === v && v >= -this.layout.intInline && v < this.layout.intInline ? 0 : 1;
+    if (typeof v === "string") return this.stringBlocks(v.length);
     return 1;
   }
 
@@ -168,47 +352,97 @@ export class MemoryEstimator {
     if (ArrayBuffer.isView(v)) return cost + Math.ceil(v.byteLength / 12);
     if (v instanceof (this.global.ArrayBuffer as any)) return cost + Math.ceil((v as ArrayBuffer).byteLength / 12);
     const isArr = Array.isArray(v);
+    if (typeof v === "object" && !builtin && !isArr) cost += this.instanceCost(v);
+    if (isArr && !builtin && !this.arrayClassSeen) {
+      this.arrayClassSeen = true;
+      cost += MEMORY_MODEL.arrayClassBlocks;
+    }
     for (const k of Object.getOwnPropertyNames(v)) {
       const d = Object.getOwnPropertyDescriptor(v, k);
       if (!d || !("value" in d)) continue;
       if (typeof v === "function" && (k === "length" || k === "name" || k === "arguments" || k === "caller")) continue;
       if (isArr && k === "length") continue;
       if (typeof v === "function" && k === "prototype" && !builtin) {
+        // Espruino makes a function's prototype when it gets methods or instances
         const p = d.value;
-        if (p && Object.getOwnPropertyNames(p).length <= 1) continue;
+        if (!p || typeof p !== "object" || (Object.getOwnPropertyNames(p).every((n) => n === "constructor") && !this.instantiated.has(p))) continue;
+      }
+      if (k === "constructor" && !builtin && typeof d.value === "function" && d.value.prototype === v) {
+        // 'constructor' is only added when the first instance is made (counted there)
+        continue;
       }
       if (builtin && builtin.has(k)) {
         const bv = d.value;
         if (bv !== null && (typeof bv === "object" || typeof bv === "function")) cost += this.valueCost(bv);
         continue;
       }
-      cost += (isArr && /^\d+$/.test(k) ? 1 : nameBlocks(k)) + this.valueCost(d.value);
+      cost += (isArr && /^\d+$/.test(k) ? 1 : this.nameBlocks(k)) + this.valueCost(d.value);
     }
     return cost;
   }
 
+  // An object made by `new F()` of a program's F: its __proto__ link, F's prototype (once) with its
+  // 'prototype' name and the 'constructor' Espruino adds at the first instance.
+  private instanceCost(o: object): number {
+    const proto = Object.getPrototypeOf(o);
+    if (!proto || this.builtinKeys.has(proto) || isHostValue(proto) && !this.global.Object.prototype.isPrototypeOf(proto)) return 0;
+    let cost = this.nameBlocks("__proto__");
+    if (!this.instantiated.has(proto)) {
+      this.instantiated.add(proto);
+      cost += this.nameBlocks("constructor");
+      if (!this.visited.has(proto)) cost += this.nameBlocks("prototype") + this.valueCost(proto);
+    }
+    return cost;
+  }
+
+  // Blocks of a function beyond its header block.
   private functionCost(fn: Function): number {
-    let cost = MEMORY_MODEL.fnBlocks + fn.length;
+    let src = "";
+    try {
+      src = Function.prototype.toString.call(fn);
+    } catch {
+      src = "";
+    }
+    const open = src.indexOf("{");
+    const empty = open >= 0 && /^\{\s*\}$/.test(stripCode(src.slice(open)).trim());
+    let cost = (empty ? MEMORY_MODEL.emptyFnBlocks : MEMORY_MODEL.fnBlocks) - 1 + fn.length;
     if (!(this.fromStorage && (this.allLoaded || this.loadedFns.has(fn)))) {
-      let src = "";
-      try {
-        src = Function.prototype.toString.call(fn);
-      } catch {
-        src = "";
-      }
-      const body = src.indexOf("{");
+      const body = open;
       if (body >= 0 && !/\{\s*\[native code\]\s*\}$/.test(src)) cost += Math.ceil(stripCode(src.slice(body)).length / MEMORY_MODEL.codeCharsPerBlock);
     }
-    if (this.scanClosures) cost += this.closureCost(fn);
+    this.inPrelude = false;
+    if (this.scanClosures && !empty) cost += this.closureCost(fn);
+    // (a helper the realm's prelude made is the built-in's own code, not the program's)
+    if (!this.inPrelude && !this.builtinsUsed.every(Boolean))
+      MEMORY_MODEL.builtinUse.forEach((u, i) => {
+        if (!this.builtinsUsed[i] && u.re.test(src)) this.builtinsUsed[i] = true;
+      });
     return cost;
   }
 
-  // Variables of the closure scopes of `fn` (V8 inspector [[Scopes]]), each scope counted once.
+  // The scopes `fn` keeps: Espruino keeps the whole scope of every function it was made in (all
+  // its parameters, vars and function declarations, found by parsing the script), V8 only the
+  // variables some closure uses ([[Scopes]], which give their values). Each scope counted once.
   private closureCost(fn: Function): number {
-    let cost = 0;
-    for (const scope of this.scopesOf(fn, this.scopeSeen)) {
+    const scopes = this.scopesOf(fn, this.scopeSeen);
+    // a function the realm's prelude made (a built-in's helper) keeps no program scope
+    const anc = this.lastLocation && !this.inPrelude ? ancestorScopes(this.lastLocation) : null;
+    let cost = this.hadScope || (anc && anc.length) ? MEMORY_MODEL.scopeLinkBlocks : 0;
+    const v8 = this.lastAll;
+    for (const scope of scopes) {
       cost += 1;
-      for (const v of scope.vars) cost += nameBlocks(v.name) + this.valueCost(v.value);
+      for (const v of scope.vars) cost += this.nameBlocks(v.name) + this.valueCost(v.value);
+    }
+    if (!anc) return cost;
+    if (anc.selfName) cost += 1 + this.nameBlocks(anc.selfName);
+    let j = 0;
+    for (const a of anc) {
+      const m = j < v8.length && v8[j].names.every((n) => a.names.has(n)) ? v8[j++] : null;
+      const key = m ? "v8:" + m.key : "ast:" + a.key;
+      if (this.declSeen.has(key)) continue;
+      this.declSeen.add(key);
+      if (!m) cost += 1;
+      for (const n of a.names) if (!m || m.names.indexOf(n) < 0) cost += this.nameBlocks(n);
     }
     return cost;
   }
@@ -218,6 +452,10 @@ export class MemoryEstimator {
   // many functions (a bundle's module scope) is read once per walk.
   private scopesOf(fn: Function, seen: Set<string>): { type: string; vars: { name: string; value: any }[] }[] {
     const out: { type: string; vars: { name: string; value: any }[] }[] = [];
+    this.hadScope = false;
+    this.lastLocation = null;
+    this.lastAll = [];
+    this.inPrelude = false;
     const g = globalThis as any;
     g[GRAB] = fn;
     let fnObj: any;
@@ -229,6 +467,8 @@ export class MemoryEstimator {
     try {
       if (!fnObj || !fnObj.objectId) return out;
       const props = post("Runtime.getProperties", { objectId: fnObj.objectId, ownProperties: true });
+      const loc = (props.internalProperties || []).find((p: any) => p.name === "[[FunctionLocation]]");
+      if (loc && loc.value && loc.value.value) this.lastLocation = loc.value.value;
       const scopes = (props.internalProperties || []).find((p: any) => p.name === "[[Scopes]]");
       if (!scopes) return out;
       const list = post("Runtime.getProperties", { objectId: scopes.value.objectId, ownProperties: true });
@@ -237,7 +477,11 @@ export class MemoryEstimator {
         const type = String(sc.value.description || "");
         if (type === "Global") continue;
         const vars = post("Runtime.getProperties", { objectId: sc.value.objectId, ownProperties: true }).result.filter((v: any) => v.value);
-        if (isPreludeScope(vars)) continue;
+        if (isPreludeScope(vars)) {
+          this.inPrelude = true;
+          continue;
+        }
+        this.hadScope = true;
         const keyParts: string[] = [type];
         let firstObj: any = null;
         for (const v of vars) {
@@ -246,6 +490,7 @@ export class MemoryEstimator {
         }
         if (firstObj) keyParts.push("@" + this.idOf(this.fromRemote(firstObj)));
         const key = keyParts.join("\u0001");
+        this.lastAll.push({ key, names: vars.map((v: any) => String(v.name)) });
         if (seen.has(key)) continue;
         seen.add(key);
         out.push({ type, vars: vars.map((v: any) => ({ name: v.name, value: this.fromRemote(v.value) })) });

@@ -50,6 +50,8 @@ describe("ota on the real Espruino interpreter (esp8266 build)", function () {
     dirs.push(dir);
     const i = start(dir);
     await i.wait(/>/);
+    // input that arrives while the interpreter starts up can be mangled: a moment first
+    await new Promise((r) => setTimeout(r, 200));
     i.line("echo(0)");
     if (withGuard) await i.store(".boot1", guardCode());
     await i.store("jmqt.otr", receiverCode("esp8266"));

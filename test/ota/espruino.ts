@@ -80,8 +80,16 @@ export class Interp {
       const from = this.out.length;
       // base64: a plain line (no quotes or backslashes for the console's line editor to meet)
       const b64 = Buffer.from(text.substr(o, piece), "latin1").toString("base64");
-      this.line(`require("Storage").write(${JSON.stringify(name)},atob("${b64}"),${o},${text.length});print("STORED${o}")`);
-      await this.wait(new RegExp("STORED" + o + "\\n"), 5000, from);
+      // under load the console can still mangle a line (a SyntaxError, nothing written): send it again
+      for (let tries = 0; ; tries++) {
+        this.line(`require("Storage").write(${JSON.stringify(name)},atob("${b64}"),${o},${text.length});print("STORED${o}")`);
+        try {
+          await this.wait(new RegExp("STORED" + o + "\\n"), 3000, from);
+          break;
+        } catch (e) {
+          if (tries >= 3) throw e;
+        }
+      }
     }
   }
 

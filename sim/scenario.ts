@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { SimBoard, type BoardId, type WifiAP } from "./board";
 import { startBroker, type Broker } from "./broker/index";
-import { EspruinoBoard, ESPRUINO_SKIP_MESSAGE, hasEspruino } from "./espruino/board";
+import { EspruinoBoard, espruinoMissing, hasEspruino } from "./espruino/board";
 import type { Device } from "./device";
 import type { SensorModel } from "./sensors";
 
@@ -40,8 +40,8 @@ export type ScenarioExpect = { at?: number; name?: string } & (
   | { openSockets: number }
   /** (with `broker`) the device (the config's id) has a session at the broker, or not */
   | { brokerSession: boolean }
-  /** (with `broker`) the device published at least `min` (default 1) messages on `channel` */
-  | { published: { channel: string; min?: number } }
+  /** (with `broker`) the device published at least `min` (default 1), at most `max` messages on `channel` */
+  | { published: { channel: string; min?: number; max?: number } }
 );
 
 export interface Scenario {
@@ -189,7 +189,7 @@ export async function runScenario(fileOrObject: string | Scenario, opts: RunScen
   const scale = opts.timeScale ?? (engine === "espruino" ? sc.timeScale ?? 1 : 1);
   if (!(typeof scale === "number" && scale > 0)) throw new Error("scenario: timeScale must be a positive number");
   const grace = opts.graceMs ?? (engine === "espruino" ? 2000 : 0);
-  if (engine === "espruino" && !hasEspruino(sc.board)) throw new Error(ESPRUINO_SKIP_MESSAGE);
+  if (engine === "espruino" && !hasEspruino(sc.board)) throw new Error(`scenario: the espruino engine needs the real interpreter: ${espruinoMissing(sc.board)}`);
 
   const storage: Record<string, string> = {};
   for (const [k, v] of Object.entries(sc.storage || {})) storage[k] = typeof v === "string" ? v : JSON.stringify(v);
@@ -283,13 +283,15 @@ export async function runScenario(fileOrObject: string | Scenario, opts: RunScen
       await until(at);
       if (st.kind === "event") await applyScenarioEvent(board, st.item);
       else {
-        const positive = POSITIVE.some((k) => k in st.item);
+        // an upper bound cannot come to hold by waiting
+        const positive = POSITIVE.some((k) => k in st.item) && !(st.item.published && st.item.published.max !== undefined);
         const deadline = at + (positive ? grace : 0);
         let msg: string;
         for (;;) {
           msg = await checkExpect(ctx, st.item);
           if (!msg || elapsed() >= deadline) break;
-          await sleep(board instanceof SimBoard ? 0 : "storage" in st.item ? 200 : 20);
+          if (board instanceof SimBoard) await board.advance(10);
+          else await sleep("storage" in st.item ? 200 : 20);
         }
         const label = `${st.item.name || describeExpect(st.item)} @${st.at}ms`;
         if (msg) {
@@ -368,6 +370,7 @@ async function checkExpect(c: Ctx, x: any): Promise<string> {
   if ("published" in x) {
     const n = c.pubs.filter((p) => p.cn === x.published.channel).length;
     const min = x.published.min ?? 1;
+    if (x.published.max !== undefined && n > x.published.max) return `${n} publications on ${x.published.channel}`;
     return n >= min ? "" : `${n} publications on ${x.published.channel} (channels seen: ${JSON.stringify([...new Set(c.pubs.map((p) => p.cn))])})`;
   }
   return "unknown expectation " + JSON.stringify(x);

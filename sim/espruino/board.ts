@@ -45,10 +45,15 @@ export function hasEspruino(board?: BoardId): boolean {
   });
 }
 
+/** Why the real engine cannot run (for one board, default both): where the interpreter was looked for, and how to get it. */
+export function espruinoMissing(board?: BoardId): string {
+  const at = board ? espruinoBinary(board) : `${espruinoBinary("esp8266")} / ${espruinoBinary("esp32")}`;
+  const env = board ? "ESPRUINO_" + board.toUpperCase() : "ESPRUINO_ESP8266 / ESPRUINO_ESP32";
+  return `no Espruino Linux build at ${at} (set ${env}, or build it: README "Testing on the real interpreter", recipe in ../shared/espruino/LINUX.md)`;
+}
+
 /** The one line a test prints when it skips for want of the interpreter. */
-export const ESPRUINO_SKIP_MESSAGE =
-  `real-interpreter tests skipped: no Espruino Linux build at ${espruinoBinary("esp8266")} / ${espruinoBinary("esp32")} ` +
-  `(set ESPRUINO_ESP8266 / ESPRUINO_ESP32, or build it: README "Testing on the real interpreter", recipe in ../shared/espruino/LINUX.md)`;
+export const ESPRUINO_SKIP_MESSAGE = "real-interpreter tests skipped: " + espruinoMissing();
 
 export interface EspruinoBoardOptions {
   board: BoardId;
@@ -190,6 +195,7 @@ export class EspruinoBoard implements Device {
       for (const [name, text] of Object.entries(files)) pre.push(...storeLines(name, text));
       if (this.opts.code !== undefined) {
         if (this.deviceConfig !== undefined) pre.push(...storeLines("jmqt.json", JSON.stringify(this.deviceConfig)));
+        pre.push(...storeLines(".boot1", PIN_METHODS));
         this.uploadLines = [...pre, ...storeLines(".bootcde", this.opts.code), 'load(".bootcde")'];
       } else this.uploadLines = [...pre, ...(await dryRunLines(this.id, this.deviceConfig))];
     }
@@ -721,6 +727,17 @@ export class EspruinoBoard implements Device {
     }
   }
 }
+
+/**
+ * Stored as .boot1 (it runs after the shim at every boot) for code other than the firmware: the
+ * methods of pin values (D2.toggle(), D0.read() ...) over the shim's digitalRead/digitalWrite. Not
+ * in the shim itself: the firmware does not use them, and on the ESP8266 its blocks are counted.
+ * Pin.prototype is looked up by name, and the shim made Pin its own function: that one's serves.
+ */
+export const PIN_METHODS =
+  "(function(q){q.read=function(){return digitalRead(this)};q.write=function(v){digitalWrite(this,v)};" +
+  "q.set=function(){digitalWrite(this,1)};q.reset=function(){digitalWrite(this,0)};" +
+  "q.toggle=function(){var v=!digitalRead(this);digitalWrite(this,v);return v}})(Pin.prototype);";
 
 /** Storage.write lines that write a file in chunks of 256 characters (an empty file: Storage.write throws, so one space) */
 export function storeLines(name: string, text: string): string[] {

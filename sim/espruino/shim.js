@@ -16,7 +16,7 @@
 // Built-in functions are replaced as properties of `global` (a plain `digitalRead = ...` throws
 // "Unable to assign value to non-reference Function").
 var __sim = (function () {
-  var V = {}, W = [], h = {}, T = NaN, R = -55, up = 0, cb = 0, IP = "192.168.4.2";
+  var V = {}, W = [], h = {}, T = NaN, R = -55, up = 0, cb = 0;
   function o(j) { print("\n@@SIM " + JSON.stringify(j)); }
   // a pin as a number: "D5" / "A0" (Pin("D5") in the firmware), or a pin value (D5 in code: typeof
   // "number" on this build, yet "D5" as a string and as an object key), which p|0 turns into 5
@@ -37,13 +37,8 @@ var __sim = (function () {
   // digitalWrite(pin, v) and analogWrite(pin, duty, {freq}): the third argument tells them apart
   global.digitalWrite = global.analogWrite = function (p, v, x) { V[p = P(p)] = v = x ? v : v ? 1 : 0; o({ o: "D" + p, v: v }); };
   global.pinMode = function (p, m) { if (!((p = P(p)) in V)) V[p] = m == "input_pullup" ? 1 : 0; };
-  // the methods of pin values (D2.toggle() ...): Pin.prototype is looked up by name, so P's serves
-  var q = P.prototype;
-  q.read = function () { return digitalRead(this); };
-  q.write = function (v) { digitalWrite(this, v); };
-  q.set = function () { digitalWrite(this, 1); };
-  q.reset = function () { digitalWrite(this, 0); };
-  q.toggle = function () { var v = !digitalRead(this); digitalWrite(this, v); return v; };
+  // (the methods of pin values, D2.toggle() ..., are added by PIN_METHODS in board.ts, stored as
+  // .boot1 for code other than the firmware, which does not use them)
   global.setWatch = function (f, p, x) {
     var e = x.edge;
     if (e && e != "rising" && e != "falling" && e != "both") throw new Error("Invalid edge " + e);
@@ -65,7 +60,7 @@ var __sim = (function () {
   x.removeListener = x.setHostname = function (e) { delete h[e]; };
   // getDetails and getStatus: one answer with both fields (status, station) and the RSSI
   x.getDetails = x.getStatus = function (c) { var d = { status: up ? "connected" : "off", station: up ? "connected" : "off", rssi: up ? R : 0 }; if (c) c(d); return d; };
-  x.getIP = function (c) { var d = { ip: up ? IP : "0.0.0.0" }; if (c) c(null, d); return d; };
+  x.getIP = function (c) { var d = { ip: up ? "192.168.4.2" : "0.0.0.0" }; if (c) c(null, d); return d; };
   print('\n@@SIM {"boot":1}');
   var ctl = require("net").connect({ host: "127.0.0.1", port: CTL_PORT }, function () { ctl.write("shim\n"); }), line = "";
   ctl.on("data", function (d) {
@@ -96,7 +91,7 @@ var __sim = (function () {
       cb = 0;
       if (v && k) k(null);
       k = h[v ? "connected" : "disconnected"];
-      if (k) k(v ? { ip: IP } : { reason: "beacon_timeout" });
+      if (k) k(v ? { ip: "192.168.4.2" } : { reason: "beacon_timeout" });
     }
   };
 })();

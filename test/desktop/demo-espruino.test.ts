@@ -69,7 +69,7 @@ describe("desktop: npm start -- --engine espruino (the demo on the real interpre
         await until(() => / pub +home\/kitchen\/light /.test(d.out.stdout), 15000, "a light reading", d.out);
         // the board view: the engine, the output levels the device wrote, memory from process.memory()
         let st: any = null;
-        await until(async () => (st = await (await fetch(url + "api/state")).json()).memory !== null, 8000, "memory in the dashboard state", d.out);
+        await until(async () => (st = (await (await fetch(url + "api/state")).json()) as any).memory !== null, 8000, "memory in the dashboard state", d.out);
         assert.equal(st.engine, "espruino");
         assert.ok(st.memory.total === 5000 && st.memory.usage > 0 && st.memory.usage < st.memory.total, JSON.stringify(st.memory));
         assert.equal(typeof st.levels.D2, "number", `the LED output's level: ${JSON.stringify(st.levels)}`);
@@ -80,7 +80,7 @@ describe("desktop: npm start -- --engine espruino (the demo on the real interpre
         assert.deepEqual(await press(0), { ok: 1 });
         await until(() => (d.out.stdout.match(/ pub +home\/kitchen\/button 1\b/g) || []).length > n, 5000, "the press published", d.out);
         assert.deepEqual(await press(1), { ok: 1 });
-        const bad = await (await fetch(url + "api/input", { method: "POST", body: JSON.stringify({ pin: "D2", value: 1 }) })).json();
+        const bad = (await (await fetch(url + "api/input", { method: "POST", body: JSON.stringify({ pin: "D2", value: 1 }) })).json()) as any;
         assert.match(bad.err, /not an input/);
         d.child.kill("SIGINT");
         const r = await d.exited;

@@ -1,6 +1,9 @@
 // `npm start`: a JMQT broker on 127.0.0.1:8010, a simulated ESP32 running the built bundle with
 // examples/device.json in real time (moving sensor values on its inputs), a terminal view of
 // what happens on the wire and the live dashboard on http://127.0.0.1:8080/.
+// `--engine v8` (default): the device is SimBoard (sim/board.ts) on its real-time clock;
+// `--engine espruino`: the REAL Espruino interpreter built for Linux (sim/espruino/board.ts), the
+// firmware uploaded by replaying the flash dry run. Both through the Device interface (sim/device.ts).
 // Ctrl-C / SIGTERM: the device publishes {"online":0} and sends disconn, everything closes, exit 0.
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -10,12 +13,19 @@ import { DashboardHub } from "./dashboard/hub";
 import { describePins } from "./dashboard/pins";
 import { DeviceMonitor } from "./dashboard/monitor";
 import { startDashboard, type DashboardServer } from "./dashboard/server";
+import type { Device } from "./device";
+import { EspruinoBoard, espruinoMissing, hasEspruino } from "./espruino/board";
 import { SimBoard, type BoardId } from "./index";
+import { applyScenarioEvent } from "./scenario";
+
+export type DemoEngine = "v8" | "espruino";
 
 const ROOT = resolve(__dirname, "..");
 
 export interface DemoOptions {
   board: string;
+  /** "v8" (default): SimBoard; "espruino": the real interpreter (../shared/espruino/bin) */
+  engine?: DemoEngine;
   /** --board was given (it wins over a scenario's board) */
   boardGiven?: boolean;
   /** device config file (default examples/device.json, or examples/device-<board>.json when it exists) */
@@ -36,7 +46,9 @@ export interface DemoOptions {
 }
 
 export interface Demo {
-  sim: SimBoard;
+  /** the device, on either engine (sim.engine says which) */
+  sim: Device;
+  engine: DemoEngine;
   hub: DashboardHub;
   config: any;
   brokerPort: number;
@@ -48,6 +60,7 @@ export interface Demo {
 
 export const DEMO_USAGE = `usage: npm start -- [options]     (or: npx tsx sim/demo.ts [options])
   --board <esp32|esp8266>   board to simulate (default esp32)
+  --engine <v8|espruino>    v8: the V8 simulator (default); espruino: the real Espruino interpreter for Linux
   --config <file>           device config (default examples/device.json)
   --scenario <file>         sensors and faults over time (JSON, see README)
   --port <n>                broker port (default 8010; 0 = any free port)
@@ -59,7 +72,7 @@ export const DEMO_USAGE = `usage: npm start -- [options]     (or: npx tsx sim/de
 
 /** Parses demo options; throws an Error with a readable message on bad input. */
 export function parseDemoArgs(argv: string[]): DemoOptions {
-  const o: DemoOptions = { board: "esp32", host: "127.0.0.1", port: 8010, httpPort: 8080 };
+  const o: DemoOptions = { board: "esp32", engine: "v8", host: "127.0.0.1", port: 8010, httpPort: 8080 };
   const num = (name: string, v: string | undefined): number => {
     if (v === undefined || !/^\d+$/.test(v) || Number(v) > 65535) throw new Error(`--${name} needs a port number 0..65535`);
     return Number(v);
@@ -73,7 +86,11 @@ export function parseDemoArgs(argv: string[]): DemoOptions {
       o.board = String(value());
       o.boardGiven = true;
     }
-    else if (name === "config") o.config = value();
+    else if (name === "engine") {
+      const v = String(value());
+      if (v !== "v8" && v !== "espruino") throw new Error(`--engine must be v8 or espruino, not "${v}"`);
+      o.engine = v;
+    } else if (name === "config") o.config = value();
     else if (name === "scenario") o.scenario = value();
     else if (name === "port") o.port = num("port", value());
     else if (name === "host") {
@@ -114,7 +131,13 @@ function readJson(file: string, what: string): any {
  * drive digital pins (a pulse train for counters, an occasional press for buttons). Returns the
  * timers so stop() can clear them.
  */
-function attachInputs(sim: SimBoard, cfg: any, scenario: any, stopped: { v: boolean }): NodeJS.Timeout[] {
+function attachInputs(
+  sim: Device,
+  setDigital: (pin: string, v: number) => void,
+  cfg: any,
+  scenario: any,
+  stopped: { v: boolean },
+): NodeJS.Timeout[] {
   const fromScenario: Record<string, any> = {};
   if (scenario && scenario.sensors instanceof Array) for (const x of scenario.sensors) if (x && x.pin) fromScenario[x.pin] = x.model;
   const timers: NodeJS.Timeout[] = [];
@@ -142,18 +165,18 @@ function attachInputs(sim: SimBoard, cfg: any, scenario: any, stopped: { v: bool
           k++;
           if (k % (1 + Math.floor(2 + 2 * Math.sin(k / 40))) !== 0) return;
           level = 1 - level;
-          sim.setDigital(pin, level);
+          setDigital(pin, level);
         }, 60),
       );
     } else if (it.type === "digital") {
       // a button (active low when pulled up): pressed for 300 ms every 8 s
       const idle = it.pull === "up" ? 1 : 0;
-      sim.setDigital(pin, idle);
+      setDigital(pin, idle);
       timers.push(
         setInterval(() => {
-          sim.setDigital(pin, 1 - idle);
+          setDigital(pin, 1 - idle);
           const release = setTimeout(() => {
-            if (!stopped.v) sim.setDigital(pin, idle);
+            if (!stopped.v) setDigital(pin, idle);
           }, 300);
           release.unref();
         }, 8000),
@@ -163,43 +186,11 @@ function attachInputs(sim: SimBoard, cfg: any, scenario: any, stopped: { v: bool
   return timers;
 }
 
-/** One `events` entry of a simulator scenario file (sim/scenario.ts format), played in real time. */
-function applyScenarioEvent(sim: SimBoard, e: any): void {
-  switch (e.do) {
-    case "wifiDown":
-      return sim.wifiDown();
-    case "wifiUp":
-      return sim.wifiUp();
-    case "resetConnections":
-      return sim.resetConnections();
-    case "halfOpen":
-      return sim.halfOpen();
-    case "reboot":
-      return sim.reboot();
-    case "serverUnreachable":
-      return sim.serverUnreachable(!!e.on);
-    case "slowLink":
-      return sim.slowLink(Number(e.ms));
-    case "chunkSize":
-      return sim.setChunkSize(Number(e.n));
-    case "setDigital":
-      return sim.setDigital(e.pin, e.value, { bounces: e.bounces, bounceMs: e.bounceMs });
-    case "setAnalog":
-      return sim.setAnalog(e.pin, e.value);
-    case "sensor":
-      return sim.sensor(e.pin, e.model);
-    case "temperature":
-      return sim.setTemperature(e.value);
-    case "rssi":
-      return sim.setRssi(e.dbm);
-    default:
-      throw new Error(`unknown scenario action ${JSON.stringify(e.do)}`);
-  }
-}
-
 /** Starts broker (unless --server), simulated device, dashboard client and page. */
 export async function startDemo(opts: DemoOptions): Promise<Demo> {
   const print = opts.print ?? ((l: string) => console.log(l));
+  const engine: DemoEngine = opts.engine ?? "v8";
+  if (engine !== "v8" && engine !== "espruino") throw new Error(`engine must be v8 or espruino, not "${engine}"`);
   const scenario = opts.scenario ? readJson(opts.scenario, "scenario") : null;
   if (scenario && typeof scenario.board === "string" && !opts.boardGiven) opts = { ...opts, board: scenario.board };
   const board = readJson(join(ROOT, "boards", opts.board + ".json"), "board file");
@@ -210,6 +201,8 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
   const cfgFile = opts.config ?? (fromScenario ? opts.scenario! : defaultConfig);
   const cfg = !opts.config && fromScenario ? (typeof fromScenario === "string" ? JSON.parse(fromScenario) : fromScenario) : readJson(cfgFile, "config");
   if (!cfg || typeof cfg !== "object" || typeof cfg.id !== "string") throw new Error(`config ${cfgFile} has no "id"`);
+  // before anything listens: the real engine needs the interpreter
+  if (engine === "espruino" && !hasEspruino(opts.board as BoardId)) throw new Error(`--engine espruino needs the real interpreter: ${espruinoMissing(opts.board as BoardId)}`);
 
   const tokenForDevice = cfg.server && typeof cfg.server.token === "string" ? cfg.server.token : "demo-token";
   let broker: Awaited<ReturnType<typeof startBroker>> | null = null;
@@ -224,6 +217,7 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
     pins: describePins(board, cfg),
     channelNames: Object.fromEntries((cfg.inputs || []).filter((i: any) => i && i.name).map((i: any) => [prefix + i.name, i.name])),
   });
+  hub.engine = engine;
   hub.on((e) => {
     if (e.type === "log") print(`${new Date(e.data.t).toTimeString().slice(0, 8)} ${e.data.kind.padEnd(5)} ${e.data.text}`);
   });
@@ -269,15 +263,31 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
   if (deviceCfg.allow instanceof Array && !deviceCfg.allow.includes(dashboardId)) deviceCfg.allow.push(dashboardId);
   if (!opts.keepPeriods) for (const it of deviceCfg.inputs || []) if (it && typeof it.period === "number" && it.period > 2000) it.period = 2000;
 
-  const sim = new SimBoard({
-    board: opts.board as BoardId,
-    storage: { "jmqt.json": JSON.stringify(deviceCfg) },
-    wifi,
-    clock: "real",
-    log: (line: string) => hub.addLog("dev", line),
+  // the device: SimBoard on the real clock, or the real interpreter (real time by nature), whose
+  // link to the broker stands for the WiFi (the config's server is reached through it)
+  const devLog = (line: string) => hub.addLog("dev", line);
+  const dev: Device =
+    engine === "espruino"
+      ? new EspruinoBoard({ board: opts.board as BoardId, config: deviceCfg, wifi: { rssi: wifi.rssi, connectMs: wifi.connectMs }, log: devLog, name: cfg.id })
+      : new SimBoard({ board: opts.board as BoardId, storage: { "jmqt.json": JSON.stringify(deviceCfg) }, wifi, clock: "real", log: devLog });
+  // the levels of digital inputs as driven from here (the real engine knows only what it wrote)
+  const inputLevels: Record<string, number> = {};
+  const sim = dev;
+  const setDigital = (pin: string, v: number | boolean) => {
+    inputLevels[pin] = v ? 1 : 0;
+    sim.setDigital(pin, v);
+  };
+  hub.setInputSetter((pin, v) => {
+    const kind = (hub.pins.find((p) => p.pin === pin) || { kind: "" }).kind;
+    hub.addLog("info", `input ${pin} = ${v} (from the dashboard)`);
+    if (kind === "analog") {
+      dev.sensor(pin, null);
+      dev.setAnalog(pin, v);
+    } else setDigital(pin, v);
   });
   const stopped = { v: false };
-  const inputTimers = attachInputs(sim, deviceCfg, scenario, stopped);
+  // the real engine takes lines for the board only once it has booted: inputs are attached then
+  let inputTimers: NodeJS.Timeout[] = engine === "v8" ? attachInputs(sim, setDigital, deviceCfg, scenario, stopped) : [];
 
   const monitor = new DeviceMonitor(hub, {
     host,
@@ -301,11 +311,25 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
       if (!isNaN(v)) levels[p] = v;
     }
     for (const p of digitalIns) {
-      const v = Number(sim.output(p));
+      const v = p in inputLevels ? inputLevels[p] : Number(sim.output(p));
       if (!isNaN(v)) levels[p] = v;
     }
     hub.setLevels(levels);
   }, 150);
+  // process.memory() of the device every 5 s (a garbage collection on the real engine)
+  let memBusy = false;
+  const memPoll = setInterval(async () => {
+    if (memBusy || stopped.v) return;
+    memBusy = true;
+    try {
+      const m = await sim.memory();
+      if (!stopped.v) hub.setMemory({ free: m.free, usage: m.usage, total: m.total, blocksize: m.blocksize });
+    } catch {
+      // no answer while the device reboots: the next poll asks again
+    } finally {
+      memBusy = false;
+    }
+  }, 5000);
 
   const faultTimers: NodeJS.Timeout[] = [];
   if (scenario && scenario.events instanceof Array) {
@@ -314,11 +338,10 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
         setTimeout(() => {
           const { at, do: what, ...args } = ev || {};
           hub.addLog("info", `scenario @${at} ms: ${what} ${JSON.stringify(args)}`);
-          try {
-            applyScenarioEvent(sim, ev);
-          } catch (e: any) {
-            hub.addLog("err", `scenario: ${what} failed: ${e && e.message ? e.message : e}`);
-          }
+          if (what === "setDigital" && ev.pin) inputLevels[ev.pin] = ev.value ? 1 : 0;
+          Promise.resolve()
+            .then(() => applyScenarioEvent(sim, ev))
+            .catch((e: any) => hub.addLog("err", `scenario: ${what} failed: ${e && e.message ? e.message : e}`));
         }, Number(ev && ev.at) || 0),
       );
     }
@@ -337,7 +360,21 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
   });
 
   monitor.start();
-  sim.boot();
+  try {
+    await sim.boot();
+  } catch (e) {
+    // the real interpreter did not come up: nothing keeps running
+    stopped.v = true;
+    clearInterval(pinPoll);
+    clearInterval(memPoll);
+    for (const t of faultTimers) clearTimeout(t);
+    await Promise.resolve(sim.stop()).catch(() => undefined);
+    await monitor.stop();
+    if (dashboard) await dashboard.close();
+    if (broker) await broker.close();
+    throw e;
+  }
+  if (engine === "espruino") inputTimers = attachInputs(sim, setDigital, deviceCfg, scenario, stopped);
 
   // Orderly device end: Espruino's E "kill" event (the firmware answers with a retained
   // {"online":0} and disconn), then the board is stopped; abrupt after SHUTDOWN_MS at most.
@@ -357,7 +394,7 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
     while (!gone() && Date.now() < end) await new Promise((r) => setTimeout(r, 25));
     off();
     if (!gone()) hub.addLog("err", `${cfg.id} did not end its session within ${SHUTDOWN_MS} ms; stopping it abruptly`);
-    sim.stop();
+    await sim.stop();
   }
 
   let stopping: Promise<void> | null = null;
@@ -366,6 +403,7 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
     stopping = (async () => {
       stopped.v = true;
       clearInterval(pinPoll);
+      clearInterval(memPoll);
       for (const t of faultTimers) clearTimeout(t);
       for (const t of inputTimers) clearInterval(t);
       hub.addLog("info", "stopping: device shutdown (status offline, disconn)");
@@ -377,7 +415,7 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
     return stopping;
   };
 
-  return { sim, hub, config: deviceCfg, brokerPort: port, dashboard, ready, stop };
+  return { sim, engine, hub, config: deviceCfg, brokerPort: port, dashboard, ready, stop };
 }
 
 async function main(): Promise<void> {
@@ -421,7 +459,7 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   const where = opts.server ? `server ${opts.server.host}:${opts.server.port}` : `broker 127.0.0.1:${demo.brokerPort}`;
-  console.log(`demo: ${demo.config.id} (${opts.board}) → ${where}${demo.dashboard ? `, dashboard ${demo.dashboard.url}` : ""}`);
+  console.log(`demo: ${demo.config.id} (${opts.board}, ${demo.engine === "espruino" ? "real Espruino interpreter" : "V8 simulator"}) → ${where}${demo.dashboard ? `, dashboard ${demo.dashboard.url}` : ""}`);
   demo.ready.then(() => {
     console.log(`ready: device ${demo.config.id} online; ${where}${demo.dashboard ? `; dashboard ${demo.dashboard.url}` : ""}`);
     console.log(`try:   node bin/jmqt.js cmd ${demo.config.id} toggle target=led --id admin --port ${demo.brokerPort}`);

@@ -5,7 +5,7 @@ export { SimClock } from "./clock";
 export type { ClockOptions, ClockMode } from "./clock";
 export { Fleet } from "./fleet";
 export { runScenario } from "./scenario";
-export type { Scenario, ScenarioResult } from "./scenario";
+export type { Scenario, ScenarioResult, ScenarioEngine, RunScenarioOptions } from "./scenario";
 export { MEMORY_MODEL } from "./memory";
 export type { SensorModel } from "./sensors";
 export { nodeNet, NodeSocket } from "./net";

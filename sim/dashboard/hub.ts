@@ -38,11 +38,13 @@ export interface LogEntry {
 }
 
 export interface DashboardEvent {
-  type: "state" | "reading" | "log" | "pins" | "status";
+  type: "state" | "reading" | "log" | "pins" | "status" | "memory";
   data: any;
 }
 
 export type CommandSender = (dt: Record<string, any>) => Promise<any>;
+/** drives an input pin of the device (the demo: Device.setDigital / setAnalog) */
+export type InputSetter = (pin: string, value: number) => void;
 
 export const HISTORY_POINTS = 120;
 export const LOG_ENTRIES = 300;
@@ -73,6 +75,11 @@ export class DashboardHub {
   log: LogEntry[] = [];
   connection = { device: "unknown", dashboard: "unknown" };
   status: any = null;
+  /** which engine runs the device: "v8" (SimBoard) or "espruino" (the real interpreter) */
+  engine = "";
+  /** the device's process.memory() as last polled: {free, usage, total, blocksize} */
+  memory: any = null;
+  private inputSetter: InputSetter | null = null;
   private listeners: Array<(e: DashboardEvent) => void> = [];
   private sender: CommandSender | null = null;
 
@@ -108,6 +115,24 @@ export class DashboardHub {
   async command(dt: Record<string, any>): Promise<any> {
     if (!this.sender) throw new Error("the dashboard has no JMQT session");
     return this.sender(dt);
+  }
+
+  setInputSetter(fn: InputSetter): void {
+    this.inputSetter = fn;
+  }
+
+  /** Drives an input pin (a digital input or counter: 0/1; an analog input: 0..1). Throws for other pins. */
+  setInput(pin: string, value: number): void {
+    const p = this.pins.find((x) => x.pin === pin);
+    if (!p || !(p.kind === "in" || p.kind === "count" || p.kind === "analog")) throw new Error(`${pin} is not an input of the device`);
+    if (typeof value !== "number" || !(value >= 0 && value <= 1)) throw new Error("value must be a number 0..1");
+    if (!this.inputSetter) throw new Error("no simulated device to drive");
+    this.inputSetter(pin, p.kind === "analog" ? value : value >= 0.5 ? 1 : 0);
+  }
+
+  setMemory(m: any): void {
+    this.memory = m;
+    this.emit({ type: "memory", data: m });
   }
 
   setConnection(which: "device" | "dashboard", state: string): void {
@@ -164,6 +189,8 @@ export class DashboardHub {
       log: this.log.slice(-100),
       connection: this.connection,
       status: this.status,
+      engine: this.engine,
+      memory: this.memory,
     };
   }
 }

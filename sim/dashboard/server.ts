@@ -1,5 +1,6 @@
 // The live dashboard's HTTP server: plain node:http, a static page, a JSON snapshot, a
-// Server-Sent Events stream of changes, and a POST endpoint that sends P2P commands.
+// Server-Sent Events stream of changes, a POST endpoint that sends P2P commands, and one that
+// drives the simulated board's input pins (/api/input).
 // Loopback only by default; nothing here needs a dependency.
 import { readFileSync } from "node:fs";
 import * as http from "node:http";
@@ -121,6 +122,24 @@ export function startDashboard(hub: DashboardHub, opts: { host?: string; port?: 
         sendJson(res, 200, reply);
       } catch (e: any) {
         sendJson(res, 504, { ok: 0, err: String(e && e.message ? e.message : e) });
+      }
+      return;
+    }
+    if (req.method === "POST" && path === "/api/input") {
+      // {"pin":"D0","value":0|1} for a digital input, 0..1 for an analog one: drives the simulated board's pin
+      let b: any;
+      try {
+        b = JSON.parse(await readBody(req));
+      } catch (e: any) {
+        sendJson(res, 400, { ok: 0, err: `bad request body: ${e && e.message ? e.message : e}` });
+        return;
+      }
+      try {
+        if (!b || typeof b.pin !== "string") throw new Error('body must be a JSON object with a "pin" string and a "value"');
+        hub.setInput(b.pin, Number(b.value));
+        sendJson(res, 200, { ok: 1 });
+      } catch (e: any) {
+        sendJson(res, 400, { ok: 0, err: String(e && e.message ? e.message : e) });
       }
       return;
     }

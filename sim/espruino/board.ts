@@ -45,10 +45,15 @@ export function hasEspruino(board?: BoardId): boolean {
   });
 }
 
+/** Why the real engine cannot run (for one board, default both): where the interpreter was looked for, and how to get it. */
+export function espruinoMissing(board?: BoardId): string {
+  const at = board ? espruinoBinary(board) : `${espruinoBinary("esp8266")} / ${espruinoBinary("esp32")}`;
+  const env = board ? "ESPRUINO_" + board.toUpperCase() : "ESPRUINO_ESP8266 / ESPRUINO_ESP32";
+  return `no Espruino Linux build at ${at} (set ${env}, or build it: README "Testing on the real interpreter", recipe in ../shared/espruino/LINUX.md)`;
+}
+
 /** The one line a test prints when it skips for want of the interpreter. */
-export const ESPRUINO_SKIP_MESSAGE =
-  `real-interpreter tests skipped: no Espruino Linux build at ${espruinoBinary("esp8266")} / ${espruinoBinary("esp32")} ` +
-  `(set ESPRUINO_ESP8266 / ESPRUINO_ESP32, or build it: README "Testing on the real interpreter", recipe in ../shared/espruino/LINUX.md)`;
+export const ESPRUINO_SKIP_MESSAGE = "real-interpreter tests skipped: " + espruinoMissing();
 
 export interface EspruinoBoardOptions {
   board: BoardId;
@@ -63,6 +68,16 @@ export interface EspruinoBoardOptions {
   name?: string;
   /** false: boot with the shim alone (no flash upload): the baseline the firmware's memory is measured against */
   firmware?: boolean;
+  /**
+   * ES5 source to run as `.bootcde` instead of the firmware (a scenario's inline code): written to
+   * Storage in chunks over the control connection, then load(".bootcde"), like the dry run does.
+   */
+  code?: string;
+  /**
+   * Storage files written before the firmware (or `code`) is uploaded, in chunks like store().
+   * With the firmware and no `config`, a "jmqt.json" here is the config (its server reached through the link).
+   */
+  storage?: Record<string, string>;
   /** reboot the interpreter when the watchdog is not kicked in time (default true) */
   watchdogReset?: boolean;
 }
@@ -169,8 +184,20 @@ export class EspruinoBoard implements Device {
     const firmware = this.opts.firmware !== false;
     if (firmware) {
       await this.startLink();
-      this.deviceConfig = this.opts.config === undefined ? undefined : this.linkedConfig(this.opts.config);
-      this.uploadLines = await dryRunLines(this.id, this.deviceConfig);
+      const files = { ...(this.opts.storage || {}) };
+      let config = this.opts.config;
+      if (config === undefined && this.opts.code === undefined && typeof files["jmqt.json"] === "string") {
+        config = JSON.parse(files["jmqt.json"]);
+        delete files["jmqt.json"];
+      }
+      this.deviceConfig = config === undefined ? undefined : this.linkedConfig(config);
+      const pre: string[] = [];
+      for (const [name, text] of Object.entries(files)) pre.push(...storeLines(name, text));
+      if (this.opts.code !== undefined) {
+        if (this.deviceConfig !== undefined) pre.push(...storeLines("jmqt.json", JSON.stringify(this.deviceConfig)));
+        pre.push(...storeLines(".boot1", PIN_METHODS));
+        this.uploadLines = [...pre, ...storeLines(".bootcde", this.opts.code), 'load(".bootcde")'];
+      } else this.uploadLines = [...pre, ...(await dryRunLines(this.id, this.deviceConfig))];
     }
     await this.startControl();
     this.spawn();
@@ -376,8 +403,7 @@ export class EspruinoBoard implements Device {
 
   /** writes a Storage file in chunks through the console (what the espruino tool does) */
   store(name: string, text: string): void {
-    for (let o = 0; o < text.length; o += 256)
-      this.send(`require("Storage").write(${JSON.stringify(name)},${JSON.stringify(text.substr(o, 256))},${o},${text.length})`);
+    for (const l of storeLines(name, text)) this.send(l);
   }
 
   /** reads a Storage file back over the console, byte for byte (undefined when it does not exist) */
@@ -703,6 +729,26 @@ export class EspruinoBoard implements Device {
       l.dev.resetAndDestroy();
     }
   }
+}
+
+/**
+ * Stored as .boot1 (it runs after the shim at every boot) for code other than the firmware: the
+ * methods of pin values (D2.toggle(), D0.read() ...) over the shim's digitalRead/digitalWrite. Not
+ * in the shim itself: the firmware does not use them, and on the ESP8266 its blocks are counted.
+ * Pin.prototype is looked up by name, and the shim made Pin its own function: that one's serves.
+ */
+export const PIN_METHODS =
+  "(function(q){q.read=function(){return digitalRead(this)};q.write=function(v){digitalWrite(this,v)};" +
+  "q.set=function(){digitalWrite(this,1)};q.reset=function(){digitalWrite(this,0)};" +
+  "q.toggle=function(){var v=!digitalRead(this);digitalWrite(this,v);return v}})(Pin.prototype);";
+
+/** Storage.write lines that write a file in chunks of 256 characters (an empty file: Storage.write throws, so one space) */
+export function storeLines(name: string, text: string): string[] {
+  if (text === "") text = " ";
+  const out: string[] = [];
+  for (let o = 0; o < text.length; o += 256)
+    out.push(`require("Storage").write(${JSON.stringify(name)},${JSON.stringify(text.substr(o, 256))},${o},${text.length})`);
+  return out;
 }
 
 /** The lines `npm run flash -- --dry-run` writes for this board and config (dist/<board>.js as built). */

@@ -18,7 +18,9 @@
 var __sim = (function () {
   var V = {}, W = [], h = {}, T = NaN, R = -55, up = 0, cb = 0;
   function o(j) { print("\n@@SIM " + JSON.stringify(j)); }
-  function P(p) { return p == "A0" ? 17 : p[0] == "D" && p.length > 1 ? +p.substr(1) : undefined; }
+  // a pin as a number: "D5" / "A0" (Pin("D5") in the firmware), or a pin value (D5 in code: typeof
+  // "number" on this build, yet "D5" as a string and as an object key), which p|0 turns into 5
+  function P(p) { return p == "A0" ? 17 : typeof p != "string" ? p | 0 : p[0] == "D" && p.length > 1 ? +p.substr(1) : undefined; }
   // w: {f: callback, p: pin, x: the options given (edge, debounce, repeat), s: last level reported, t: debounce timer}
   function chk(w) {
     w.t = 0;
@@ -30,15 +32,17 @@ var __sim = (function () {
     w.f({ state: !!v, time: getTime(), pin: w.p });
   }
   global.Pin = P;
-  global.digitalRead = function (p) { return V[p] | 0; };
-  global.analogRead = function (p) { return V[p] || 0; };
+  global.digitalRead = function (p) { return V[P(p)] | 0; };
+  global.analogRead = function (p) { return V[P(p)] || 0; };
   // digitalWrite(pin, v) and analogWrite(pin, duty, {freq}): the third argument tells them apart
-  global.digitalWrite = global.analogWrite = function (p, v, x) { V[p] = v = x ? v : v ? 1 : 0; o({ o: "D" + p, v: v }); };
-  global.pinMode = function (p, m) { if (!(p in V)) V[p] = m == "input_pullup" ? 1 : 0; };
+  global.digitalWrite = global.analogWrite = function (p, v, x) { V[p = P(p)] = v = x ? v : v ? 1 : 0; o({ o: "D" + p, v: v }); };
+  global.pinMode = function (p, m) { if (!((p = P(p)) in V)) V[p] = m == "input_pullup" ? 1 : 0; };
+  // (the methods of pin values, D2.toggle() ..., are added by PIN_METHODS in board.ts, stored as
+  // .boot1 for code other than the firmware, which does not use them)
   global.setWatch = function (f, p, x) {
     var e = x.edge;
     if (e && e != "rising" && e != "falling" && e != "both") throw new Error("Invalid edge " + e);
-    return W.push({ f: f, p: p, x: x, s: V[p] | 0 });
+    return W.push({ f: f, p: p = P(p), x: x, s: V[p] | 0 });
   };
   global.clearWatch = function (i) { if (i) W[i - 1] = 0; else W = []; };
   E.getTemperature = function () { return T; };
@@ -56,7 +60,7 @@ var __sim = (function () {
   x.removeListener = x.setHostname = function (e) { delete h[e]; };
   // getDetails and getStatus: one answer with both fields (status, station) and the RSSI
   x.getDetails = x.getStatus = function (c) { var d = { status: up ? "connected" : "off", station: up ? "connected" : "off", rssi: up ? R : 0 }; if (c) c(d); return d; };
-  x.getIP = function (c) { var d = { ip: up ? "127.0.0.1" : "0.0.0.0" }; if (c) c(null, d); return d; };
+  x.getIP = function (c) { var d = { ip: up ? "192.168.4.2" : "0.0.0.0" }; if (c) c(null, d); return d; };
   print('\n@@SIM {"boot":1}');
   var ctl = require("net").connect({ host: "127.0.0.1", port: CTL_PORT }, function () { ctl.write("shim\n"); }), line = "";
   ctl.on("data", function (d) {
@@ -87,7 +91,7 @@ var __sim = (function () {
       cb = 0;
       if (v && k) k(null);
       k = h[v ? "connected" : "disconnected"];
-      if (k) k(v ? { ip: "127.0.0.1" } : { reason: "beacon_timeout" });
+      if (k) k(v ? { ip: "192.168.4.2" } : { reason: "beacon_timeout" });
     }
   };
 })();

@@ -111,6 +111,29 @@ function buildControls() {
     row.appendChild(acts);
     box.appendChild(row);
   });
+  // inputs of the simulated board: a digital input's level, an analog input's value
+  state.pins.filter(function (p) { return p.kind === "in" || p.kind === "count" || p.kind === "analog"; }).forEach(function (p) {
+    var row = el("div", { class: "control", "data-input": p.pin });
+    var label = el("div");
+    label.appendChild(el("span", { class: "name" }, p.name));
+    label.appendChild(el("span", { class: "pin" }, p.pin + " · input"));
+    row.appendChild(label);
+    var acts = el("div", { class: "acts" });
+    if (p.kind === "analog") {
+      var s = el("input", { type: "range", min: 0, max: 100, value: 50, id: "input-" + p.pin });
+      var out = el("span", { class: "muted" }, "50%");
+      s.oninput = function () { out.textContent = s.value + "%"; };
+      s.onchange = function () { setInput(p.pin, Number(s.value) / 100); };
+      acts.appendChild(s);
+      acts.appendChild(out);
+    } else {
+      var b = el("button", { id: "input-" + p.pin }, "set level");
+      b.onclick = function () { setInput(p.pin, state.levels[p.pin] ? 0 : 1); };
+      acts.appendChild(b);
+    }
+    row.appendChild(acts);
+    box.appendChild(row);
+  });
   refreshControls();
 }
 function refreshControls() {
@@ -127,6 +150,19 @@ function refreshControls() {
       }
     }
   });
+}
+
+function setInput(pin, value) {
+  var box = $("reply");
+  box.className = "reply muted";
+  box.textContent = "→ " + pin + " = " + value;
+  return fetch("/api/input", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ pin: pin, value: value }) })
+    .then(function (r) { return r.json(); })
+    .then(function (j) { box.className = "reply"; box.textContent = pin + " = " + value + (j.ok ? "" : ": " + j.err); });
+}
+function showMemory(m) {
+  var e = $("memory");
+  if (e) e.textContent = m ? "memory: " + m.usage + " of " + m.total + " blocks in use" : "";
 }
 
 function send(dt) {
@@ -219,7 +255,8 @@ function applySnapshot(s) {
   state.pins = s.pins; state.levels = s.levels || {}; state.deviceId = s.deviceId; state.boardName = s.boardName;
   state.readings = {};
   $("device").textContent = s.deviceId;
-  $("board").textContent = s.boardName;
+  $("board").textContent = s.boardName + (s.engine ? " · " + (s.engine === "espruino" ? "real Espruino interpreter" : "V8 simulator") : "");
+  showMemory(s.memory);
   document.title = s.deviceId + " · JMQT dashboard";
   showConnection(s.connection);
   $("readings").innerHTML = "";
@@ -241,6 +278,7 @@ function connect() {
   es.addEventListener("reading", function (m) { addReading(JSON.parse(m.data)); drawBoard(); });
   es.addEventListener("log", function (m) { addLog(JSON.parse(m.data)); });
   es.addEventListener("state", function (m) { showConnection(JSON.parse(m.data)); });
+  es.addEventListener("memory", function (m) { showMemory(JSON.parse(m.data)); });
   es.addEventListener("pins", function (m) { state.levels = JSON.parse(m.data); drawBoard(); refreshControls(); });
 }
 

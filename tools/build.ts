@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { BoardJson, ROOT, boardIds, loadApi, loadBoard } from "./api";
-import { Violation, checkBundle, formatViolations } from "./gate";
+import { PACKET_TYPES, Violation, WIRE_KEYS, checkBundle, checkMangled, formatViolations } from "./gate";
 import type { BoardInfo } from "../firmware/runtime/config";
 
 export interface BuildOptions {
@@ -32,6 +32,8 @@ export interface BuildResult {
   debugBytes: number;
   budget: number;
   files: { min: string; debug: string; map: string };
+  /** private field (without its trailing `_`... as written) -> the name terser gave it */
+  mangled: Record<string, string>;
 }
 
 /** The board data the firmware gets (BOARD_JSON in firmware/types/build.d.ts), compacted from boards/<board>.json. */
@@ -91,10 +93,12 @@ export async function buildBoard(opts: BuildOptions): Promise<BuildResult> {
   // SWC: → ES5 for an IE 11-level engine, loose (no spec-only helpers), helpers inlined so the
   // gate can see them. `instanceof` and `typeof` stay as they are: their ES2015 helpers test
   // Symbol.hasInstance / Symbol, which Espruino does not have.
-  const lowered = transformSync("(function(){\n" + esCode + "\n})();\n", {
+  // No outer wrapper: the bundle's functions are declared at the top level of the program, where a
+  // function keeps no copied scope (measured: a wrapper costs one block per function on the board).
+  const lowered = transformSync(esCode, {
     filename: board.id + ".debug.js",
     sourceMaps: true,
-    inputSourceMap: shiftMap(esMap, 1),
+    inputSourceMap: esMap,
     isModule: false,
     env: { targets: { ie: "11" }, loose: true, exclude: ["transform-instanceof", "transform-typeof-symbol"] },
     jsc: {
@@ -116,14 +120,22 @@ export async function buildBoard(opts: BuildOptions): Promise<BuildResult> {
   });
   const debug = lowered.code;
   const map = lowered.map!;
+  // Top-level names become globals on the board: the mangler never picks an Espruino global's
+  // name. Private fields end in `_` (readable in the source) and are shortened; wire-protocol
+  // keys and Espruino API names are reserved so that no mangled name can collide with them.
+  const nameCache: any = {};
   const minified = await minify(debug, {
     ecma: 5,
     toplevel: true,
     compress: { passes: 3, ecma: 5, unsafe_arrows: false, keep_fargs: false, pure_getters: true },
-    mangle: { toplevel: true },
+    mangle: { toplevel: true, reserved: reservedGlobals(), properties: { regex: /_$/, reserved: reservedProperties() } },
+    nameCache,
     format: { ascii_only: true, ecma: 5, comments: false },
   });
   const min = minified.code!;
+  const mangled: Record<string, string> = {};
+  const props = (nameCache.props && nameCache.props.props) || {};
+  for (const k of Object.keys(props)) mangled[k.replace(/^\$/, "")] = props[k];
   const outDir = opts.outDir || join(ROOT, "dist");
   mkdirSync(outDir, { recursive: true });
   const files = {
@@ -144,7 +156,30 @@ export async function buildBoard(opts: BuildOptions): Promise<BuildResult> {
     debugBytes: Buffer.byteLength(debug),
     budget: board.budget.bundleBytes,
     files,
+    mangled,
   };
+}
+
+/** Every global name Espruino has on any board (api.json names and classes, pins): never a mangled top-level name. */
+export function reservedGlobals(): string[] {
+  const out = new Set<string>(["global", "exports", "module", "Modules", "require", "eval", "arguments", "undefined", "NaN", "Infinity"]);
+  for (const e of loadApi()) {
+    if (e.name && /^[A-Za-z_$][\w$]*$/.test(e.name)) out.add(e.name);
+    if (e.class && /^[A-Za-z_$][\w$]*$/.test(e.class)) out.add(e.class);
+  }
+  for (const id of boardIds()) for (const p of loadBoard(id).pins) out.add(p);
+  for (let i = 0; i < 48; i++) out.add("D" + i), out.add("A" + i);
+  return [...out];
+}
+
+/** Property names the mangler must never produce: the JMQT wire keys and packet types, and every Espruino API name. */
+export function reservedProperties(): string[] {
+  const out = new Set<string>([...WIRE_KEYS, ...PACKET_TYPES]);
+  for (const e of loadApi()) {
+    if (e.name) out.add(e.name);
+    if (e.class) out.add(e.class);
+  }
+  return [...out];
 }
 
 /** The gate on a fresh build: every rule on the readable twin (its source map names the TypeScript
@@ -153,14 +188,8 @@ export function gateBuild(r: BuildResult, board: BoardJson, config?: any): Viola
   return [
     ...checkBundle(r.debug, board, { map: r.map, file: r.files.debug }),
     ...checkBundle(r.min, board, { file: r.files.min, budget: r.budget + bakedBytes(config) }),
+    ...checkMangled(r.min, r.mangled, reservedProperties(), { file: r.files.min }),
   ];
-}
-
-/** Moves a source map's generated lines down by `lines` (for the wrapper line we prepend). */
-function shiftMap(mapText: string, lines: number): string {
-  const map = JSON.parse(mapText);
-  map.mappings = ";".repeat(lines) + map.mappings;
-  return JSON.stringify(map);
 }
 
 function arg(name: string): string | undefined {

@@ -1,0 +1,31 @@
+// scratch: measure the device connected idle on the real interpreter
+import { readFileSync } from "node:fs";
+import { startBroker } from "../sim/broker";
+import { bootWith, bundle, interpreter, baseline } from "./espruino";
+async function main() {
+  const board = (process.argv[2] || "esp8266") as any;
+  const cfgFile = process.argv[3] || (board === "esp32" ? "examples/device.json" : "examples/device-esp8266.json");
+  const bin = interpreter(board)!;
+  const broker = await startBroker({ port: 0 });
+  const cfg = JSON.parse(readFileSync(cfgFile, "utf8"));
+  cfg.server = { host: "127.0.0.1", port: broker.port, token: "test-token" };
+  cfg.wifi = { ssid: "stub", password: "x" };
+  let subs = 0;
+  broker.on("packet", (ev: any) => { if (ev.dir === "in" && (ev.type === "sub")) subs++; });
+  const base = await baseline(bin);
+  const e = await bootWith(bin, { "jmqt.json": JSON.stringify(cfg), ".bootcde": bundle(board) });
+  const t0 = Date.now();
+  while (!subs && Date.now() - t0 < 10000) await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 500));
+  const m = await e.memory();
+  console.log(board, "baseline", base, "usage", m.usage, "over", m.usage - base, "subs", subs);
+  if (process.argv[4]) {
+    const g = await e.eval("E.getSizeOf(global,1)");
+    g.sort((a: any, b: any) => b.size - a.size);
+    console.log(g.map((x: any) => x.name + ":" + x.size).join(" "));
+  }
+  console.log(e.console.split("\n").filter((l) => /jmqt|Uncaught|Error/.test(l)).join("\n"));
+  e.close();
+  await broker.close();
+}
+main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });

@@ -24,6 +24,11 @@ async function main() {
     g.sort((a: any, b: any) => b.size - a.size);
     console.log(g.map((x: any) => x.name + ":" + x.size).join(" "));
   }
+  for (const x of (process.argv[5] || "").split(",").filter(Boolean)) {
+    const g = await e.eval("E.getSizeOf(" + x + ",1)");
+    if (Array.isArray(g)) { g.sort((a: any, b: any) => b.size - a.size); console.log(x, g.map((y: any) => y.name + ":" + y.size).join(" ")); }
+    else console.log(x, g);
+  }
   console.log(e.console.split("\n").filter((l) => /jmqt|Uncaught|Error/.test(l)).join("\n"));
   e.close();
   await broker.close();

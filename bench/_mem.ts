@@ -22,10 +22,16 @@ async function main() {
   if (process.argv[4]) {
     const g = await e.eval("E.getSizeOf(global,1)");
     g.sort((a: any, b: any) => b.size - a.size);
-    console.log(g.map((x: any) => x.name + ":" + x.size).join(" "));
+    const names = JSON.parse(require("fs").readFileSync("dist/" + board + ".names.json", "utf8"));
+    console.log(g.map((x: any) => (names[x.name] || x.name) + ":" + x.size).join(" "));
   }
-  for (const x of (process.argv[5] || "").split(",").filter(Boolean)) {
+  const nm = JSON.parse(require("fs").readFileSync("dist/" + board + ".names.json", "utf8"));
+  const rev: any = {};
+  for (const k of Object.keys(nm)) rev[nm[k]] = k.replace(/^\./, "");
+  for (const x0 of (process.argv[5] || "").split(",").filter(Boolean)) {
+    const x = x0.split(".").map((p) => rev[p] || p).join(".");
     const g = await e.eval("E.getSizeOf(" + x + ",1)");
+    if (Array.isArray(g)) for (const y of g) y.name = nm["." + y.name] || y.name;
     if (Array.isArray(g)) { g.sort((a: any, b: any) => b.size - a.size); console.log(x, g.map((y: any) => y.name + ":" + y.size).join(" ")); }
     else console.log(x, g);
   }

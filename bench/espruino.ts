@@ -86,13 +86,28 @@ export class Espruino {
     });
   }
 
-  /** Evaluates an expression at the console and resolves with its JSON value. */
+  /**
+   * Evaluates an expression at the console and resolves with its JSON value. The console drops
+   * input it receives while the interpreter is busy (booting from flash, say), so the line goes in
+   * small pieces and is sent again (after a newline that ends any garbled line) if no answer comes.
+   */
   async eval(expr: string, ms = 10000): Promise<any> {
-    const id = ++this.seq;
-    const from = this.out.length;
-    this.line('print("\\n<<' + id + ' "+JSON.stringify((function(){return ' + expr + "})())+\" " + id + '>>")');
-    const m = await this.waitFor(new RegExp("<<" + id + " (.*) " + id + ">>"), ms, from);
-    return m[1] === "undefined" ? undefined : JSON.parse(m[1]);
+    const t0 = Date.now();
+    for (;;) {
+      const id = ++this.seq;
+      const from = this.out.length;
+      const text = "\n\x10print(\"\\n<<" + id + ' "+JSON.stringify((function(){return ' + expr + "})())+\" " + id + '>>")\n';
+      for (let i = 0; i < text.length; i += 24) {
+        this.proc.stdin!.write(text.substr(i, 24));
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      try {
+        const m = await this.waitFor(new RegExp("<<" + id + " (.*) " + id + ">>"), 2500, from);
+        return m[1] === "undefined" ? undefined : JSON.parse(m[1]);
+      } catch (e) {
+        if (Date.now() - t0 > ms) throw e;
+      }
+    }
   }
 
   /** process.memory() (a garbage collection first). */
@@ -164,4 +179,82 @@ export async function baseline(bin: string): Promise<number> {
   } finally {
     e.close();
   }
+}
+
+/** A device on the real interpreter, connected to an in-process broker, with a Node peer that sends it commands. */
+export interface LiveDevice {
+  e: Espruino;
+  broker: import("../sim/broker").Broker;
+  id: string;
+  /** blocks in use now (after a GC) */
+  usage(): Promise<number>;
+  /** sends one command from the peer "admin" and resolves with the reply */
+  command(dt: any): Promise<any>;
+  /** drops the device's session at the broker and resolves once it is connected again */
+  reconnect(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Boots `bundleText` with `config` (server and wifi replaced so that it connects to a fresh
+ * broker on 127.0.0.1) and resolves once the device has subscribed its group (or published its
+ * status) and gone idle.
+ */
+export async function liveDevice(bin: string, bundleText: string, config: any, idleMs = 600): Promise<LiveDevice> {
+  const { startBroker } = await import("../sim/broker");
+  const { nodeNet } = await import("../sim/net");
+  const { createClient } = await import("../firmware/jmqt/client");
+  const broker = await startBroker({ port: 0 });
+  const cfg = JSON.parse(JSON.stringify(config));
+  cfg.server = { host: "127.0.0.1", port: broker.port, token: "test-token" };
+  cfg.wifi = { ssid: "stub", password: "x" };
+  const id = cfg.id;
+  let sessions = 0;
+  broker.on("packet", (ev: any) => {
+    if (ev.dir === "in" && ev.cl === id && ev.type === "pub" && ev.body.cn === (cfg.prefix || "") + "status") sessions++;
+  });
+  const e = await bootWith(bin, { "jmqt.json": JSON.stringify(cfg), ".bootcde": bundleText });
+  const until = async (what: string, f: () => boolean, ms = 15000) => {
+    const t0 = Date.now();
+    while (!f()) {
+      if (Date.now() - t0 > ms) throw new Error("timeout: " + what + "\n" + e.console.slice(-1500));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  await until("first session", () => sessions > 0);
+  await new Promise((r) => setTimeout(r, idleMs));
+  const replies: any[] = [];
+  const peer = createClient(nodeNet(), { host: "127.0.0.1", port: broker.port, cl: "admin", at: "test-token", maxFrame: 65536, inflight: 16, outQueue: 256, dedup: 64 });
+  peer.onPush = (cn, dt) => {
+    if (cn === "#admin") replies.push(dt);
+  };
+  peer.start();
+  await until("peer", () => peer.state === 4);
+  let seq = 0;
+  return {
+    e,
+    broker,
+    id,
+    async usage() {
+      return (await e.memory()).usage;
+    },
+    async command(dt: any) {
+      const want = "r" + ++seq;
+      peer.p2p(id, { ...dt, id: want }, 0);
+      let r: any;
+      await until("reply " + want, () => !!(r = replies.find((x) => x.re === want)), 5000);
+      replies.splice(replies.indexOf(r), 1);
+      return r;
+    },
+    async reconnect() {
+      const before = sessions;
+      broker.kick(id);
+      await until("reconnect", () => sessions > before, 20000);
+    },
+    async close() {
+      await new Promise<void>((r) => peer.stop(r));
+      e.close();
+      await broker.close();
+    },
+  };
 }

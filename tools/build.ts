@@ -144,6 +144,12 @@ export async function buildBoard(opts: BuildOptions): Promise<BuildResult> {
     map: join(outDir, board.id + ".debug.js.map"),
   };
   writeFileSync(files.min, min);
+  // what the mangler named each top-level function/variable and private field (for reading a trace() on the board)
+  const vars = (nameCache.vars && nameCache.vars.props) || {};
+  const names: Record<string, string> = {};
+  for (const k of Object.keys(vars)) names[vars[k]] = k.replace(/^\$/, "");
+  for (const k of Object.keys(mangled)) names["." + mangled[k]] = k;
+  writeFileSync(join(outDir, board.id + ".names.json"), JSON.stringify(names, null, 1));
   writeFileSync(files.debug, debug + "\n//# sourceMappingURL=" + board.id + ".debug.js.map\n");
   writeFileSync(files.map, map);
   return {
@@ -160,12 +166,12 @@ export async function buildBoard(opts: BuildOptions): Promise<BuildResult> {
   };
 }
 
-/** Every global name Espruino has on any board (api.json names and classes, pins): never a mangled top-level name. */
+/** Every global name Espruino has on any board (api.json globals and classes, pins): never a mangled top-level name. */
 export function reservedGlobals(): string[] {
   const out = new Set<string>(["global", "exports", "module", "Modules", "require", "eval", "arguments", "undefined", "NaN", "Infinity"]);
   for (const e of loadApi()) {
-    if (e.name && /^[A-Za-z_$][\w$]*$/.test(e.name)) out.add(e.name);
     if (e.class && /^[A-Za-z_$][\w$]*$/.test(e.class)) out.add(e.class);
+    if (!e.class && e.name && /^[A-Za-z_$][\w$]*$/.test(e.name)) out.add(e.name);
   }
   for (const id of boardIds()) for (const p of loadBoard(id).pins) out.add(p);
   for (let i = 0; i < 48; i++) out.add("D" + i), out.add("A" + i);

@@ -97,14 +97,16 @@ export interface ClientSocket extends SocketLike {
 /** subs_ bit: the sub was sent in this session */
 const SENT = 2;
 
-/** Defaults of the options a board does not set (api.ts ClientOptions). */
-const CONN_MS = 10000;
-const ACK_MS = 10000;
-const RETRIES = 5;
-const MIN_BACKOFF_MS = 1000;
-const MAX_BACKOFF_MS = 60000;
-const STABLE_MS = 30000;
-const MAX_SUBS = 16;
+/** Defaults of the options a board does not set (api.ts ClientOptions): a const enum, so each is a literal in the code (a top-level const measured 2 blocks). */
+const enum Default {
+  ConnMs = 10000,
+  AckMs = 10000,
+  Retries = 5,
+  MinBackoffMs = 1000,
+  MaxBackoffMs = 60000,
+  StableMs = 30000,
+  MaxSubs = 16,
+}
 
 /** v when it is a number of at least `least`, else d. */
 function opt(v: any, d: number, least: number): number {
@@ -176,7 +178,7 @@ function pendingAck(c: JmqtClient, k: string, cb?: StatusCb | null): any {
   var old = acks[k];
   if (cb) {
     if (!had) {
-      if (c.ackCount_ >= limit(c.maxSubs_, MAX_SUBS)) return false;
+      if (c.ackCount_ >= limit(c.maxSubs_, Default.MaxSubs)) return false;
       c.ackCount_++;
     }
     acks[k] = cb;
@@ -197,7 +199,7 @@ function connect(c: JmqtClient, now: number): void {
   c.skipping_ = 0;
   c.queue_ = [];
   c.written_ = c.reauthed_ = 0;
-  c.deadline_ = now + limit(c.connMs_, CONN_MS);
+  c.deadline_ = now + limit(c.connMs_, Default.ConnMs);
   setState(c, S_CONNECTING, ST_OK);
   if (c.state != S_CONNECTING) return;
   try {
@@ -238,12 +240,12 @@ function tick(c: JmqtClient, live?: number): void {
     for (i = 0; i < w.length; i++) {
       e = w[i];
       if (e[4] && e[4] <= now) {
-        if (e[3] < 0 || e[3] >= limit(c.retries_, RETRIES)) {
+        if (e[3] < 0 || e[3] >= limit(c.retries_, Default.Retries)) {
           w.splice(i--, 1);
           safe(c, e[2], ST_NETWORK_ERROR);
         } else {
           if (send(c, e[1])) e[3]++;
-          e[4] = now + limit(c.ackMs_, ACK_MS);
+          e[4] = now + limit(c.ackMs_, Default.AckMs);
         }
       }
     }
@@ -271,9 +273,9 @@ function down(c: JmqtClient, st: number, to: number): void {
   var d: number;
   if (to == S_BACKOFF) {
     if (c.state < S_CONNECTING || c.state > S_READY) return;
-    if (c.state == S_READY && Date.now() - c.readyAt_ >= limit(c.stableMs_, STABLE_MS)) c.backoff_ = limit(c.minBackoff_, MIN_BACKOFF_MS);
+    if (c.state == S_READY && Date.now() - c.readyAt_ >= limit(c.stableMs_, Default.StableMs)) c.backoff_ = limit(c.minBackoff_, Default.MinBackoffMs);
     d = c.backoff_ / 2 + (Math.random() * c.backoff_) / 2;
-    c.backoff_ = Math.min(c.backoff_ * 2, limit(c.maxBackoff_, MAX_BACKOFF_MS));
+    c.backoff_ = Math.min(c.backoff_ * 2, limit(c.maxBackoff_, Default.MaxBackoffMs));
     c.deadline_ = Date.now() + d;
   }
   c.socket_ = null;
@@ -303,7 +305,7 @@ function down(c: JmqtClient, st: number, to: number): void {
 /** Sends auth or conn for the current connection (after connect, authAck, or a refused token). */
 function hello(c: JmqtClient): void {
   var next = c.auth_ !== undefined && !c.token_ ? S_AUTHENTICATING : S_SESSION;
-  c.deadline_ = Date.now() + limit(c.connMs_, CONN_MS);
+  c.deadline_ = Date.now() + limit(c.connMs_, Default.ConnMs);
   setState(c, next, ST_OK);
   send(c, next == S_SESSION ? encode(T_CONN, { at: c.token_, cl: c.cl }) : encode(T_AUTH, { dt: c.auth_ }));
   tick(c, 1);
@@ -326,7 +328,7 @@ function resume(c: JmqtClient): void {
   for (i = 0; i < w.length; i++) {
     if (!w[i][4]) {
       if (!send(c, w[i][1])) break;
-      w[i][4] = Date.now() + limit(c.ackMs_, ACK_MS) || 1;
+      w[i][4] = Date.now() + limit(c.ackMs_, Default.AckMs) || 1;
     }
   }
   tick(c, 1);
@@ -485,7 +487,7 @@ function onAuthAck(c: JmqtClient, b: any): void {
 const METHODS = {
   start(this: JmqtClient): void {
     var s = this.state;
-    if (s == S_IDLE || s == S_STOPPED) this.backoff_ = limit(this.minBackoff_, MIN_BACKOFF_MS);
+    if (s == S_IDLE || s == S_STOPPED) this.backoff_ = limit(this.minBackoff_, Default.MinBackoffMs);
     else if (s != S_BACKOFF) return;
     this.state = S_BACKOFF;
     this.deadline_ = 0;
@@ -524,7 +526,7 @@ const METHODS = {
     e = [b.id, encode(T_PUB, b), cb, request ? -1 : 0, 0];
     if (c.state == S_READY) {
       if (!send(c, e[1])) return refused(c);
-      e[4] = Date.now() + limit(c.ackMs_, ACK_MS) || 1;
+      e[4] = Date.now() + limit(c.ackMs_, Default.AckMs) || 1;
     }
     c.window_.push(e);
     tick(c, 1);
@@ -546,7 +548,7 @@ const METHODS = {
     var had: boolean;
     if (!subscribable(cn)) return ST_INVALID_CHANNEL;
     had = typeof c.subs_[cn] == "number";
-    if ((!had && c.subCount_ >= limit(c.maxSubs_, MAX_SUBS)) || (cb && !pendingAck(c, "s" + cn, cb))) return refused(c);
+    if ((!had && c.subCount_ >= limit(c.maxSubs_, Default.MaxSubs)) || (cb && !pendingAck(c, "s" + cn, cb))) return refused(c);
     if (!had) c.subCount_++;
     c.subs_[cn] = pr ? 1 : 0;
     if (c.state == S_READY && send(c, encode(T_SUB, pr ? { cn: cn, pr: 1 } : { cn: cn }))) c.subs_[cn] |= SENT;
@@ -587,13 +589,13 @@ export function createClient(net: NetLike, o: ClientOptions): Client {
   c.writeWindow_ = opt(o.writeWindow, 1024, 64);
   c.maxParse_ = opt(o.maxParse, 0, 0);
   c.dedup_ = opt(o.dedup, 8, 1);
-  if (o.connMs !== undefined) c.connMs_ = opt(o.connMs, CONN_MS, 0);
-  if (o.ackMs !== undefined) c.ackMs_ = opt(o.ackMs, ACK_MS, 0);
-  if (o.retries !== undefined) c.retries_ = opt(o.retries, RETRIES, 0);
-  if (o.minBackoffMs !== undefined) c.minBackoff_ = opt(o.minBackoffMs, MIN_BACKOFF_MS, 0);
-  if (o.maxBackoffMs !== undefined) c.maxBackoff_ = opt(o.maxBackoffMs, MAX_BACKOFF_MS, 0);
-  if (o.stableMs !== undefined) c.stableMs_ = opt(o.stableMs, STABLE_MS, 0);
-  if (o.maxSubs !== undefined) c.maxSubs_ = opt(o.maxSubs, MAX_SUBS, 0);
+  if (o.connMs !== undefined) c.connMs_ = opt(o.connMs, Default.ConnMs, 0);
+  if (o.ackMs !== undefined) c.ackMs_ = opt(o.ackMs, Default.AckMs, 0);
+  if (o.retries !== undefined) c.retries_ = opt(o.retries, Default.Retries, 0);
+  if (o.minBackoffMs !== undefined) c.minBackoff_ = opt(o.minBackoffMs, Default.MinBackoffMs, 0);
+  if (o.maxBackoffMs !== undefined) c.maxBackoff_ = opt(o.maxBackoffMs, Default.MaxBackoffMs, 0);
+  if (o.stableMs !== undefined) c.stableMs_ = opt(o.stableMs, Default.StableMs, 0);
+  if (o.maxSubs !== undefined) c.maxSubs_ = opt(o.maxSubs, Default.MaxSubs, 0);
   c.state = S_IDLE;
   c.counters = { fi: 0, fo: 0, bad: 0, big: 0, heavy: 0, rc: 0, qd: 0 };
   c.err = c.reason_ = c.buffer_ = "";

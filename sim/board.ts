@@ -9,7 +9,8 @@ import * as vm from "node:vm";
 import type { BoardJson } from "../tools/api";
 import { SimClock, type Task } from "./clock";
 import { MemoryEstimator, MEMORY_MODEL } from "./memory";
-import { createEspruinoRealm, type RealmApi } from "./realm";
+import { createEspruinoRealm, quirks, type Quirks, type RealmApi } from "./realm";
+import type { Device } from "./device";
 import { makeSensor, seededRandom, type Sensor, type SensorModel } from "./sensors";
 
 export type BoardId = "esp32" | "esp8266";
@@ -57,6 +58,11 @@ export interface SimBoardOptions {
    * then every function is costed as run from flash.
    */
   memoryBootScan?: boolean;
+  /**
+   * Espruino behaviours the realm reproduces (sim/realm.ts Quirks): all on by default; switch
+   * single ones off ({ writeFalse: false }) or all (false) for code written against V8.
+   */
+  quirks?: Partial<Quirks> | boolean;
 }
 
 /** boards/<board>.json, as the build and the gate read it. */
@@ -112,8 +118,6 @@ interface SimSocket {
   pendingIo: boolean;
   /** counted in clock.openSockets (between Node's connect and close) */
   counted: boolean;
-  /** a `drain` is scheduled for what was written */
-  drainDue?: boolean;
 }
 
 const ROOT = path.resolve(__dirname, "..");
@@ -154,7 +158,8 @@ function crc32(s: string): number {
   return ~c >>> 0;
 }
 
-export class SimBoard {
+export class SimBoard implements Device {
+  readonly engine = "v8" as const;
   readonly id: BoardId;
   readonly data: BoardData;
   readonly clock: SimClock;
@@ -175,6 +180,10 @@ export class SimBoard {
   private watches: Watch[] = [];
   private timers: Record<number, Timer> = {};
   private nextId = 1;
+  private nextWatchId = 1;
+  private readonly quirks: Quirks;
+  /** listeners queued by emit(), run after the current code returns (before timers) */
+  private events: { fn: Function; self: any; args: any[] }[] = [];
   private sockets: SimSocket[] = [];
   private zombies: nodeNet.Socket[] = [];
   private owner = {};
@@ -199,6 +208,7 @@ export class SimBoard {
 
   constructor(opts: SimBoardOptions) {
     this.opts = opts;
+    this.quirks = quirks(opts.quirks);
     this.id = opts.board;
     this.data = loadBoardData(opts.board);
     this.name = opts.name || opts.board;
@@ -246,6 +256,17 @@ export class SimBoard {
     return this.clock.runUntil(pred, maxMs, stepMs);
   }
 
+  /** Device: runs until cond() holds or a console line matches, at most timeoutMs of clock time */
+  waitFor(cond: (() => boolean) | RegExp, timeoutMs: number): Promise<boolean> {
+    const pred = typeof cond === "function" ? cond : () => this.console.some((l) => cond.test(l));
+    return this.runUntil(pred, timeoutMs, 20);
+  }
+
+  /** Device: lets ms of clock time pass */
+  sleep(ms: number): Promise<void> {
+    return this.advance(ms);
+  }
+
   /** clock milliseconds (virtual unless the board was made with clock "real") */
   now(): number {
     return this.clock.now();
@@ -279,6 +300,7 @@ export class SimBoard {
       pins: this.pinNums,
       nodeMcu: this.data.family === "ESP8266" ? NODEMCU : undefined,
       version: String(this.data.espruinoVersion || "2v29"),
+      quirks: this.quirks,
     };
     const { context, api } = createEspruinoRealm(this.hooks(), realmInfo);
     this.context = context;
@@ -307,6 +329,7 @@ export class SimBoard {
     this.clock.cancelOwner(this.owner);
     this.timers = {};
     this.watches = [];
+    this.events = [];
     this.wdTask = null;
     for (const s of this.sockets.slice()) this.dropSocket(s, false);
     this.sockets = [];
@@ -425,8 +448,41 @@ export class SimBoard {
 
   private runTimer(t: Timer): void {
     if (t.repeat) t.task = this.later(t.ms, () => this.runTimer(t));
-    else delete this.timers[t.id];
+    else if (!this.quirks.timerIds) delete this.timers[t.id];
     this.call(t.fn, t.args);
+    // Espruino drops a timeout after its callback: a timer made in it does not get its id
+    if (!t.repeat && this.timers[t.id] === t) delete this.timers[t.id];
+  }
+
+  // Espruino: a new timer gets the highest id in use + 1 (so freed ids are reused).
+  private newTimerId(): number {
+    if (!this.quirks.timerIds) return this.nextId++;
+    let max = 0;
+    for (const k of Object.keys(this.timers)) max = Math.max(max, +k);
+    return max + 1;
+  }
+
+  private newWatchId(): number {
+    if (!this.quirks.timerIds) return this.nextId++;
+    let max = 0;
+    for (const w of this.watches) max = Math.max(max, w.id);
+    return max + 1;
+  }
+
+  // emit(): each listener is queued and runs once the current code has returned, before timers.
+  private queueEvent(fn: Function, self: any, args: any[]): void {
+    this.events.push({ fn, self, args });
+    if (this.events.length > 1) return;
+    this.later(0, () => {
+      while (this.events.length) {
+        const e = this.events.shift()!;
+        try {
+          e.fn.apply(e.self, e.args);
+        } catch (err) {
+          this.uncaught(err);
+        }
+      }
+    });
   }
 
   // ---- the hooks the realm's prelude calls -------------------------------------------------
@@ -440,6 +496,7 @@ export class SimBoard {
       },
       serial: () => "sim-" + this.id + "-" + this.name,
       log: (line: string) => this.println(String(line)),
+      queueEvent: (fn: Function, self: any, args: any[]) => this.queueEvent(fn, self, args),
       validPin: (n: number) => !!this.pinByNum[n],
       digitalRead: (n: number) => {
         const p = this.pin(n);
@@ -468,7 +525,7 @@ export class SimBoard {
       pinMode: (n: number, m: string | undefined, auto: boolean) => {
         const p = this.pin(n);
         const modes = ["analog", "input", "input_pullup", "input_pulldown", "output", "opendrain", "af_output", "af_opendrain", "opendrain_pullup", "auto"];
-        if (m !== undefined && modes.indexOf(m) < 0) throw new Error(`Unknown pin mode "${m}"`);
+        if (m !== undefined && modes.indexOf(m) < 0) throw new Error("Unknown pin mode");
         if (m === undefined || m === "auto") {
           p.manual = false;
           return;
@@ -500,7 +557,7 @@ export class SimBoard {
         const p = this.pin(n);
         if (this.data.noWatch.indexOf(p.name) >= 0) throw new Error(`Pin ${p.name} can not be watched on ${this.id}`);
         if (["rising", "falling", "both"].indexOf(edge) < 0) edge = edge === "1" ? "rising" : edge === "-1" ? "falling" : "both";
-        const w: Watch = { id: this.nextId++, fn, pin: n, repeat, edge, debounce, state: this.level(p), lastTime: this.epochNow() / 1000, pending: null };
+        const w: Watch = { id: this.newWatchId(), fn, pin: n, repeat, edge, debounce, state: this.level(p), lastTime: this.epochNow() / 1000, pending: null };
         this.watches.push(w);
         return w.id;
       },
@@ -514,7 +571,7 @@ export class SimBoard {
         this.watches.splice(i, 1);
       },
       setTimer: (fn: Function, ms: number, args: any[], repeat: boolean) => {
-        const t: Timer = { id: this.nextId++, fn, args, ms: repeat ? Math.max(1, ms) : Math.max(0, ms), repeat, task: null };
+        const t: Timer = { id: this.newTimerId(), fn, args, ms: repeat ? Math.max(1, ms) : Math.max(0, ms), repeat, task: null };
         t.task = this.later(t.ms, () => this.runTimer(t));
         this.timers[t.id] = t;
         return t.id;
@@ -799,6 +856,7 @@ export class SimBoard {
         });
       }
     });
+    raw.on("drain", () => this.quirks.writeFalse || this.sockEvent(s, () => s.state === "open" && this.emitRealm(s.obj, "drain")));
     raw.on("error", (err: any) => {
       this.ioDone(s);
       if (s.frozen) return;
@@ -845,31 +903,32 @@ export class SimBoard {
     this.closeSocket(s, true);
   }
 
-  // Like Espruino's: returns false every time, and one `drain` reaches the device once what it
-  // wrote has left (Espruino emits it when its send buffer is empty, on its next idle loop).
   private sockWrite(obj: any, d: string): boolean {
     const s = this.sockets.find((x) => x.obj === obj);
     if (!s || s.state !== "open" || !s.raw) return false;
-    if (!s.drainDue) {
-      s.drainDue = true;
-      this.sockEvent(s, () => {
-        s.drainDue = false;
-        if (s.state === "open") this.emitRealm(s.obj, "drain");
-      });
-    }
-    if (s.frozen) return false;
+    if (s.frozen) return !this.quirks.writeFalse;
     const buf = Buffer.from(d, "latin1");
     const raw = s.raw;
     this.clock.ioEvents++;
+    if (this.quirks.writeFalse) {
+      // Espruino: write() returns false every time and a "drain" event follows once it is sent
+      // (no sign of a full buffer). Node's own drain is not passed on in this mode.
+      const send = () => {
+        this.clock.ioEvents++;
+        if (!raw.destroyed) raw.write(buf, () => this.sockEvent(s, () => s.state === "open" && this.emitRealm(s.obj, "drain")));
+      };
+      if (this.latencyMs > 0) this.later(this.latencyMs, send);
+      else send();
+      return false;
+    }
     if (this.latencyMs > 0) {
       this.later(this.latencyMs, () => {
         this.clock.ioEvents++;
         if (!raw.destroyed) raw.write(buf);
       });
-      return false;
+      return true;
     }
-    raw.write(buf);
-    return false;
+    return raw.write(buf);
   }
 
   // The device loses its sockets (wifi drop, reset, reboot). With `silent` the server is not told

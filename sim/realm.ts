@@ -27,7 +27,46 @@ export interface RealmApi {
   wifi: any;
 }
 
+/**
+ * Espruino 2v29 behaviours that V8 can imitate (measured on shared/espruino/bin/espruino-large;
+ * see test/fidelity/). Each is on unless switched off, so that code which passes in the sim meets
+ * the same traps it meets on a board.
+ */
+export interface Quirks {
+  /** "abc".indexOf("cd") is 2: a needle whose start matches the end of the string counts as found */
+  indexOfTail: boolean;
+  /** Math.round halves away from zero: Math.round(-1.5) is -2 */
+  mathRound: boolean;
+  /** JSON.stringify escapes every byte >= 0x7F as \u00XX, prints undefined as "null" and functions in arrays as undefined; JSON.parse is Espruino's lenient parser */
+  json: boolean;
+  /** Number(" 15 ") is NaN (whitespace around a number is not skipped); split ignores its limit */
+  numbers: boolean;
+  /** setWatch throws for an edge other than rising/falling/both (or 1/-1/0); clearTimeout(undefined) throws */
+  strictArgs: boolean;
+  /** a new timer (or watch) gets the highest id in use + 1, so freed ids come back */
+  timerIds: boolean;
+  /** emit() queues: listeners run after the current code returns; emit returns undefined */
+  emitQueued: boolean;
+  /** listeners are stored as enumerable "#onxxx" arrays (seen by for-in, Object.keys, JSON.stringify) */
+  listenersEnumerable: boolean;
+  /** socket.write() returns false every time and a "drain" event follows (board) */
+  writeFalse: boolean;
+}
+
+export const FAITHFUL: Quirks = {
+  indexOfTail: true, mathRound: true, json: true, numbers: true, strictArgs: true, timerIds: true,
+  emitQueued: true, listenersEnumerable: true, writeFalse: true,
+};
+
+/** all quirks on, except those switched off in `q` (false: all off) */
+export function quirks(q?: Partial<Quirks> | boolean): Quirks {
+  if (q === false) return Object.fromEntries(Object.keys(FAITHFUL).map((k) => [k, false])) as unknown as Quirks;
+  return { ...FAITHFUL, ...(typeof q === "object" ? q : {}) };
+}
+
 export interface RealmInfo {
+  /** Espruino behaviours reproduced (default: all) */
+  quirks?: Quirks;
   family: "ESP32" | "ESP8266";
   /** pin name -> number */
   pins: Record<string, number>;
@@ -43,7 +82,7 @@ export function createEspruinoRealm(hooks: Hooks, info: RealmInfo): { context: v
   const realmReflect = vm.runInContext("Reflect", context);
   const construct = realmReflect.construct;
   pruneRealm(g, espruinoApi(info.family));
-  const api: RealmApi = vm.runInContext(PRELUDE, context, { filename: "espruino-prelude.js" })(hooks, JSON.stringify(info), construct);
+  const api: RealmApi = vm.runInContext(PRELUDE, context, { filename: "espruino-prelude.js" })(hooks, JSON.stringify({ ...info, quirks: info.quirks || FAITHFUL }), construct);
   return { context, api };
 }
 
@@ -82,13 +121,15 @@ function pruneOwn(obj: any, keep: string[]): void {
 // Runs inside the realm (plain ES5 + a captured Reflect.construct). Returns the RealmApi.
 const PRELUDE = String.raw`(function (H, infoJson, construct) {
 "use strict";
-var G = globalThis, info = JSON.parse(infoJson);
+var G = globalThis, info = JSON.parse(infoJson), Q = info.quirks, realParse = JSON.parse;
+var realUpper = String.prototype.toUpperCase, realLower = String.prototype.toLowerCase;
 function def(o, k, v) { Object.defineProperty(o, k, { value: v, writable: true, configurable: true, enumerable: false }); }
 function glob(k, v) { G[k] = v; }
 var realCreate = Object.create;
 def(Object, "create", function create(proto, props) {
   if (props !== undefined) throw new Error("propertiesObject is not supported yet");
-  return realCreate(proto);
+  // Espruino: an object made from null still inherits Object.prototype (hasOwnProperty, on...)
+  return realCreate(proto === null && Q.numbers ? Object.prototype : proto);
 });
 // Espruino prints numbers with about 12 significant digits (shared/espruino/README.md):
 // JSON.stringify(0.1+0.2) is "0.3" and JSON.stringify(1/3) is "0.33333333333".
@@ -100,28 +141,207 @@ function espNumber(k, v) {
   var f = Math.pow(10, 10 - e);
   return Math.round(v * f) / f;
 }
+// A function in an array prints as undefined on Espruino: marked by the replacer, swapped after.
+var FN_MARK = "\u0001fn\u0001";
+function espValue(k, v) { return typeof v === "function" && Array.isArray(this) ? FN_MARK : espNumber(k, v); }
+function hex2(b) { return (b < 16 ? "0" : "") + realUpper.call(b.toString(16)); }
+// V8's JSON text -> Espruino's: strings are bytes, each byte >= 0x7F escaped on its own as
+// \u00XX (capitals, like the control characters); a character above 0xFF keeps its low byte.
+function espJsonText(out) {
+  out = out.replace(/\\(?:\\|u00([0-9a-f]{2}))/g, function (m, h) { return h ? "\\u00" + realUpper.call(h) : m; });
+  out = out.replace(/[\u007f-\uffff]/g, function (c) {
+    var b = c.charCodeAt(0) & 255;
+    if (b >= 0x7f || b < 0x20) return "\\u00" + hex2(b);
+    if (b === 0x22) return "\\\"";
+    if (b === 0x5c) return "\\\\";
+    return String.fromCharCode(b);
+  });
+  return out.split("\"\\u0001fn\\u0001\"").join("undefined");
+}
 def(JSON, "stringify", function stringify(v, rep, sp) {
-  if (rep && typeof rep !== "function") return realStringify(v, rep, sp);
-  return realStringify(v, rep ? function (k, x) { return espNumber(k, rep.call(this, k, x)); } : espNumber, sp);
+  if (!Q.json) {
+    if (rep && typeof rep !== "function") return realStringify(v, rep, sp);
+    return realStringify(v, rep ? function (k, x) { return espNumber(k, rep.call(this, k, x)); } : espNumber, sp);
+  }
+  if (v === undefined) return "null";
+  var r = realStringify(v, typeof rep === "function" ? function (k, x) { return espValue.call(this, k, rep.call(this, k, x)); } : espValue, sp);
+  return r === undefined ? r : espJsonText(r);
 });
+// Espruino's JSON.parse runs its JavaScript lexer: single quotes, trailing commas, 01, .5, 0x10,
+// raw control characters and \x escapes are accepted, text after the value is ignored, the first
+// of duplicate keys wins, \uXXXX keeps its low byte, and the reviver is ignored.
+function espParse(text) {
+  var s = String(text), i = 0, n = s.length;
+  function fail(m) { throw new SyntaxError(m); }
+  function ws() {
+    for (;;) {
+      var c = s.charCodeAt(i);
+      if (c === 32 || (c >= 9 && c <= 13)) i++;
+      else if (c === 47 && s.charAt(i + 1) === "/") { while (i < n && s.charAt(i) !== "\n") i++; }
+      else if (c === 47 && s.charAt(i + 1) === "*") { i += 2; while (i < n && s.substr(i, 2) !== "*/") i++; i += 2; }
+      else return;
+    }
+  }
+  // the lexer's name for the next token: EOF, ID:name (ID alone without detail), INT, FLOAT, String:'x', 'c'
+  function tok(detail) {
+    ws();
+    if (i >= n) return "EOF";
+    var m = /^[A-Za-z_$][A-Za-z0-9_$]*/.exec(s.substr(i, 64));
+    if (m) return m[0] === "undefined" || m[0] === "true" || m[0] === "false" || m[0] === "null" ? m[0] : detail ? "ID:" + m[0] : "ID";
+    var d = /^[0-9.]+/.exec(s.substr(i, 64));
+    if (d) return /\./.test(d[0]) ? "FLOAT" : "INT";
+    var c = s.charAt(i);
+    if (c === "\"" || c === "'") { var at = i, v = str(c); i = at; return "String:'" + v + "'"; }
+    return "'" + c + "'";
+  }
+  function str(q) {
+    var out = "";
+    i++;
+    for (;;) {
+      if (i >= n) fail("Unterminated string");
+      var c = s.charAt(i++);
+      if (c === q) return out;
+      if (c !== "\\") { out += c; continue; }
+      c = s.charAt(i++);
+      if (c === "n") out += "\n"; else if (c === "t") out += "\t"; else if (c === "r") out += "\r";
+      else if (c === "b") out += "\b"; else if (c === "f") out += "\f"; else if (c === "v") out += "\v"; else if (c === "0") out += "\u0000";
+      else if (c === "x") { out += String.fromCharCode(parseInt(s.substr(i, 2), 16) & 255); i += 2; }
+      else if (c === "u") { out += String.fromCharCode(parseInt(s.substr(i, 4), 16) & 255); i += 4; }
+      else out += c;
+    }
+  }
+  function value() {
+    ws();
+    var c = s.charAt(i), k, v, o;
+    if (c === "{") {
+      i++;
+      o = {};
+      for (;;) {
+        ws();
+        c = s.charAt(i);
+        if (c === "}") { i++; return o; }
+        if (c !== "\"" && c !== "'") fail("Got " + tok(true) + " expected STRING");
+        k = str(c);
+        ws();
+        if (s.charAt(i) !== ":") fail("Got " + tok() + " expected ':'");
+        i++;
+        v = value();
+        if (!Object.prototype.hasOwnProperty.call(o, k)) o[k] = v;
+        ws();
+        c = s.charAt(i);
+        if (c === ",") i++;
+        else if (c === "}") { i++; return o; }
+        else fail("Got " + tok() + " expected '}'");
+      }
+    }
+    if (c === "[") {
+      i++;
+      o = [];
+      for (;;) {
+        ws();
+        if (s.charAt(i) === "]") { i++; return o; }
+        o.push(value());
+        ws();
+        c = s.charAt(i);
+        if (c === ",") i++;
+        else if (c === "]") { i++; return o; }
+        else fail("Got " + tok() + " expected ']'");
+      }
+    }
+    if (c === "\"" || c === "'") return str(c);
+    var m = /^(-?)(0[xX][0-9a-fA-F]+|(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?)/.exec(s.substr(i, 400));
+    if (m) { i += m[0].length; v = +m[2]; return m[1] ? -v : v; }
+    m = /^(true|false|null)\b/.exec(s.substr(i, 6));
+    if (m) { i += m[0].length; return m[1] === "true" ? true : m[1] === "false" ? false : null; }
+    fail("Expecting valid value, got " + tok());
+  }
+  return value();
+}
+if (Q.json) def(JSON, "parse", function parse(text) { return espParse(text); });
+// "abc".indexOf("cd") is 2 on Espruino: the search runs to the end of the string and a needle
+// that runs off it counts as found (a needle longer than the string is never found).
+var realIndexOf = String.prototype.indexOf;
+function espIndexOf(sub, from) {
+  var h = String(this), nd = String(sub), L = h.length, m = nd.length;
+  if (m > L) return -1;
+  var end = L - m + 1, idx = 0;
+  if (typeof from === "number" || (typeof from === "string" && from !== "" && from === from.trim() && !isNaN(+from))) {
+    idx = +from;
+    idx = idx !== idx ? 0 : idx < 0 ? Math.ceil(idx) : Math.floor(idx);
+    if (idx < 0) idx = 0;
+    if (idx > end) idx = end;
+  }
+  for (; idx < L; idx++) {
+    var j = 0;
+    while (j < m && idx + j < L && h.charCodeAt(idx + j) === nd.charCodeAt(j)) j++;
+    if (j === m || idx + j === L) return idx;
+  }
+  return -1;
+}
+if (Q.indexOfTail) {
+  def(String.prototype, "indexOf", function indexOf(sub, from) { return espIndexOf.call(this, sub, from); });
+  if (String.prototype.includes) def(String.prototype, "includes", function includes(sub, from) { return espIndexOf.call(this, sub, from) >= 0; });
+}
+// Math.round(-1.5) is -2: halves round away from zero (through a 64-bit integer: 1e20 overflows).
+if (Q.mathRound) def(Math, "round", function round(x) { x = +x; if (!isFinite(x)) return x; if (x >= 9223372036854775807 || x < -9223372036854775807) return -9223372036854775808; return x >= 0 ? Math.floor(x + 0.5) : -Math.floor(0.5 - x); });
+if (Q.numbers) {
+  // Number(" 15 ") is NaN: Espruino skips whitespace before a number but not after it.
+  var RealNumber = Number;
+  var toNumber = function (v) { return typeof v === "string" && /\s$/.test(v) ? NaN : RealNumber(v); };
+  var Number2 = function Number(v) {
+    var x = arguments.length ? toNumber(v) : 0;
+    return this instanceof Number2 ? construct(RealNumber, [x]) : x;
+  };
+  var nOwn = Object.getOwnPropertyNames(RealNumber);
+  for (var ni = 0; ni < nOwn.length; ni++) if (nOwn[ni] !== "length" && nOwn[ni] !== "name" && nOwn[ni] !== "prototype") def(Number2, nOwn[ni], RealNumber[nOwn[ni]]);
+  Object.defineProperty(Number2, "prototype", { value: RealNumber.prototype });
+  def(RealNumber.prototype, "constructor", Number2);
+  G.Number = Number2;
+  // "a,b,c".split(",", 2) is ["a","b","c"]: the limit is ignored.
+  var realSplit = String.prototype.split;
+  def(String.prototype, "split", function split(sep) { return realSplit.call(this, sep); });
+  // trim removes only space and \t\n\v\f\r (not NBSP); case changes touch only ASCII letters.
+  def(String.prototype, "trim", function trim() {
+    var s = String(this), a = 0, b = s.length, c;
+    while (a < b && ((c = s.charCodeAt(a)) === 32 || (c >= 9 && c <= 13))) a++;
+    while (b > a && ((c = s.charCodeAt(b - 1)) === 32 || (c >= 9 && c <= 13))) b--;
+    return s.substring(a, b);
+  });
+  def(String.prototype, "toUpperCase", function toUpperCase() { return String(this).replace(/[a-z]+/g, function (m) { return realUpper.call(m); }); });
+  def(String.prototype, "toLowerCase", function toLowerCase() { return String(this).replace(/[A-Z]+/g, function (m) { return realLower.call(m); }); });
+  // Array.isArray(arguments) is true
+  var realIsArray = Array.isArray;
+  def(Array, "isArray", function isArray(a) { return realIsArray(a) || Object.prototype.toString.call(a) === "[object Arguments]"; });
+}
 function listeners(o, ev) { var l = o["#on" + ev]; return l === undefined ? [] : (typeof l === "function" ? [l] : l); }
+// Espruino keeps an object's listeners in an enumerable "#on<event>" array.
+function setListeners(o, ev, l) {
+  if (Q.listenersEnumerable) o["#on" + ev] = l;
+  else if (l.length) def(o, "#on" + ev, l.length === 1 ? l[0] : l);
+  else delete o["#on" + ev];
+}
 def(Object.prototype, "on", function on(ev, fn) {
   var k = "#on" + ev, l = this[k];
-  if (l === undefined) def(this, k, fn); else if (typeof l === "function") def(this, k, [l, fn]); else l.push(fn);
+  if (Q.listenersEnumerable) { if (l === undefined) this[k] = [fn]; else if (typeof l === "function") this[k] = [l, fn]; else l.push(fn); }
+  else if (l === undefined) def(this, k, fn); else if (typeof l === "function") def(this, k, [l, fn]); else l.push(fn);
   return this;
 });
 def(Object.prototype, "addListener", Object.prototype.on);
 def(Object.prototype, "prependListener", function prependListener(ev, fn) {
-  var l = listeners(this, ev).slice(); l.unshift(fn); def(this, "#on" + ev, l.length === 1 ? l[0] : l); return this;
+  var l = listeners(this, ev).slice(); l.unshift(fn); setListeners(this, ev, l); return this;
 });
 def(Object.prototype, "emit", function emit(ev) {
-  var l = listeners(this, ev).slice(), a = [].slice.call(arguments, 1);
-  for (var i = 0; i < l.length; i++) l[i].apply(this, a);
-  return l.length > 0;
+  var l = listeners(this, ev).slice(), a = [].slice.call(arguments, 1), i;
+  if (!Q.emitQueued) {
+    for (i = 0; i < l.length; i++) l[i].apply(this, a);
+    return l.length > 0;
+  }
+  // Espruino queues each listener (as they are now): it runs after the current code returns.
+  for (i = 0; i < l.length; i++) H.queueEvent(l[i], this, a);
 });
 def(Object.prototype, "removeListener", function removeListener(ev, fn) {
   var l = listeners(this, ev), i = l.indexOf(fn);
-  if (i >= 0) { l = l.slice(); l.splice(i, 1); if (l.length) def(this, "#on" + ev, l.length === 1 ? l[0] : l); else delete this["#on" + ev]; }
+  if (i >= 0) { l = l.slice(); l.splice(i, 1); setListeners(this, ev, l); }
   return this;
 });
 def(Object.prototype, "removeAllListeners", function removeAllListeners(ev) {
@@ -129,7 +349,7 @@ def(Object.prototype, "removeAllListeners", function removeAllListeners(ev) {
   else delete this["#on" + ev];
   return this;
 });
-def(Object.prototype, "clone", function clone() { return JSON.parse(JSON.stringify(this)); });
+def(Object.prototype, "clone", function clone() { return realParse(realStringify(this)); });
 var rnd = H.random;
 def(Math, "random", function random() { return rnd(); });
 def(Math, "randInt", function randInt(n) { return Math.floor(rnd() * (n === undefined ? 4294967296 : n)); });
@@ -199,10 +419,16 @@ glob("getPinMode", function getPinMode(p) { return H.getPinMode(pinNum(p)); });
 glob("digitalPulse", function digitalPulse(p, v, t) { H.digitalPulse(pinNum(p), v ? 1 : 0, Array.isArray(t) ? t.join(",") : String(+t)); });
 glob("setWatch", function setWatch(fn, p, o) {
   if (typeof fn !== "function") throw new Error("Function or String not supplied!");
-  var opts = typeof o === "object" && o ? o : { repeat: !!o };
+  var opts = typeof o === "object" && o ? o : { repeat: !!o }, ed = opts.edge;
+  if (Q.strictArgs && !(ed === undefined || ed === "rising" || ed === "falling" || ed === "both" || ed === 1 || ed === -1 || ed === 0)) {
+    throw new TypeError("'edge' in setWatch should be 1, -1, 0, 'rising', 'falling' or 'both'");
+  }
   return H.setWatch(fn, pinNum(p), !!opts.repeat, String(opts.edge === undefined ? "both" : opts.edge), +(opts.debounce || 0));
 });
-glob("clearWatch", function clearWatch(id) { H.clearWatch(arguments.length === 0 ? -1 : id); });
+function noUndefined(name, args) {
+  if (Q.strictArgs && args.length > 0 && args[0] === undefined) throw new Error(name + "(undefined) not allowed. Use " + name + "() instead");
+}
+glob("clearWatch", function clearWatch(id) { noUndefined("clearWatch", arguments); H.clearWatch(arguments.length === 0 ? -1 : id); });
 var NP = Number.prototype;
 def(NP, "read", function read() { return !!digitalRead(+this); });
 def(NP, "write", function write(v) { digitalWrite(+this, v); });
@@ -226,8 +452,8 @@ function timer(fn, ms, args, rep) {
 }
 glob("setTimeout", function setTimeout(fn, ms) { return timer(fn, ms, [].slice.call(arguments, 2), false); });
 glob("setInterval", function setInterval(fn, ms) { return timer(fn, ms, [].slice.call(arguments, 2), true); });
-glob("clearTimeout", function clearTimeout(id) { H.clearTimer(arguments.length === 0 ? -1 : id); });
-glob("clearInterval", function clearInterval(id) { H.clearTimer(arguments.length === 0 ? -1 : id); });
+glob("clearTimeout", function clearTimeout(id) { noUndefined("clearTimeout", arguments); H.clearTimer(arguments.length === 0 ? -1 : id); });
+glob("clearInterval", function clearInterval(id) { noUndefined("clearInterval", arguments); H.clearTimer(arguments.length === 0 ? -1 : id); });
 glob("changeInterval", function changeInterval(id, ms) { H.changeInterval(id, +ms); });
 glob("getTime", function getTime() { return now() / 1000; });
 glob("setTime", function setTime(s) { H.setTime(+s); });
@@ -258,7 +484,7 @@ glob("poke32", function () {});
 glob("echo", function () {});
 glob("shiftOut", function () { throw new Error("shiftOut is not simulated"); });
 
-function mk(json) { return json === undefined ? undefined : JSON.parse(json); }
+function mk(json) { return json === undefined ? undefined : realParse(json); }
 
 var E = {};
 def(E, "getTemperature", function getTemperature() { return H.temperature(); });
@@ -315,7 +541,7 @@ glob("require", function require(id) {
   id = String(id);
   if (Object.prototype.hasOwnProperty.call(builtin, id)) return builtin[id];
   if (Object.prototype.hasOwnProperty.call(cache, id)) return loadCached(id);
-  throw new Error("Module " + id + " not found");
+  throw new Error("Module \"" + id + "\" not found");
 });
 
 function Socket() {}
@@ -359,7 +585,9 @@ def(wifi, "ping", function ping(h, cb) { if (typeof cb === "function") cb({ tota
 builtin.Wifi = wifi;
 
 var St = {};
-def(St, "write", function write(n, d, off, size) { return H.stWrite(String(n), typeof d === "string" ? d : E.toString(d), off === undefined ? -1 : +off, size === undefined ? -1 : +size); });
+def(St, "write", function write(n, d, off, size) {
+  if (Q.strictArgs && off === undefined && size === undefined && (d === undefined || String(d) === "")) throw new Error("Can't create zero length file");
+  return H.stWrite(String(n), typeof d === "string" ? d : E.toString(d), off === undefined ? -1 : +off, size === undefined ? -1 : +size); });
 def(St, "writeJSON", function writeJSON(n, d) { return H.stWrite(String(n), JSON.stringify(d), -1, -1); });
 def(St, "read", function read(n, off, len) { return H.stRead(String(n), off === undefined ? 0 : +off, len === undefined ? -1 : +len); });
 def(St, "readJSON", function readJSON(n, noEx) {

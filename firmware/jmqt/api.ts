@@ -106,6 +106,12 @@ export interface Client {
   err?: string;
   /** delivered once per message; rt is 1 for retained pushes */
   onPush: ((cn: string, dt: any, from: string, rt: number) => void) | null;
+  /**
+   * A QoS 1 push delivered before comes again (same id): its pushAck, and whatever the handler
+   * sent with it, may never have arrived. Called instead of onPush (null: redeliveries are only
+   * acked). The runtime answers a repeated command from its reply cache instead of running it twice.
+   */
+  onRepeat?: ((cn: string, dt: any, from: string) => void) | null;
   /** every state change; st is the status that caused it when there is one */
   onState: ((state: number, st: number) => void) | null;
   start(): void;

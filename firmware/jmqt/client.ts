@@ -418,12 +418,14 @@ function onPushPacket(c: JmqtClient, b: any): void {
   var dup = q1 && c.recent_.indexOf(b.id) >= 0;
   var f: string;
   if (q1) c.batch_ = "";
-  if (!dup && c.onPush)
-    try {
-      c.onPush(b.cn, b.dt, b.cl, b.rt);
-    } catch (x) {
-      c.err = "callback: " + x;
-    }
+  // a redelivery (its pushAck, and the reply sent with it, may have been lost) goes to onRepeat
+  try {
+    if (!dup) {
+      if (c.onPush) c.onPush(b.cn, b.dt, b.cl, b.rt);
+    } else if (c.onRepeat) c.onRepeat(b.cn, b.dt, b.cl);
+  } catch (x) {
+    c.err = "callback: " + x;
+  }
   if (!q1) return;
   f = c.batch_ + encode(T_PUSHACK, { st: ST_OK, id: b.id });
   c.batch_ = null;
@@ -599,9 +601,12 @@ export function createClient(net: NetLike, o: ClientOptions): Client {
   c.state = S_IDLE;
   c.counters = { fi: 0, fo: 0, bad: 0, big: 0, heavy: 0, rc: 0, qd: 0 };
   c.err = c.reason_ = c.buffer_ = "";
-  c.onPush = c.onState = c.socket_ = c.body_ = c.batch_ = null;
+  c.onPush = c.onState = c.onRepeat = c.socket_ = c.body_ = c.batch_ = null;
   c.timer_ = c.deadline_ = c.lastIn_ = c.lastHb_ = c.readyAt_ = c.hbMs_ = c.deadMs_ = c.reauthed_ = c.backoff_ = 0;
   c.staleCloses_ = c.lastId_ = c.subCount_ = c.ackCount_ = c.recentNext_ = c.written_ = c.skipping_ = 0;
+  // q1 ids are numbered from a random start, so that ids after a reboot do not repeat the ones
+  // a broker remembers from the previous boot (it drops a resent id as a duplicate)
+  c.lastId_ = Math.floor(Math.random() * 1048576);
   c.window_ = [];
   c.subs_ = {};
   c.acks_ = {};

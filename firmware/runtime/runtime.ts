@@ -206,7 +206,7 @@ export class Runtime {
       rt.out(o, it.initial === undefined ? o.s || 0 : it.initial);
     }
     rt.tmr = setInterval(tick, rt.tms);
-    rt.cl.onPush = onPush;
+    rt.cl.onPush = rt.cl.onRepeat = onPush;
     rt.cl.onState = onState;
     if (rt.cl.state === S_READY) onState(S_READY);
   }
@@ -389,7 +389,7 @@ function onState(state: number): void {
  * redelivery runs once and gets the same answer; reads (ping, status, get, config read) are
  * answered afresh instead of keeping their larger replies in RAM.
  */
-function onPush(cn: string, dt: any, from: string, retained: number): void {
+function onPush(cn: string, dt: any, from: string, retained?: number): void {
   const rt = R;
   if (retained || !from) return;
   if (cn !== "#" + rt.cl.cl && !(rt.grp && cn === rt.grp)) return;

@@ -44,8 +44,24 @@ class ClientRecord {
   session: Session | null = null;
   /** token issued by the last successful auth */
   issuedToken: string | null = null;
+  /** ids of the client's latest q1 pubs, oldest first (bounded by RECENT_PUB_IDS) */
+  private readonly recentIds = new Set<string>();
   constructor(readonly id: string) {}
+
+  // SPEC "QoS 1": a client that gets no pubAck may resend with the same id. The id is remembered
+  // across the client's sessions, so a resend after a lost pubAck is acked again but not
+  // delivered twice.
+  /** true when `id` was already published by this client; else remembers it */
+  seenPub(id: string): boolean {
+    if (this.recentIds.has(id)) return true;
+    this.recentIds.add(id);
+    if (this.recentIds.size > RECENT_PUB_IDS) this.recentIds.delete(this.recentIds.values().next().value as string);
+    return false;
+  }
 }
+
+/** q1 pub ids remembered per client to drop resends (a device's in-flight window is at most a few). */
+const RECENT_PUB_IDS = 256;
 
 class Session {
   readonly framer: Framer;
@@ -107,6 +123,7 @@ export class Broker extends EventEmitter {
     dropped: 0,
     slowKicks: 0,
     pendingDropped: 0,
+    duplicatePubs: 0,
     timeouts: 0,
     errors: 0,
   };
@@ -186,6 +203,20 @@ export class Broker extends EventEmitter {
     const rec = this.records.get(cl);
     if (!rec || !rec.session) return false;
     this.drop(rec.session, "kicked");
+    return true;
+  }
+
+  /**
+   * Test hook, for a network that corrupts: writes raw bytes (latin1: one byte per character;
+   * anything, not only frames) to a connected client's socket, after the frames already queued
+   * for it. Returns false when the client is not connected.
+   */
+  injectRaw(cl: string, bytes: string): boolean {
+    const rec = this.records.get(cl);
+    const s = rec && rec.session;
+    if (!s || s.closed || s.socket.destroyed) return false;
+    this.flushSession(s);
+    s.socket.write(Buffer.from(bytes, "latin1"));
     return true;
   }
 
@@ -541,6 +572,11 @@ export class Broker extends EventEmitter {
     }
     this.stats.msgsIn++;
     if (cn[0] === "$") return this.onControl(s, cn, id, body.dt);
+    if (q === 1 && rec.seenPub(String(id))) {
+      this.stats.duplicatePubs++;
+      this.send(s, "pubAck", { st: ST_OK, id });
+      return;
+    }
     if (cn[0] === "#") return this.onP2P(s, cn, q, id, body.dt);
     if (rt === 1) this.retain(cn, body.dt, rec.id);
     if (q === 1) this.send(s, "pubAck", { st: ST_OK, id });

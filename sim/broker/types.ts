@@ -86,6 +86,8 @@ export interface BrokerStats {
   slowKicks: number;
   /** stored q1 messages dropped because a client had maxPending already */
   pendingDropped: number;
+  /** q1 pubs dropped as resends of an id the client already published (acked, not delivered again) */
+  duplicatePubs: number;
   /** sessions dropped for no traffic within the timeout */
   timeouts: number;
   /** exceptions caught while handling a packet */

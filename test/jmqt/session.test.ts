@@ -14,6 +14,8 @@ describe("jmqt client session (fake timers)", () => {
   let clock: sinon.SinonFakeTimers;
   let net: FakeNet;
   let random: sinon.SinonStub;
+  /** the client numbers its q1 ids from a random start (Math.random is 0.5 here): the n-th id */
+  const qid = (n: number) => String(Math.floor(0.5 * 1048576) + n);
 
   beforeEach(() => {
     clock = sinon.useFakeTimers({ now: 1_000_000 });
@@ -164,15 +166,15 @@ describe("jmqt client session (fake timers)", () => {
     assert.equal(c.pub("t", { v: 1 }, 1, 0, (st) => acks.push(st)), ST_OK);
     assert.equal(c.pub("t", { v: 2 }, 1, 0, (st) => acks.push(st)), ST_OK);
     const first = net.last.sentOf("pub");
-    assert.deepEqual(first, [{ cn: "t", dt: { v: 1 }, q: 1, id: "1" }, { cn: "t", dt: { v: 2 }, q: 1, id: "2" }]);
-    net.last.recv({ pubAck: { st: 1, id: "2" } });
+    assert.deepEqual(first, [{ cn: "t", dt: { v: 1 }, q: 1, id: qid(1) }, { cn: "t", dt: { v: 2 }, q: 1, id: qid(2) }]);
+    net.last.recv({ pubAck: { st: 1, id: qid(2) } });
     assert.deepEqual(acks, [1]);
     net.last.close();
     assert.equal(c.pub("t", { v: 3 }, 1, 0, (st) => acks.push(st)), ST_OK, "queued while offline");
     assert.equal(c.pub("t", 0, 0, 0), ST_NETWORK_ERROR, "QoS 0 while offline");
     reconnect(c);
-    assert.deepEqual(net.last.sentOf("pub"), [first[0], { cn: "t", dt: { v: 3 }, q: 1, id: "3" }]);
-    net.last.recv({ pubAck: { st: 1, id: "1" } }, { pubAck: { st: 1, id: "3" } }, { pubAck: { st: 1, id: "3" } });
+    assert.deepEqual(net.last.sentOf("pub"), [first[0], { cn: "t", dt: { v: 3 }, q: 1, id: qid(3) }]);
+    net.last.recv({ pubAck: { st: 1, id: qid(1) } }, { pubAck: { st: 1, id: qid(3) } }, { pubAck: { st: 1, id: qid(3) } });
     assert.deepEqual(acks, [1, 1, 1]);
     assert.equal(c.window_.length, 0);
   });
@@ -194,7 +196,7 @@ describe("jmqt client session (fake timers)", () => {
     assert.deepEqual(acks, [ST_NETWORK_ERROR]);
     assert.equal(c.window_.length, 0);
     assert.equal(net.last.sentOf("pub").length, 3);
-    assert.ok(net.last.sentOf("pub").every((p) => p.id === "1"));
+    assert.ok(net.last.sentOf("pub").every((p) => p.id === qid(1)));
   });
 
   it("runs on one timer: heartbeat, ack timeouts, connAck timeout and backoff never stack timers", () => {
@@ -224,7 +226,7 @@ describe("jmqt client session (fake timers)", () => {
     assert.equal(c.request("$x", {}, () => {}), ST_BUSY);
     assert.equal(c.counters.qd, 2);
     assert.equal(c.pub("t", 9, 0, 0), ST_OK, "QoS 0 does not use the window");
-    net.last.recv({ pubAck: { st: 1, id: "2" } });
+    net.last.recv({ pubAck: { st: 1, id: qid(2) } });
     assert.equal(c.pub("t", 9, 1, 0), ST_OK);
   });
 
@@ -274,7 +276,7 @@ describe("jmqt client session (fake timers)", () => {
     const { c } = ready();
     const res: number[] = [];
     c.p2p("nobody", 1, 1, (st) => res.push(st));
-    net.last.recv({ pubAck: { st: 8, id: "1" } });
+    net.last.recv({ pubAck: { st: 8, id: qid(1) } });
     assert.deepEqual(res, [ST_CLIENT_OFFLINE]);
   });
 
@@ -282,8 +284,8 @@ describe("jmqt client session (fake timers)", () => {
     const { c } = ready({}, 60);
     const res: any[] = [];
     assert.equal(c.request("$mySubscriptions", {}, (st, dt) => res.push([st, dt])), ST_OK);
-    assert.deepEqual(net.last.sentOf("pub"), [{ cn: "$mySubscriptions", dt: {}, id: "1" }]);
-    net.last.recv({ pubAck: { st: 1, id: "1", dt: { channels: { "#dev1": "persistent" } } } });
+    assert.deepEqual(net.last.sentOf("pub"), [{ cn: "$mySubscriptions", dt: {}, id: qid(1) }]);
+    net.last.recv({ pubAck: { st: 1, id: qid(1), dt: { channels: { "#dev1": "persistent" } } } });
     assert.deepEqual(res, [[1, { channels: { "#dev1": "persistent" } }]]);
     c.request("$x", {}, (st, dt) => res.push([st, dt]));
     clock.tick(3_000);
@@ -373,6 +375,19 @@ describe("jmqt client session (fake timers)", () => {
     assert.equal(s.sentOf("pub").length, 1);
     s.emit("drain");
     assert.deepEqual(s.sentOf("pub").map((p) => p.dt), [big, 1]);
+  });
+
+  it("a redelivered q=1 push goes to onRepeat, not onPush, and is acked again", () => {
+    const { c, pushes } = ready();
+    const repeats: any[][] = [];
+    c.onRepeat = (cn, dt, from) => repeats.push([cn, dt, from]);
+    const s = net.last;
+    const push = { push: { cn: "#dev1", dt: { cmd: "toggle", id: "r1" }, cl: "admin", q: 1, id: "u7" } };
+    s.recv(push);
+    s.recv(push);
+    assert.equal(pushes.length, 1);
+    assert.deepEqual(repeats, [["#dev1", { cmd: "toggle", id: "r1" }, "admin"]]);
+    assert.deepEqual(s.sentOf("pushAck").map((a) => a.id), ["u7", "u7"]);
   });
 
   it("a q=1 push's reply leaves in the same write as its pushAck", () => {

@@ -63,6 +63,14 @@ describe("sim net", () => {
     assert.equal(b.eval("typeof got"), "string");
   });
 
+  it("write() returns false every time and a drain event follows each write (Espruino 2v29)", async () => {
+    await connected();
+    b.eval('var drains = 0; sock.on("drain", function () { drains++; });');
+    assert.equal(b.eval('sock.write("a")'), false);
+    assert.equal(b.eval('sock.write("b")'), false);
+    assert.ok(await b.runUntil(() => b.eval("drains") === 2 && received === "ab", 1000, 1), "two drains");
+  });
+
   it("takes zero virtual time for a loopback round trip", async () => {
     await connected();
     const t0 = b.now();
@@ -93,7 +101,7 @@ describe("sim net", () => {
   it("halfOpen: bytes stop both ways and nobody sees a close", async () => {
     await connected();
     b.halfOpen();
-    assert.equal(b.eval('sock.write("lost")'), false);
+    assert.equal(b.eval('sock.write("lost")'), false, "Espruino: write() is false every time");
     serverSockets[0].write("also lost");
     await b.advance(5000);
     assert.equal(received, "");

@@ -54,7 +54,7 @@ describe("sim realm: Espruino globals", () => {
     assert.equal(b.eval("typeof A0"), "number");
     assert.equal(b.eval("NodeMCU.D4"), 2);
     assert.equal(b.eval('typeof require("ESP8266").getResetInfo'), "function");
-    assert.throws(() => b.eval('require("ESP32")'), /Module ESP32 not found/);
+    assert.throws(() => b.eval('require("ESP32")'), /Module "ESP32" not found/);
     assert.equal(b.eval("isNaN(E.getTemperature())"), true);
   });
 
@@ -114,8 +114,101 @@ describe("sim realm: reproduced Espruino traps", () => {
     assert.equal(b.console.length, 0);
   });
 
-  it("Object.prototype.on/emit as on Espruino", () => {
-    b = boot("var o = {}, seen = []; o.on('ev', function (a) { seen.push(a); }); o.emit('ev', 1); o.emit('ev', 2);");
+  it("Object.prototype.on/emit as on Espruino: emit queues, listeners run after the current code", async () => {
+    b = boot("var o = {}, seen = []; o.on('ev', function (a) { seen.push(a); }); var r = o.emit('ev', 1); o.emit('ev', 2); var now = seen.join();");
+    assert.equal(b.eval("now"), "");
+    assert.equal(b.eval("r"), undefined, "emit returns undefined");
+    await b.advance(1);
     assert.equal(b.eval("seen.join()"), "1,2");
+  });
+});
+
+describe("sim realm: Espruino 2v29 behaviours V8 can imitate (measured on espruino-large)", () => {
+  let b: SimBoard;
+  afterEach(() => b && b.stop());
+  const ev = (s: string) => b.eval(s);
+
+  it("indexOf finds a needle that runs off the end of the string", () => {
+    b = boot("");
+    assert.equal(ev('",up,down,none,".indexOf(",sideways,")'), 13);
+    assert.equal(ev('",rising,falling,both,".indexOf(",up,")'), 20);
+    assert.equal(ev('"abcdef".indexOf("fz")'), 5);
+    assert.equal(ev('"abc".indexOf("bcd")'), 1);
+    assert.equal(ev('"abc".indexOf("abcd")'), -1, "a longer needle is never found");
+    assert.equal(ev('"abc".indexOf("cq", 3)'), 2, "the start is clamped to length - needle + 1");
+    assert.equal(ev('"".indexOf("")'), -1);
+    assert.equal(ev('"abc".includes("cd")'), true);
+    assert.equal(ev('"abc".indexOf("")'), 0);
+  });
+
+  it("Math.round halves away from zero", () => {
+    b = boot("");
+    assert.equal(ev("JSON.stringify([Math.round(-1.5), Math.round(-30.5), Math.round(-2.5), Math.round(2.5), Math.round(-0.5), Math.round(0.49999999999999994)])"), "[-2,-31,-3,3,-1,1]");
+  });
+
+  it("JSON.stringify escapes each byte >= 0x7F as \\u00XX; undefined is \"null\"; functions in arrays are undefined", () => {
+    b = boot("");
+    assert.equal(ev('JSON.stringify("\\u00e9")'), '"\\u00E9"');
+    assert.equal(ev('JSON.stringify("\\u00c3\\u00a9\\u007f\\u0001")'), '"\\u00C3\\u00A9\\u007F\\u0001"');
+    assert.equal(ev("JSON.stringify(undefined)"), "null");
+    assert.equal(ev("JSON.stringify([undefined, function () {}])"), "[null,undefined]");
+    assert.equal(ev('JSON.stringify({ a: 1, b: 2 }, ["a"])'), '{"a":1,"b":2}', "a replacer array is ignored");
+  });
+
+  it("JSON.parse: \\u escapes keep the low byte, Espruino's leniencies, the first duplicate key wins", () => {
+    b = boot("");
+    assert.equal(ev('JSON.parse("\\"\\\\u20ac\\"").charCodeAt(0)'), 0xac);
+    assert.equal(ev("JSON.stringify(JSON.parse(\"[01, .5, 0x10, 'a', {'b':1,},] trailing\"))"), '[1,0.5,16,"a",{"b":1}]');
+    assert.equal(ev('JSON.parse("{\\"a\\":1,\\"a\\":2}").a'), 1);
+    assert.throws(() => ev('JSON.parse("{bad")'), /Got ID:bad expected STRING/);
+    assert.throws(() => ev('JSON.parse("")'), /Expecting valid value, got EOF/);
+  });
+
+  it("Number() does not skip trailing whitespace; split ignores its limit; trim keeps NBSP; case changes are ASCII only", () => {
+    b = boot("");
+    assert.equal(ev('isNaN(Number(" 15 "))'), true);
+    assert.equal(ev('Number(" 15")'), 15);
+    assert.equal(ev("new Number(2) instanceof Number && (2).constructor === Number"), true);
+    assert.equal(ev('"a,b,c".split(",", 2).length'), 3);
+    assert.equal(ev('"\\u00a0a ".trim()'), "\u00a0a");
+    assert.equal(ev('"a\\u00e9".toUpperCase()'), "A\u00e9");
+  });
+
+  it("setWatch throws for an edge other than rising/falling/both/1/-1/0; clear*(undefined) throws", () => {
+    b = boot("");
+    assert.throws(() => ev('setWatch(function () {}, D4, { edge: "up" })'), /'edge' in setWatch should be/);
+    assert.equal(typeof ev('setWatch(function () {}, D4, { edge: -1 })'), "number");
+    assert.throws(() => ev("clearTimeout(undefined)"), /clearTimeout\(undefined\) not allowed/);
+    assert.throws(() => ev("clearInterval(undefined)"), /clearInterval\(undefined\) not allowed/);
+    assert.throws(() => ev("clearWatch(undefined)"), /clearWatch\(undefined\) not allowed/);
+    ev("clearTimeout(); clearTimeout(null); clearWatch()");
+  });
+
+  it("timer ids: the highest id in use + 1 (freed ids come back); watches count apart", async () => {
+    b = boot("");
+    assert.equal(ev("var f = function () {}, r = [], a = setTimeout(f, 1e6), c = setTimeout(f, 1e6), d = setInterval(f, 1e6); clearTimeout(c); r.push(setTimeout(f, 1e6)); clearTimeout(); r.push(setTimeout(f, 1e6)); clearTimeout(); r.join()"), "4,1");
+    assert.equal(ev("var w = setWatch(f, D4, { repeat: true }); clearWatch(w); w"), 1);
+    ev("var inner; var outer = setTimeout(function () { inner = setTimeout(f, 1e6); }, 1);");
+    await b.advance(5);
+    assert.notEqual(ev("inner"), ev("outer"), "a timeout still holds its id while its callback runs");
+  });
+
+  it("emit queues each listener (run after the current code, before timers, with the listeners of the time of emit)", async () => {
+    b = boot("var o = {}, log = []; o.on('x', function (v) { log.push('L' + v); }); o.emit('x', 1); setTimeout(function () { log.push('T0'); }, 0); o.emit('x', 2); o.emit('late'); o.on('late', function () { log.push('late'); }); log.push('end');");
+    await b.advance(5);
+    assert.equal(ev("log.join()"), "end,L1,L2,T0");
+  });
+
+  it("listeners are enumerable #on<event> arrays: for-in, Object.keys and JSON.stringify see them", () => {
+    b = boot("");
+    assert.equal(ev('var o = { a: 1 }; o.on("data", function () {}); Object.keys(o).join() + "|" + JSON.stringify(o)'), 'a,#ondata|{"a":1,"#ondata":[undefined]}');
+  });
+
+  it("quirks can be switched off for code written against V8", () => {
+    b = new SimBoard({ board: "esp32", code: "", quirks: false });
+    b.boot();
+    assert.equal(ev('",up,down,none,".indexOf(",sideways,")'), -1);
+    assert.equal(ev("Math.round(-1.5)"), -1);
+    assert.equal(ev('var o = {}, n = 0; o.on("x", function () { n++; }); o.emit("x"); n'), 1);
   });
 });

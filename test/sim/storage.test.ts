@@ -22,7 +22,7 @@ describe("sim Storage", () => {
     assert.equal(b.eval("S.readJSON('missing')"), undefined);
     assert.equal(b.eval("S.read('missing')"), undefined);
     assert.equal(b.eval("S.readJSON('bad', true)"), undefined);
-    assert.throws(() => b.eval("S.readJSON('bad')"), /JSON|Unexpected|token/i);
+    assert.throws(() => b.eval("S.readJSON('bad')"), /JSON|Unexpected|token|expected/i);
     assert.equal(b.eval("S.write('a', 'hello\\u0000world')"), true);
     assert.equal(b.storage.read("a"), "hello\0world");
     assert.equal(b.eval("S.read('a', 6, 5)"), "world");

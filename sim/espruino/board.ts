@@ -1,0 +1,677 @@
+// EspruinoBoard: the real Espruino 2v29 interpreter built for Linux (../shared/espruino/LINUX.md),
+// booted like a board. Each board runs in its own temporary directory, whose espruino.flash is its
+// Storage: `.boot0` holds the board shim (sim/espruino/shim.js), and `.bootcde` + `jmqt.json` are
+// written by replaying, line by line on the interpreter's console, exactly the file that
+// `npm run flash -- --dry-run` writes (tools/flash.ts), which ends with load(".bootcde").
+//
+// The host drives the shim over the console (see shim.js for the line protocol): pin levels,
+// analog values, temperature, RSSI and WiFi events go in as "\x10__sim(op,pin,value)" lines; output
+// changes, Wifi.connect, watchdog kicks and E.reboot come out as "@@SIM <json>" lines. Sockets are
+// the interpreter's own TCP: the device connects to a link (a TCP forwarder on 127.0.0.1 owned by
+// this board) that stands for the WiFi: jmqt.json's server is rewritten to point at it, it
+// forwards to the configured server, and wifiDown()/resetConnections() cut it. Time is real.
+import { spawn, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { flash } from "../../tools/flash";
+import { loadBoardData, type BoardData, type BoardId, type PinChange } from "../board";
+import type { Device, DeviceMemory } from "../device";
+import { makeSensor, type Sensor, type SensorModel } from "../sensors";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+export const SHIM_FILE = path.join(__dirname, "shim.js");
+const MAX_CONSOLE_LINES = 5000;
+
+/** Where the interpreter for a board is: $ESPRUINO_ESP8266 / $ESPRUINO_ESP32, else ../shared/espruino/bin/espruino-<board>. */
+export function espruinoBinary(board: BoardId): string {
+  const env = process.env["ESPRUINO_" + board.toUpperCase()];
+  return env ? path.resolve(env) : path.resolve(ROOT, "..", "shared", "espruino", "bin", "espruino-" + board);
+}
+
+/** true when the interpreter for this board (default: both boards) is there and executable. */
+export function hasEspruino(board?: BoardId): boolean {
+  const boards: BoardId[] = board ? [board] : ["esp8266", "esp32"];
+  return boards.every((b) => {
+    try {
+      fs.accessSync(espruinoBinary(b), fs.constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The one line a test prints when it skips for want of the interpreter. */
+export const ESPRUINO_SKIP_MESSAGE =
+  `real-interpreter tests skipped: no Espruino Linux build at ${espruinoBinary("esp8266")} / ${espruinoBinary("esp32")} ` +
+  `(set ESPRUINO_ESP8266 / ESPRUINO_ESP32, or build it: README "Testing on the real interpreter", recipe in ../shared/espruino/LINUX.md)`;
+
+export interface EspruinoBoardOptions {
+  board: BoardId;
+  /** the device config, written as jmqt.json by the flash dry run (its server is reached through the link) */
+  config?: any;
+  /** the access point; the shim joins whatever SSID the firmware asks for while it is up (default up, rssi -55) */
+  wifi?: { rssi?: number; connectMs?: number; up?: boolean } | null;
+  /** the interpreter (default espruinoBinary(board)) */
+  binary?: string;
+  /** every console line as printed */
+  log?: (line: string) => void;
+  name?: string;
+  /** false: boot with the shim alone (no flash upload): the baseline the firmware's memory is measured against */
+  firmware?: boolean;
+  /** reboot the interpreter when the watchdog is not kicked in time (default true) */
+  watchdogReset?: boolean;
+}
+
+interface Link {
+  dev: net.Socket;
+  up: net.Socket | null;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export class EspruinoBoard implements Device {
+  readonly engine = "espruino" as const;
+  readonly id: BoardId;
+  readonly data: BoardData;
+  readonly name: string;
+  readonly console: string[] = [];
+  readonly resets: { t: number; reason: string }[] = [];
+  /** the board's directory (its Storage is espruino.flash there) */
+  readonly dir: string;
+  /** what was sent as jmqt.json (the config with its server pointing at the link) */
+  deviceConfig: any;
+  /** the lines of the flash dry run replayed on the console */
+  uploadLines: string[] = [];
+  /** watchdog timeouts the firmware missed */
+  watchdogMisses = 0;
+  /** boots of the interpreter so far (the shim says {boot:1} at each) */
+  boots = 0;
+  private opts: EspruinoBoardOptions;
+  private proc: ChildProcess | null = null;
+  private exited: Promise<void> = Promise.resolve();
+  private partial = "";
+  private t0 = Date.now();
+  private outputs: Record<string, number> = {};
+  private timelines: Record<string, PinChange[]> = {};
+  private inputs: Record<string, number> = {};
+  private analog: Record<string, number> = {};
+  private sensors: Record<string, { s: Sensor; t0: number; timer: NodeJS.Timeout }> = {};
+  private temperature: number | null;
+  private tempSensor: { s: Sensor; t0: number } | null = null;
+  private rssi: number;
+  private apUp: boolean;
+  private staWant = false;
+  private staUp = false;
+  private staTimer: NodeJS.Timeout | null = null;
+  private unreachable = false;
+  private target: { host: string; port: number } | null = null;
+  private server: net.Server | null = null;
+  private links = new Set<Link>();
+  private zombies: net.Socket[] = [];
+  private wdMs = 0;
+  private lastKick = 0;
+  private wdTimer: NodeJS.Timeout | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private waiters: { id: number; resolve: (v: any) => void }[] = [];
+  private memWaiters: ((m: DeviceMemory) => void)[] = [];
+  private nextQuery = 1;
+  private stopped = false;
+  private restarting: Promise<void> | null = null;
+  private queue: string[] = [];
+  private ready = false;
+  private awaiting = 0;
+  private acks = 0;
+  private ackTimer: NodeJS.Timeout | null = null;
+
+  constructor(opts: EspruinoBoardOptions) {
+    this.opts = opts;
+    this.id = opts.board;
+    this.data = loadBoardData(opts.board);
+    this.name = opts.name || opts.board;
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "espruino-" + opts.board + "-"));
+    this.apUp = opts.wifi !== null && !(opts.wifi && opts.wifi.up === false);
+    this.rssi = (opts.wifi && opts.wifi.rssi) ?? -55;
+    this.temperature = this.data.hasTemperature ? 40 : null;
+  }
+
+  now(): number {
+    return Date.now() - this.t0;
+  }
+
+  /** the port of the link the device's config points at (0 before boot) */
+  get linkPort(): number {
+    const a = this.server && this.server.address();
+    return a && typeof a === "object" ? a.port : 0;
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------
+
+  /**
+   * First boot: an empty Storage gets the shim as .boot0, then the flash dry run for the config
+   * (jmqt.json, .bootcde, load(".bootcde")) is replayed on the console. Resolves once the shim
+   * has booted and the firmware's top level has run.
+   */
+  async boot(): Promise<void> {
+    if (this.stopped) throw new Error("EspruinoBoard: stopped");
+    const bin = this.opts.binary || espruinoBinary(this.id);
+    if (!fs.existsSync(bin)) throw new Error(ESPRUINO_SKIP_MESSAGE);
+    const firmware = this.opts.firmware !== false;
+    if (firmware) {
+      await this.startLink();
+      this.deviceConfig = this.opts.config === undefined ? undefined : this.linkedConfig(this.opts.config);
+      this.uploadLines = await dryRunLines(this.id, this.deviceConfig);
+    }
+    this.spawn();
+    // input that arrives while the interpreter starts up is mangled: wait for its banner, and a little
+    await this.waitOutput(/espruino\.com\/Donate/, 5000);
+    await sleep(200);
+    this.ready = true;
+    const boots = this.boots;
+    this.store(".boot0", fs.readFileSync(SHIM_FILE, "latin1"));
+    // The dry run is sent verbatim: each line is a complete statement (Storage.write of an atob()
+    // or a JSON string chunk, then load(".bootcde")); "\x10" in front only turns echo off for it.
+    if (firmware) for (const l of this.uploadLines) this.send(l);
+    else this.send("load()");
+    if (!(await this.waitFor(() => this.boots > boots, 10000))) throw new Error(`${this.name}: the interpreter did not boot:\n${this.console.slice(-20).join("\n")}`);
+    // the bundle's top level runs right after .boot0, in the same load(); a query answered means it is done
+    await this.query("1");
+  }
+
+  /** Like a power cycle: the interpreter is killed and started again in the same directory (Storage persists). */
+  async reboot(reason = "reset"): Promise<void> {
+    if (this.stopped) return;
+    if (this.restarting) return this.restarting;
+    this.restarting = (async () => {
+      this.resets.push({ t: this.now(), reason });
+      this.println(reason === "watchdog" ? "WATCHDOG RESET" : "Rebooting...");
+      const boots = this.boots;
+      await this.kill();
+      this.dropLinks(false);
+      this.staUp = this.staWant = false;
+      this.wdMs = 0;
+      for (const k of Object.keys(this.outputs)) this.outputs[k] = 0;
+      if (this.stopped) return;
+      this.queue = [];
+      this.spawn();
+      await this.waitFor(() => this.boots > boots, 10000);
+    })();
+    try {
+      await this.restarting;
+    } finally {
+      this.restarting = null;
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const k of Object.keys(this.sensors)) clearInterval(this.sensors[k].timer);
+    if (this.staTimer) clearTimeout(this.staTimer);
+    if (this.wdTimer) clearInterval(this.wdTimer);
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.ackTimer) clearTimeout(this.ackTimer);
+    await this.kill();
+    this.dropLinks(false);
+    for (const z of this.zombies) z.destroy();
+    this.zombies = [];
+    if (this.server) await new Promise<void>((r) => this.server!.close(() => r()));
+    this.server = null;
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private spawn(): void {
+    const bin = this.opts.binary || espruinoBinary(this.id);
+    // stdin stays an open pipe for the life of the process (at end of input the console spins)
+    const p = spawn(bin, [], { cwd: this.dir, stdio: ["pipe", "pipe", "pipe"] });
+    this.proc = p;
+    this.partial = "";
+    this.ready = false;
+    this.trickle = false;
+    this.awaiting = 0;
+    if (this.ackTimer) clearTimeout(this.ackTimer);
+    const take = (d: Buffer) => this.take(d.toString("latin1"));
+    p.stdout!.on("data", take);
+    p.stderr!.on("data", take);
+    p.stdin!.on("error", () => {});
+    this.exited = new Promise((r) => p.on("exit", () => r()));
+    p.on("exit", (code, sig) => {
+      if (this.proc === p) {
+        this.proc = null;
+        if (!this.stopped && !this.restarting) this.println(`sim: interpreter exited (${sig || code})`);
+      }
+    });
+    if (!this.wdTimer) {
+      this.wdTimer = setInterval(() => this.checkWatchdog(), 200);
+      this.wdTimer.unref();
+    }
+  }
+
+  private async kill(): Promise<void> {
+    const p = this.proc;
+    if (!p) return;
+    this.proc = null;
+    const gone = this.exited;
+    p.kill("SIGKILL");
+    await gone;
+  }
+
+  // ---- console ---------------------------------------------------------------------------
+
+  /**
+   * Sends one line to the console ("\x10" first: not echoed). Lines go one at a time, each followed
+   * by an acknowledgement line the interpreter prints back: the Linux build's console loses or
+   * mixes up input that arrives faster than it runs it when the machine is busy (seen with two
+   * interpreters booting side by side), so the next line is written only once the last one ran.
+   */
+  send(code: string): void {
+    this.queue.push(code);
+    this.pump();
+  }
+
+  private pump(): void {
+    const p = this.proc;
+    if (this.awaiting || !this.ready || !p || !p.stdin || p.stdin.destroyed) return;
+    const line = this.queue.shift();
+    if (line === undefined) return;
+    const id = ++this.acks;
+    this.awaiting = id;
+    this.ackTimer = setTimeout(() => {
+      if (this.awaiting !== id) return;
+      this.println(`sim: no acknowledgement from the console for ${line.slice(0, 60)}`);
+      this.awaiting = 0;
+      this.pump();
+    }, 5000);
+    const text = "\x10" + line + "\n\x10print('\\n@@SIM {\"a\":" + id + "}')\n";
+    if (!this.trickle) {
+      p.stdin.write(text, "latin1");
+      return;
+    }
+    // Once the firmware has sockets, the Linux build's console drops and mixes up characters of
+    // lines that arrive in one burst while socket events come in: so from then on lines go in
+    // pieces of 16 characters, 1 ms apart.
+    let at = 0;
+    const piece = () => {
+      if (p !== this.proc || !p.stdin || p.stdin.destroyed) return;
+      p.stdin.write(text.slice(at, at + 16), "latin1");
+      at += 16;
+      if (at < text.length) setTimeout(piece, 1);
+    };
+    piece();
+  }
+  /** write console lines in small pieces (set once the firmware runs) */
+  private trickle = false;
+
+  /** runs code at the device's console (its result is not returned: use query()) */
+  eval(code: string): void {
+    this.send(code);
+  }
+
+  /** evaluates an expression on the device and resolves with its JSON value */
+  query(expr: string, timeoutMs = 5000): Promise<any> {
+    const id = this.nextQuery++;
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w.id !== id);
+        reject(new Error(`${this.name}: no answer to ${expr.slice(0, 80)}`));
+      }, timeoutMs);
+      this.waiters.push({ id, resolve: (v) => (clearTimeout(t), resolve(v)) });
+      this.send(`print("\\n@@SIM "+JSON.stringify({q:${id},v:(${expr})}))`);
+    });
+  }
+
+  /** writes a Storage file in chunks through the console (what the espruino tool does) */
+  store(name: string, text: string): void {
+    for (let o = 0; o < text.length; o += 256)
+      this.send(`require("Storage").write(${JSON.stringify(name)},${JSON.stringify(text.substr(o, 256))},${o},${text.length})`);
+  }
+
+  /** reads a Storage file back over the console, byte for byte (undefined when it does not exist) */
+  async readFile(name: string): Promise<string | undefined> {
+    const n = JSON.stringify(name);
+    const len = await this.query(`(require("Storage").read(${n})||{}).length`);
+    if (typeof len !== "number") return undefined;
+    let out = "";
+    for (let o = 0; o < len; o += 512) {
+      const want = Math.min(512, len - o);
+      // each answer says which chunk it is: a reply to a line the console mangled is asked again
+      for (let tries = 0; ; tries++) {
+        const r = await this.query(`{o:${o},d:btoa(require("Storage").read(${n},${o},${want}))}`, 3000).catch(() => null);
+        if (r && r.o === o && typeof r.d === "string" && Buffer.from(r.d, "base64").length === want) {
+          out += Buffer.from(r.d, "base64").toString("latin1");
+          break;
+        }
+        if (tries >= 3) throw new Error(`${this.name}: could not read ${name} at ${o}`);
+      }
+    }
+    return out;
+  }
+
+  private take(s: string): void {
+    const parts = (this.partial + s).split("\n");
+    this.partial = parts.pop()!;
+    for (const raw of parts) {
+      const line = raw.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").replace(/[\x00-\x08\x0b-\x1f\x7f]/g, "");
+      const at = line.indexOf("@@SIM ");
+      if (at >= 0) {
+        let m: any;
+        try {
+          m = JSON.parse(line.slice(at + 6));
+        } catch {
+          this.println(line);
+          continue;
+        }
+        this.message(m);
+      } else if (line !== "" && line !== ">") this.println(line.replace(/^>+/, ""));
+    }
+  }
+
+  private println(line: string): void {
+    this.console.push(line);
+    if (this.console.length > MAX_CONSOLE_LINES) this.console.splice(0, this.console.length - MAX_CONSOLE_LINES);
+    if (this.opts.log) this.opts.log(line);
+  }
+
+  private message(m: any): void {
+    if (m.a !== undefined) {
+      if (m.a === this.awaiting) {
+        if (this.ackTimer) clearTimeout(this.ackTimer);
+        this.awaiting = 0;
+        this.pump();
+      }
+    } else if (m.q !== undefined) {
+      const w = this.waiters.find((x) => x.id === m.q);
+      this.waiters = this.waiters.filter((x) => x !== w);
+      if (w) w.resolve(m.v);
+    } else if (m.boot) {
+      this.boots++;
+      this.ready = true;
+      this.trickle = this.opts.firmware !== false;
+      this.sendState();
+    } else if (m.o !== undefined) {
+      const v = Number(m.v);
+      const tl = (this.timelines[m.o] = this.timelines[m.o] || []);
+      if (this.outputs[m.o] !== v || tl.length === 0) tl.push({ t: this.now(), v });
+      this.outputs[m.o] = v;
+    } else if (m.w !== undefined) {
+      if (m.w === 0) {
+        this.staWant = this.staUp = false;
+        this.dropLinks(false);
+      } else {
+        this.staWant = true;
+        this.staUp = false;
+        this.tryJoin();
+      }
+    } else if (m.W !== undefined) {
+      this.wdMs = Number(m.W) * 1000;
+      this.lastKick = Date.now();
+    } else if (m.k) this.lastKick = Date.now();
+    else if (m.b) void this.reboot("software");
+    else if (m.m) for (const r of this.memWaiters.splice(0)) r(m.m);
+  }
+
+  // after each boot of the shim: the pin levels and readings the host holds
+  private sendState(): void {
+    for (const p of Object.keys(this.inputs)) this.send(`__sim("p",${JSON.stringify(p)},${this.inputs[p]})`);
+    for (const p of Object.keys(this.analog)) this.send(`__sim("a",${JSON.stringify(p)},${this.analog[p]})`);
+    if (this.temperature !== null) this.send(`__sim("t",0,${this.temperature})`);
+    this.send(`__sim("r",0,${this.rssi})`);
+  }
+
+  private waitOutput(re: RegExp, ms: number): Promise<boolean> {
+    return this.waitFor(() => this.console.some((l) => re.test(l)), ms);
+  }
+
+  async waitFor(cond: (() => boolean) | RegExp, timeoutMs: number): Promise<boolean> {
+    const pred = typeof cond === "function" ? cond : () => this.console.some((l) => cond.test(l));
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      if (pred()) return true;
+      if (Date.now() >= end) return false;
+      await sleep(10);
+    }
+  }
+
+  sleep(ms: number): Promise<void> {
+    return sleep(ms);
+  }
+
+  // ---- pins and readings -----------------------------------------------------------------
+
+  setDigital(pin: string, v: number | boolean): void {
+    const n = v ? 1 : 0;
+    this.inputs[pin] = n;
+    this.send(`__sim("p",${JSON.stringify(pin)},${n})`);
+  }
+
+  setAnalog(pin: string, v: number): void {
+    if (this.sensors[pin]) {
+      clearInterval(this.sensors[pin].timer);
+      delete this.sensors[pin];
+    }
+    this.putAnalog(pin, v);
+  }
+
+  private putAnalog(pin: string, v: number): void {
+    v = Math.min(1, Math.max(0, v));
+    if (this.analog[pin] === v) return;
+    this.analog[pin] = v;
+    this.send(`__sim("a",${JSON.stringify(pin)},${v})`);
+  }
+
+  /** a sensor model on a pin, sampled every 100 ms (analog pins: the value; others: value >= 0.5) */
+  sensor(pin: string, model: SensorModel | null): void {
+    if (this.sensors[pin]) clearInterval(this.sensors[pin].timer);
+    delete this.sensors[pin];
+    if (!model) return;
+    const analog = this.data.analog.indexOf(pin) >= 0;
+    const s = { s: makeSensor(model, 1), t0: Date.now(), timer: null as any };
+    const sample = () => {
+      const v = s.s.value(Date.now() - s.t0);
+      if (analog) this.putAnalog(pin, v);
+      else if (this.inputs[pin] !== (v >= 0.5 ? 1 : 0)) this.setDigital(pin, v >= 0.5);
+    };
+    s.timer = setInterval(sample, 100);
+    s.timer.unref();
+    this.sensors[pin] = s;
+    sample();
+  }
+
+  setTemperature(v: number | SensorModel): void {
+    if (typeof v === "number") {
+      this.tempSensor = null;
+      this.temperature = v;
+      this.send(`__sim("t",0,${v})`);
+      return;
+    }
+    this.tempSensor = { s: makeSensor(v, 1), t0: Date.now() };
+    if (!this.pollTimer) {
+      this.pollTimer = setInterval(() => {
+        if (!this.tempSensor) return;
+        const t = Math.round(this.tempSensor.s.value(Date.now() - this.tempSensor.t0) * 100) / 100;
+        if (t !== this.temperature) {
+          this.temperature = t;
+          this.send(`__sim("t",0,${t})`);
+        }
+      }, 500);
+      this.pollTimer.unref();
+    }
+  }
+
+  setRssi(dbm: number): void {
+    this.rssi = dbm;
+    this.send(`__sim("r",0,${dbm})`);
+  }
+
+  output(pin: string): number {
+    return this.outputs[pin] ?? 0;
+  }
+
+  timeline(pin: string): PinChange[] {
+    return (this.timelines[pin] || []).slice();
+  }
+
+  /** process.memory() on the device (a garbage collection runs first) */
+  memory(): Promise<DeviceMemory> {
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`${this.name}: no answer to process.memory()`)), 5000);
+      this.memWaiters.push((m) => (clearTimeout(t), resolve(m)));
+      this.send('__sim("m")');
+    });
+  }
+
+  // ---- watchdog --------------------------------------------------------------------------
+
+  private checkWatchdog(): void {
+    if (!this.wdMs || !this.proc || this.restarting) return;
+    if (Date.now() - this.lastKick <= this.wdMs) return;
+    this.watchdogMisses++;
+    this.wdMs = 0;
+    if (this.opts.watchdogReset !== false) void this.reboot("watchdog");
+    else this.println("sim: watchdog not kicked in time");
+  }
+
+  // ---- WiFi and the link -----------------------------------------------------------------
+
+  private tryJoin(): void {
+    if (this.staTimer || !this.staWant || this.staUp || !this.apUp) return;
+    this.staTimer = setTimeout(() => {
+      this.staTimer = null;
+      if (!this.staWant || this.staUp || !this.apUp) return;
+      this.staUp = true;
+      this.send('__sim("w",0,1)');
+    }, (this.opts.wifi && this.opts.wifi.connectMs) ?? 100);
+  }
+
+  /** The access point goes away: the device's sockets die (the server is not told), a `disconnected` event follows. */
+  wifiDown(): void {
+    this.apUp = false;
+    if (!this.staUp) return;
+    this.staUp = false;
+    this.dropLinks(true);
+    this.send('__sim("w",0,0)');
+  }
+
+  /** The access point is back: a station that wants it joins. */
+  wifiUp(): void {
+    this.apUp = true;
+    this.tryJoin();
+  }
+
+  wifiState(): string {
+    return this.staUp ? "connected" : this.staWant ? "connecting" : "off";
+  }
+
+  /** Every open socket is reset (both ends see it). */
+  resetConnections(): void {
+    this.dropLinks(false);
+  }
+
+  /** New connections hang (the device's own timeout ends them) while on. */
+  serverUnreachable(on: boolean): void {
+    this.unreachable = on;
+  }
+
+  /** sockets the device has open through the link */
+  openSockets(): number {
+    return this.links.size;
+  }
+
+  private linkedConfig(cfg: any): any {
+    const c = JSON.parse(JSON.stringify(cfg));
+    if (c.server && typeof c.server.host === "string" && typeof c.server.port === "number") {
+      this.target = { host: c.server.host, port: c.server.port };
+      c.server.host = "127.0.0.1";
+      c.server.port = this.linkPort;
+    }
+    return c;
+  }
+
+  /** where the link forwards to (the server in the config given); tests may move it */
+  setTarget(host: string, port: number): void {
+    this.target = { host, port };
+  }
+
+  private async startLink(): Promise<void> {
+    if (this.server) return;
+    const srv = net.createServer((dev) => this.accept(dev));
+    this.server = srv;
+    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
+  }
+
+  private accept(dev: net.Socket): void {
+    dev.setNoDelay(true);
+    dev.on("error", () => {});
+    if (this.unreachable) {
+      dev.pause();
+      this.zombies.push(dev);
+      return;
+    }
+    if (!this.staUp || !this.target) {
+      dev.destroy();
+      return;
+    }
+    const up = net.connect(this.target.port, this.target.host);
+    up.setNoDelay(true);
+    const link: Link = { dev, up };
+    this.links.add(link);
+    up.on("error", () => {});
+    const end = () => {
+      if (!this.links.delete(link)) return;
+      dev.destroy();
+      up.destroy();
+    };
+    dev.pipe(up);
+    up.pipe(dev);
+    dev.on("close", end);
+    up.on("close", end);
+  }
+
+  // The device loses its sockets. silent: the server is not told (the server side stays open and mute).
+  private dropLinks(silent: boolean): void {
+    for (const l of [...this.links]) {
+      this.links.delete(l);
+      if (l.up) {
+        l.dev.unpipe(l.up);
+        l.up.unpipe(l.dev);
+        if (silent) {
+          l.up.removeAllListeners("data");
+          this.zombies.push(l.up);
+        } else l.up.resetAndDestroy();
+      }
+      l.dev.resetAndDestroy();
+    }
+  }
+}
+
+/** The lines `npm run flash -- --dry-run` writes for this board and config (dist/<board>.js as built). */
+export async function dryRunLines(board: BoardId, config: any): Promise<string[]> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "espruino-dry-"));
+  try {
+    const file = path.join(tmp, board + ".upload.js");
+    await flash({ board, config, dryRun: file, noBuild: true, quiet: true });
+    return fs.readFileSync(file, "latin1").split("\n").filter((l) => l.trim() !== "");
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+const baselines: Partial<Record<BoardId, Promise<DeviceMemory>>> = {};
+
+/** process.memory() of a board booted with the shim alone (cached per board): what to subtract from the firmware's usage. */
+export function shimBaseline(board: BoardId): Promise<DeviceMemory> {
+  if (!baselines[board])
+    baselines[board] = (async () => {
+      const b = new EspruinoBoard({ board, firmware: false });
+      try {
+        await b.boot();
+        await sleep(200);
+        return await b.memory();
+      } finally {
+        await b.stop();
+      }
+    })();
+  return baselines[board]!;
+}

@@ -9,7 +9,7 @@ import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import { baseline, bundle, interpreter, liveDevice } from "../../bench/espruino";
 
-/** Blocks over the shim-only baseline, connected and idle (measured: esp8266 677, esp32 680). */
+/** Blocks over the shim-only baseline, connected and idle (measured with this harness: esp8266 680, esp32 683). */
 export const BUDGET = { esp8266: 685, esp32: 690 };
 /** The goal of issue 10 (docs/memory.md): not met yet; printed beside the figure. */
 const GOAL_ESP8266 = 360;
@@ -18,18 +18,28 @@ const FLAT = 8;
 
 const example = (f: string) => JSON.parse(readFileSync(f, "utf8"));
 
+/** The Linux build's console sometimes garbles an upload beyond repair: the harness (not the firmware) is tried again once. */
+async function twice<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    console.log("      harness retry: " + String((e as Error).message).split("\n")[0]);
+    return f();
+  }
+}
+
 for (const board of ["esp8266", "esp32"] as const) {
   const bin = interpreter(board);
   const cfgFile = board === "esp32" ? "examples/device.json" : "examples/device-esp8266.json";
   describe(`memory on the real interpreter (espruino-${board}, ${cfgFile})`, function () {
-    this.timeout(120000);
+    this.timeout(300000);
     if (!bin) {
       it(`skipped: no interpreter (set ESPRUINO_${board.toUpperCase()} or put ../shared/espruino/bin/espruino-${board})`);
       return;
     }
     it(`connected and idle within ${BUDGET[board]} blocks over the baseline; flat after commands and reconnects`, async () => {
-      const base = await baseline(bin);
-      const dev = await liveDevice(bin, bundle(board), example(cfgFile));
+      const base = await twice(() => baseline(bin));
+      const dev = await twice(() => liveDevice(bin, bundle(board), example(cfgFile)));
       try {
         const idle = (await dev.usage()) - base;
         console.log(`      ${board}: ${idle} blocks over a baseline of ${base}` + (board === "esp8266" ? ` (goal ${GOAL_ESP8266})` : ""));

@@ -1,4 +1,4 @@
-// scratch: measure the device connected idle on the real interpreter
+// scratch (not run by npm run bench: the name starts with _): boots dist/<board>.js connected and prints E.getSizeOf(global,1) by source name (dist/<board>.names.json). It types at the console while the firmware runs, which the Linux build sometimes garbles: rerun when it times out.
 import { readFileSync } from "node:fs";
 import { startBroker } from "../sim/broker";
 import { bootWith, bundle, interpreter, baseline } from "./espruino";
@@ -13,14 +13,14 @@ async function main() {
   let subs = 0;
   broker.on("packet", (ev: any) => { if (ev.dir === "in" && (ev.type === "sub")) subs++; });
   const base = await baseline(bin);
-  const e = await bootWith(bin, { "jmqt.json": JSON.stringify(cfg), ".bootcde": bundle(board) });
+  const e = await bootWith(bin, { "jmqt.json": JSON.stringify(cfg), ".bootcde": process.env.BUNDLE ? require("fs").readFileSync(process.env.BUNDLE, "latin1") : bundle(board) });
   const t0 = Date.now();
   while (!subs && Date.now() - t0 < 10000) await new Promise((r) => setTimeout(r, 100));
   await new Promise((r) => setTimeout(r, 500));
   const m = await e.memory();
   console.log(board, "baseline", base, "usage", m.usage, "over", m.usage - base, "subs", subs);
   if (process.argv[4]) {
-    const g = await e.eval("E.getSizeOf(global,1)");
+    const g = await e.eval("E.getSizeOf(global,1)", 20000);
     g.sort((a: any, b: any) => b.size - a.size);
     const names = JSON.parse(require("fs").readFileSync("dist/" + board + ".names.json", "utf8"));
     console.log(g.map((x: any) => (names[x.name] || x.name) + ":" + x.size).join(" "));

@@ -27,7 +27,7 @@ export async function run(): Promise<void> {
     }
     const out = mkdtempSync(join(tmpdir(), "bench-mem-"));
     const full = await buildBoard({ board, outDir: out });
-    const clientOnly = await buildBoard({ board, outDir: join(out, "client"), entry: join(__dirname, "entries", "client-only.ts") });
+    const clientOnly = await buildBoard({ board, outDir: join(out, "client"), entry: join(__dirname, "entries", "client-only.js") });
     const example = JSON.parse(readFileSync(board === "esp32" ? "examples/device.json" : "examples/device-esp8266.json", "utf8"));
     const bare = { ...example, inputs: [], outputs: [] };
     const base = await baseline(bin);

@@ -6,7 +6,7 @@ import { build } from "esbuild";
 import { transform } from "@swc/core";
 import { minify } from "terser";
 import { decode, encode, newDecoded, TYPES } from "../firmware/jmqt/codec";
-import { Framer } from "../firmware/jmqt/framer";
+import { createFramer } from "../firmware/jmqt/framer";
 
 const FRAMES = [
   '{"push": {"cn": "sensors/temp", "dt": {"t": 21.6}, "cl": "devA", "id": "5142e05c-e830-11f1-90d8-02fc00000001", "q": 1}}',
@@ -80,7 +80,7 @@ export async function run(): Promise<void> {
   const chunks: string[] = [];
   for (let j = 0; j < stream.length; j += 37) chunks.push(stream.slice(j, j + 37));
   let frames = 0;
-  const fr = new Framer(1024, { onFrame: () => frames++ });
+  const fr = createFramer(1024, () => frames++);
   const t0 = process.hrtime.bigint();
   for (let r = 0; r < 50_000; r++) for (const c of chunks) fr.feed(c);
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;

@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { BoardJson, ROOT, boardIds, loadApi, loadBoard } from "./api";
-import { Violation, checkBundle, definedNames, formatViolations } from "./gate";
+import { PACKET_TYPES, Violation, WIRE_KEYS, checkBundle, checkMangled, definedNames, formatViolations } from "./gate";
 import type { BoardInfo } from "../firmware/runtime/config";
 
 export interface BuildOptions {
@@ -32,6 +32,8 @@ export interface BuildResult {
   debugBytes: number;
   budget: number;
   files: { min: string; debug: string; map: string };
+  /** private field (without its trailing `_`... as written) -> the name terser gave it */
+  mangled: Record<string, string>;
 }
 
 /** The board data the firmware gets (BOARD_JSON in firmware/types/build.d.ts), compacted from boards/<board>.json. */
@@ -120,16 +122,52 @@ export async function buildBoard(opts: BuildOptions): Promise<BuildResult> {
   });
   const esCode = bundled.outputFiles.find((f) => f.path.endsWith(".js"))!.text;
   const esMap = bundled.outputFiles.find((f) => f.path.endsWith(".map"))!.text;
-  const lowered = transformSync("(function(){\n" + esCode + "\n})();\n", {
+  // SWC: → ES5 for an IE 11-level engine, loose (no spec-only helpers), helpers inlined so the
+  // gate can see them. `instanceof` and `typeof` stay as they are: their ES2015 helpers test
+  // Symbol.hasInstance / Symbol, which Espruino does not have.
+  // No outer wrapper: the bundle's functions are declared at the top level of the program, where a
+  // function keeps no copied scope (measured: a wrapper costs one block per function on the board).
+  const lowered = transformSync(esCode, {
     filename: board.id + ".debug.js",
     sourceMaps: true,
-    inputSourceMap: shiftMap(esMap, 1),
-    ...SWC_ES5,
+    inputSourceMap: esMap,
+    isModule: false,
+    env: { targets: { ie: "11" }, loose: true, exclude: ["transform-instanceof", "transform-typeof-symbol"] },
+    jsc: {
+      loose: true,
+      externalHelpers: false,
+      parser: { syntax: "ecmascript" },
+      assumptions: {
+        noClassCalls: true,
+        setPublicClassFields: true,
+        constantSuper: true,
+        ignoreFunctionLength: true,
+        ignoreToPrimitiveHint: true,
+        iterableIsArray: true,
+        arrayLikeIsIterable: false,
+        skipForOfIteratorClosing: true,
+        superIsCallableConstructor: true,
+      },
+    },
   });
   const debug = lowered.code;
   const map = lowered.map!;
-  const minified = await minify(debug, TERSER_ES5);
+  // Top-level names become globals on the board: the mangler never picks an Espruino global's
+  // name. Private fields end in `_` (readable in the source) and are shortened; wire-protocol
+  // keys and Espruino API names are reserved so that no mangled name can collide with them.
+  const nameCache: any = {};
+  const minified = await minify(debug, {
+    ecma: 5,
+    toplevel: true,
+    compress: { passes: 3, ecma: 5, unsafe_arrows: false, keep_fargs: false, pure_getters: true },
+    mangle: { toplevel: true, reserved: reservedGlobals(), properties: { regex: /_$/, reserved: reservedProperties() } },
+    nameCache,
+    format: { ascii_only: true, ecma: 5, comments: false },
+  });
   const min = minified.code!;
+  const mangled: Record<string, string> = {};
+  const props = (nameCache.props && nameCache.props.props) || {};
+  for (const k of Object.keys(props)) mangled[k.replace(/^\$/, "")] = props[k];
   const outDir = opts.outDir || join(ROOT, "dist");
   mkdirSync(outDir, { recursive: true });
   const files = {
@@ -138,6 +176,12 @@ export async function buildBoard(opts: BuildOptions): Promise<BuildResult> {
     map: join(outDir, board.id + ".debug.js.map"),
   };
   writeFileSync(files.min, min);
+  // what the mangler named each top-level function/variable and private field (for reading a trace() on the board)
+  const vars = (nameCache.vars && nameCache.vars.props) || {};
+  const names: Record<string, string> = {};
+  for (const k of Object.keys(vars)) names[vars[k]] = k.replace(/^\$/, "");
+  for (const k of Object.keys(mangled)) names["." + mangled[k]] = k;
+  writeFileSync(join(outDir, board.id + ".names.json"), JSON.stringify(names, null, 1));
   writeFileSync(files.debug, debug + "\n//# sourceMappingURL=" + board.id + ".debug.js.map\n");
   writeFileSync(files.map, map);
   return {
@@ -150,6 +194,7 @@ export async function buildBoard(opts: BuildOptions): Promise<BuildResult> {
     debugBytes: Buffer.byteLength(debug),
     budget: board.budget.bundleBytes,
     files,
+    mangled,
   };
 }
 
@@ -306,16 +351,39 @@ export async function buildBootGuard(outDir = join(ROOT, "dist")): Promise<PartR
   return { code, file, bytes: Buffer.byteLength(code) };
 }
 
+/** Every global name Espruino has on any board (api.json globals and classes, pins): never a mangled top-level name. */
+export function reservedGlobals(): string[] {
+  const out = new Set<string>(["global", "exports", "module", "Modules", "require", "eval", "arguments", "undefined", "NaN", "Infinity"]);
+  for (const e of loadApi()) {
+    if (e.class && /^[A-Za-z_$][\w$]*$/.test(e.class)) out.add(e.class);
+    if (!e.class && e.name && /^[A-Za-z_$][\w$]*$/.test(e.name)) out.add(e.name);
+  }
+  for (const id of boardIds()) for (const p of loadBoard(id).pins) out.add(p);
+  for (let i = 0; i < 48; i++) out.add("D" + i), out.add("A" + i);
+  return [...out];
+}
+
+/** Property names the mangler must never produce: the JMQT wire keys and packet types, and every Espruino API name. */
+export function reservedProperties(): string[] {
+  const out = new Set<string>([...WIRE_KEYS, ...PACKET_TYPES]);
+  for (const e of loadApi()) {
+    if (e.name) out.add(e.name);
+    if (e.class) out.add(e.class);
+  }
+  return [...out];
+}
+
 /** The gate on a fresh build: every rule on the readable twin (its source map names the TypeScript
  *  line), and the rules plus the size budget on the minified bundle. */
 export function gateBuild(r: BuildResult, board: BoardJson, config?: any): Violation[] {
   return [
     ...checkBundle(r.debug, board, { map: r.map, file: r.files.debug }),
     ...checkBundle(r.min, board, { file: r.files.min, budget: r.budget + bakedBytes(config) }),
+    ...checkMangled(r.min, r.mangled, reservedProperties(), { file: r.files.min }),
   ];
 }
 
-/** Moves a source map's generated lines down by `lines` (for the wrapper line we prepend). */
+/** Moves a source map's generated lines down by `lines` (for the wrapper line a driver file gets). */
 function shiftMap(mapText: string, lines: number): string {
   const map = JSON.parse(mapText);
   map.mappings = ";".repeat(lines) + map.mappings;

@@ -35,7 +35,8 @@ export interface Violation {
     | "split-limit"
     | "to-fixed"
     | "stringify-args"
-    | "size";
+    | "size"
+    | "mangle";
   message: string;
   file?: string;
   line?: number;
@@ -68,6 +69,47 @@ const TRAPS: Record<string, string> = {
 };
 
 type Node = acorn.Node & Record<string, any>;
+
+/** The JMQT 1.0 body keys (../shared/jmqt/SPEC.md, docs/protocol.md): they go on the wire as they are. */
+export const WIRE_KEYS = ["cn", "dt", "st", "ts", "at", "cl", "pr", "mg", "id", "rt", "q"];
+/** The fifteen packet type names, the root key of every frame. */
+export const PACKET_TYPES = [
+  "auth", "authAck", "conn", "connAck", "hb", "hbAck", "sub", "subAck",
+  "unsub", "unsubAck", "pub", "pubAck", "push", "pushAck", "disconn",
+];
+
+/**
+ * The property mangler's contract (rule `mangle`): private names end in `_` and all of them are
+ * shortened, so none survives in the minified bundle; no name the mangler produced is a wire key,
+ * a packet type or an Espruino API name (`reserved`), and none of those was itself mangled.
+ */
+export function checkMangled(code: string, mangled: Record<string, string>, reserved: string[], opts: { file?: string } = {}): Violation[] {
+  const out: Violation[] = [];
+  const file = opts.file ? relative(ROOT, opts.file) : undefined;
+  const keep = new Set(reserved);
+  for (const k of Object.keys(mangled)) {
+    if (keep.has(k)) out.push({ rule: "mangle", file, message: `${k} is a wire key or an Espruino API name and was mangled to ${mangled[k]}` });
+    if (keep.has(mangled[k])) out.push({ rule: "mangle", file, message: `${k} was mangled to ${mangled[k]}, which is a wire key or an Espruino API name` });
+  }
+  let ast: Node;
+  try {
+    ast = acorn.parse(code, { ecmaVersion: 5, locations: true, sourceType: "script" }) as Node;
+  } catch (e) {
+    return out;
+  }
+  const seen = new Set<string>();
+  const bad = (name: unknown, n: Node) => {
+    if (typeof name !== "string" || !/[A-Za-z0-9$]_$/.test(name) || seen.has(name)) return;
+    seen.add(name);
+    out.push({ rule: "mangle", file, line: n.loc!.start.line, column: n.loc!.start.column, message: `${name} survived the property mangler: a private name ends in \`_\` only where the build can shorten it (not in a string key or a computed name)` });
+  };
+  visit(ast, (n) => {
+    if (n.type === "Identifier") bad(n.name, n);
+    else if (n.type === "MemberExpression" && n.computed && n.property.type === "Literal") bad(n.property.value, n);
+    else if (n.type === "Property" && n.key.type === "Literal") bad(n.key.value, n);
+  });
+  return out;
+}
 
 interface Scope {
   names: Set<string>;

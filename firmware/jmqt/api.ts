@@ -31,7 +31,7 @@ export const S_STOPPED = 6;
  * the `onConnect` given to `connect()`, is called with `this` = the very socket object that
  * `connect()` returned, and never before `connect()` has returned. The client relies on it: it
  * registers the same module-level handlers for every connection and finds itself through a
- * property it sets on the socket (`jc`), so that no function is created per connection and
+ * property it sets on the socket (`client_`), so that no function is created per connection and
  * events from an old socket are told apart from those of the current one.
  */
 export interface SocketLike {

@@ -1,8 +1,9 @@
-// Pure JMQT 1.0 packet codec (SPEC "Wire format", "The fifteen packet types"): no I/O, no state.
-// decode() returns a small type code and leaves the packet body in a reusable holder, so a
-// decoded packet costs only what JSON.parse made. Two functions, driven by two short strings
-// (a table in data costs the board RAM; these strings cost a few blocks).
+// Pure JMQT 1.0 packet codec (SPEC "Wire format", "The fifteen packet types"; docs/protocol.md):
+// no I/O, no state. decode() returns a small type code and leaves the packet body in a reusable
+// holder, so a decoded packet costs only what JSON.parse made. The field rules are a table in
+// code (badField: one line per packet type) rather than in data, so it stays in flash.
 
+/** Packet type codes (the order of SPEC's table). */
 export const T_AUTH = 0;
 export const T_AUTHACK = 1;
 export const T_CONN = 2;
@@ -19,29 +20,113 @@ export const T_PUSH = 12;
 export const T_PUSHACK = 13;
 export const T_DISCONN = 14;
 
-/** Packet type names, indexed by the T_* codes (Node side; the board uses NAMES). */
+/** Packet type names, indexed by the T_* codes (Node side and tests; the board uses typeName/typeCode). */
 export const TYPES = [
   "auth", "authAck", "conn", "connAck", "hb", "hbAck", "sub", "subAck",
   "unsub", "unsubAck", "pub", "pubAck", "push", "pushAck", "disconn",
 ];
 
-// The same names, 8 characters per T_* code, padded with blanks; each name is found first in its
-// own slot (decode looks a type up with one indexOf).
-const NAMES = "auth    authAck conn    connAck hb      hbAck   sub     subAck  unsub   unsubAckpub     pubAck  push    pushAck disconn ";
+// The names as code, not data: a table of names held in a variable costs the board 9-15 blocks
+// for as long as it runs; literals in a switch stay in flash.
+/** The wire name of a packet type. */
+export function typeName(t: number): string {
+  switch (t) {
+    case T_AUTH: return "auth";
+    case T_AUTHACK: return "authAck";
+    case T_CONN: return "conn";
+    case T_CONNACK: return "connAck";
+    case T_HB: return "hb";
+    case T_HBACK: return "hbAck";
+    case T_SUB: return "sub";
+    case T_SUBACK: return "subAck";
+    case T_UNSUB: return "unsub";
+    case T_UNSUBACK: return "unsubAck";
+    case T_PUB: return "pub";
+    case T_PUBACK: return "pubAck";
+    case T_PUSH: return "push";
+    case T_PUSHACK: return "pushAck";
+  }
+  return "disconn";
+}
 
-// The fields each type requires (SPEC table), 6 letters per T_* code, checked in order. A letter
-// names a key (KEYS: c cn, d dt, s st, a at, l cl, L cl, q q, r rt, p pr, i id, I id, T ts) and a test:
-//   c, i   a non-empty string (i: a number id becomes a string)     a, l  a string
-//   d      present              L  a string, absent -> ""
-//   q r p  a 0/1 flag ("0"/"1"/true/false/absent accepted, normalised to 0/1)
-//   s      a status number ("1" accepted)   T  ts likewise when present, and > 0 when st is 1
-//   I      as i when present; required for pub q=1 or a $ channel, for push q=1 not retained
-//   A      authAck: at a string and cl non-empty when st is 1
-//   auth d, authAck sA, conn al, connAck sT, hb/hbAck/disconn none, sub cp, subAck/unsubAck cs,
-//   unsub c, pub cdqrI, pubAck/pushAck si, push cdqrLI
-const CHECKS = "d     sA    al    sT                cp    cs    c     cs    cdqrI si    cdqrLIsi";
-const LETTERS = "cdsalLqrpiIT";
-const KEYS = "cndtstatclclq rtprididts";
+/** The T_* code of a wire name, -1 when it names no packet type. */
+function typeCode(name: string): number {
+  for (var t = T_AUTH; t <= T_DISCONN; t++) if (typeName(t) === name) return t;
+  return -1;
+}
+
+/** How a required field is checked (FIELDS below). */
+const enum Rule {
+  /** a non-empty string */
+  Channel,
+  /** a non-empty string; a number id becomes its string */
+  Id,
+  /** pub: as Id when present; required for q=1 or a `$` channel */
+  PubId,
+  /** push: as Id when present; required for q=1 not retained */
+  PushId,
+  /** present, any value */
+  Present,
+  /** a string */
+  Text,
+  /** a string; absent becomes "" */
+  TextOrEmpty,
+  /** a 0/1 flag: "0"/"1"/true/false/absent accepted, normalised to 0/1 */
+  Flag,
+  /** a status number ("1" accepted) */
+  Status,
+  /** ts: a number when present ("15" accepted), required and > 0 when st is 1 */
+  Seconds,
+  /** authAck: at a string and cl non-empty when st is 1 */
+  Credentials,
+}
+
+/**
+ * The fields each packet type requires (SPEC "The fifteen packet types"), checked in order:
+ * returns the first bad key, "" when all pass. Normalises flags, ids and numbers in place.
+ */
+function badField(t: number, b: any): string {
+  switch (t) {
+    case T_AUTH: return check(b, "dt", Rule.Present);
+    case T_AUTHACK: return check(b, "st", Rule.Status) || check(b, "", Rule.Credentials);
+    case T_CONN: return check(b, "at", Rule.Text) || check(b, "cl", Rule.Text);
+    case T_CONNACK: return check(b, "st", Rule.Status) || check(b, "ts", Rule.Seconds);
+    case T_SUB: return check(b, "cn", Rule.Channel) || check(b, "pr", Rule.Flag);
+    case T_SUBACK:
+    case T_UNSUBACK: return check(b, "cn", Rule.Channel) || check(b, "st", Rule.Status);
+    case T_UNSUB: return check(b, "cn", Rule.Channel);
+    case T_PUB:
+    case T_PUSH:
+      return check(b, "cn", Rule.Channel) || check(b, "dt", Rule.Present) || check(b, "q", Rule.Flag) ||
+        check(b, "rt", Rule.Flag) || (t == T_PUSH ? check(b, "cl", Rule.TextOrEmpty) || check(b, "id", Rule.PushId) : check(b, "id", Rule.PubId));
+    case T_PUBACK:
+    case T_PUSHACK: return check(b, "st", Rule.Status) || check(b, "id", Rule.Id);
+  }
+  return "";
+}
+
+/** One field rule on b[key]: key when it fails, "" when it passes. */
+function check(b: any, key: string, rule: Rule): string {
+  var v = b[key];
+  if (rule == Rule.Credentials) return b.st != 1 ? "" : typeof b.at != "string" ? "at" : typeof b.cl != "string" || !b.cl ? "cl" : "";
+  if (rule == Rule.Present) return v === undefined ? key : "";
+  if (rule == Rule.PubId || rule == Rule.PushId) {
+    if (v == null) return (rule == Rule.PubId ? b.q || b.cn.charAt(0) == "$" : b.q && !b.rt) ? key : "";
+    rule = Rule.Id;
+  }
+  if (rule == Rule.Id && typeof v == "number" && isFinite(v)) b[key] = v = "" + v;
+  if (rule == Rule.Id || rule == Rule.Channel) return typeof v != "string" || !v ? key : "";
+  if (rule == Rule.TextOrEmpty && v == null) b[key] = v = "";
+  if (rule == Rule.Text || rule == Rule.TextOrEmpty) return typeof v != "string" ? key : "";
+  if (rule == Rule.Flag) {
+    b[key] = v = v == null || v === 0 || v === "0" || v === false ? 0 : v === 1 || v === "1" || v === true ? 1 : -1;
+    return v < 0 ? key : "";
+  }
+  // Rule.Status, Rule.Seconds: a string is accepted only when it is the number's own spelling
+  // ("1", not " 1 " or "01"), so that both engines agree (Espruino's +" 1 " is NaN)
+  if (v !== undefined || rule == Rule.Status) b[key] = v = typeof v == "number" || (typeof v == "string" && "" + +v === v) ? +v : NaN;
+  return (!isFinite(v) ? rule == Rule.Status || b.st == 1 : rule == Rule.Seconds && b.st == 1 && v <= 0) ? key : "";
+}
 
 /** decode() results below zero */
 export const E_JSON = -1;
@@ -49,19 +134,19 @@ export const E_SHAPE = -2;
 export const E_TYPE = -3;
 export const E_FIELD = -4;
 
-/** Reused by every decode(): `b` the packet body (normalised), `e` why the last frame failed. */
+/** Reused by every decode(): the packet body (normalised), and why the last frame failed. */
 export interface Decoded {
-  b: any;
-  e: string;
+  body_: any;
+  reason_: string;
 }
 
 export function newDecoded(): Decoded {
-  return { b: null, e: "" };
+  return { body_: null, reason_: "" };
 }
 
 /** One packet as it goes on the wire: `{"<type>":<body>}` and its NUL terminator. */
 export function encode(t: number, body: any): string {
-  return '{"' + NAMES.substr(t * 8, 8).trim() + '":' + rawBytes(JSON.stringify(body)) + "}\0";
+  return '{"' + typeName(t) + '":' + rawBytes(JSON.stringify(body)) + "}\0";
 }
 
 /** How many backslashes stand right before position i of s: an odd count escapes s[i]. */
@@ -129,85 +214,62 @@ function hex4(s: string, i: number): number {
 }
 
 /**
- * Decode one frame. Returns the T_* code (body in out.b) or an E_* code below zero with the
- * reason in out.e. Never throws.
+ * Decode one frame. Returns the T_* code (body in out.body_) or an E_* code below zero with the
+ * reason in out.reason_. Never throws.
  */
 export function decode(frame: string, out: Decoded): number {
-  var r: any;
-  var b: any;
-  var k = "";
+  var root: any;
+  var body: any;
+  var name = "";
   var n = 0;
   var key: string;
-  var t = 0;
-  var i: number;
-  var ch = "";
-  var v: any;
-  var bad = "";
-  out.b = null;
+  var t: number;
+  var bad: string;
+  out.body_ = null;
   // JSON.parse on Espruino lets a "__proto__" key set the object's prototype
   if (frame.indexOf('"__proto__"') >= 0) {
-    out.e = "__proto__ key";
+    out.reason_ = "__proto__ key";
     return E_SHAPE;
   }
   try {
-    r = JSON.parse(utf8Escapes(frame));
+    root = JSON.parse(utf8Escapes(frame));
   } catch (e) {
-    out.e = "not JSON";
+    out.reason_ = "not JSON";
     return E_JSON;
   }
-  b = r;
-  for (i = 0; i < 2; i++) {
-    if (b == null || typeof b == "string" || typeof b == "number" || typeof b == "boolean" || Array.isArray(b)) {
-      out.e = i ? k + ": not an object" : "not an object";
-      return E_SHAPE;
-    }
-    if (i) break;
-    for (key in r) {
-      if (++n > 1) break;
-      k = key;
-    }
-    if (n != 1) {
-      out.e = "not one key";
-      return E_SHAPE;
-    }
-    t = k.length < 9 && k.indexOf(" ") < 0 ? NAMES.indexOf(k) : -1;
-    if (t < 0 || t % 8 || (k.length < 8 && NAMES.charAt(t + k.length) != " ")) {
-      out.e = "unknown type";
-      return E_TYPE;
-    }
-    t /= 8;
-    b = r[k];
+  if (!isObject(root)) {
+    out.reason_ = "not an object";
+    return E_SHAPE;
   }
-  for (i = t * 6; i < t * 6 + 6 && !bad && (ch = CHECKS.charAt(i)) > " "; i++) {
-    key = ch == "q" ? ch : KEYS.substr(LETTERS.indexOf(ch) * 2, 2);
-    v = b[key];
-    if (ch == "I" && v == null) {
-      if (t == T_PUB ? b.q || b.cn.charAt(0) == "$" : b.q && !b.rt) bad = key;
-    } else if (ch == "i" || ch == "I") {
-      if (typeof v == "number" && isFinite(v)) b.id = v = "" + v;
-      if (typeof v != "string" || !v) bad = key;
-    } else if (ch == "c") {
-      if (typeof v != "string" || !v) bad = key;
-    } else if (ch == "d") {
-      if (v === undefined) bad = key;
-    } else if (ch == "L" && v == null) b.cl = "";
-    else if (ch == "a" || ch == "l" || ch == "L") {
-      if (typeof v != "string") bad = key;
-    } else if (ch == "q" || ch == "r" || ch == "p") {
-      b[key] = v = v == null || v === 0 || v === "0" || v === false ? 0 : v === 1 || v === "1" || v === true ? 1 : -1;
-      if (v < 0) bad = key;
-    } else if (ch == "s" || ch == "T") {
-      // a string is accepted only when it is the number's own spelling ("1", not " 1 " or "01"),
-      // so that both engines agree (Espruino's +" 1 " is NaN)
-      if (v !== undefined || ch == "s") b[key] = v = typeof v == "number" || (typeof v == "string" && "" + +v === v) ? +v : NaN;
-      if (!isFinite(v) ? ch == "s" || b.st == 1 : ch == "T" && b.st == 1 && v <= 0) bad = key;
-    } else if (ch == "A" && b.st == 1) bad = typeof b.at != "string" ? "at" : typeof b.cl != "string" || !b.cl ? "cl" : "";
+  for (key in root) {
+    if (++n > 1) break;
+    name = key;
   }
+  if (n != 1) {
+    out.reason_ = "not one key";
+    return E_SHAPE;
+  }
+  t = typeCode(name);
+  if (t < 0) {
+    out.reason_ = "unknown type";
+    return E_TYPE;
+  }
+  body = root[name];
+  if (!isObject(body)) {
+    out.reason_ = name + ": not an object";
+    return E_SHAPE;
+  }
+  bad = badField(t, body);
   if (bad) {
-    out.e = k + ": bad " + bad;
+    out.reason_ = name + ": bad " + bad;
     return E_FIELD;
   }
-  out.b = b;
-  out.e = "";
+  out.body_ = body;
+  out.reason_ = "";
   return t;
+}
+
+/** A JSON object (not null, an array or a primitive). */
+function isObject(v: any): boolean {
+  return v != null && typeof v == "object" && !Array.isArray(v);
 }

@@ -5,7 +5,7 @@ import fc from "fast-check";
 import {
   decode, encode, newDecoded, TYPES, E_FIELD, E_JSON, E_SHAPE, E_TYPE, T_CONNACK, T_PUB, T_PUSH,
 } from "../../firmware/jmqt/codec";
-import { Framer } from "../../firmware/jmqt/framer";
+import { createFramer } from "../../firmware/jmqt/framer";
 
 const vectors = JSON.parse(readFileSync(join(__dirname, "../../../shared/jmqt/vectors.json"), "utf8"));
 
@@ -16,8 +16,8 @@ describe("jmqt codec", () => {
     for (const type of Object.keys(vectors.samples)) {
       for (const text of vectors.samples[type] as string[]) {
         const t = decode(text, out);
-        assert.equal(t, TYPES.indexOf(type), `${text}: ${out.e}`);
-        assert.equal(typeof out.b, "object");
+        assert.equal(t, TYPES.indexOf(type), `${text}: ${out.reason_}`);
+        assert.equal(typeof out.body_, "object");
         n++;
       }
     }
@@ -30,7 +30,7 @@ describe("jmqt codec", () => {
     for (const e of vectors.exchange) {
       if (!e.raw || e.dir !== "s2c") continue;
       const t = decode(e.raw.replace(/\0$/, ""), out);
-      assert.ok(t >= 0, `${e.raw}: ${out.e}`);
+      assert.ok(t >= 0, `${e.raw}: ${out.reason_}`);
       n++;
     }
     assert.ok(n > 20);
@@ -39,34 +39,34 @@ describe("jmqt codec", () => {
   it("normalises rt \"1\", numeric ids and accepts ts on a failed connAck", () => {
     const out = newDecoded();
     assert.equal(decode('{"push": {"cn":"c","dt":"m","cl":"x", "rt": "1"}}', out), T_PUSH);
-    assert.equal(out.b.rt, 1);
-    assert.equal(out.b.q, 0);
+    assert.equal(out.body_.rt, 1);
+    assert.equal(out.body_.q, 0);
     assert.equal(decode('{"pub":{"cn":"c","dt":1,"q":"1","id":7}}', out), T_PUB);
-    assert.equal(out.b.id, "7");
-    assert.equal(out.b.q, 1);
+    assert.equal(out.body_.id, "7");
+    assert.equal(out.body_.q, 1);
     assert.equal(decode('{"connAck": {"st": 6, "ts": 15}}', out), T_CONNACK);
-    assert.equal(out.b.st, 6);
+    assert.equal(out.body_.st, 6);
     assert.equal(decode(' \n{ "push" : { "cn" : "a", "dt" : null, "cl" : "", "id" : "c4d49638-e82f-11f1-8673-02fc00000001", "q" : 1 } } ', out), T_PUSH);
-    assert.equal(out.b.id.length, 36);
+    assert.equal(out.body_.id.length, 36);
   });
 
   it("normalises st/ts/pr/cl and checks ts only on a successful connAck", () => {
     const out = newDecoded();
     assert.equal(decode('{"connAck":{"st":"1","ts":"15"}}', out), T_CONNACK);
-    assert.deepEqual([out.b.st, out.b.ts], [1, 15]);
+    assert.deepEqual([out.body_.st, out.body_.ts], [1, 15]);
     assert.equal(decode('{"connAck":{"st":1,"ts":"0"}}', out), E_FIELD);
-    assert.match(out.e, /connAck: bad ts/);
+    assert.match(out.reason_, /connAck: bad ts/);
     assert.equal(decode('{"connAck":{"st":1,"ts":"x"}}', out), E_FIELD);
     assert.equal(decode('{"connAck":{"st":5}}', out), T_CONNACK);
     assert.equal(decode('{"sub":{"cn":"a","pr":"1"}}', out), TYPES.indexOf("sub"));
-    assert.equal(out.b.pr, 1);
+    assert.equal(out.body_.pr, 1);
     assert.equal(decode('{"sub":{"cn":"a"}}', out), TYPES.indexOf("sub"));
-    assert.equal(out.b.pr, 0);
+    assert.equal(out.body_.pr, 0);
     assert.equal(decode('{"push":{"cn":"a","dt":1,"cl":null}}', out), T_PUSH);
-    assert.equal(out.b.cl, "");
+    assert.equal(out.body_.cl, "");
     assert.equal(decode('{"push":{"cn":"a","dt":1,"q":1,"rt":1}}', out), T_PUSH, "a retained q=1 push needs no id");
     assert.equal(decode('{"pub":{"cn":"a","dt":1,"q":"2","id":"1"}}', out), E_FIELD);
-    assert.match(out.e, /pub: bad q/);
+    assert.match(out.reason_, /pub: bad q/);
     assert.equal(decode('{"authAck":{"st":0}}', out), TYPES.indexOf("authAck"), "a refused auth carries no at/cl");
     assert.equal(decode('{"authAck":{"st":1,"at":"t","cl":""}}', out), E_FIELD);
     assert.equal(decode('{"hbAck ":{}}', out), E_TYPE);
@@ -91,9 +91,9 @@ describe("jmqt codec", () => {
       const body = bodies[TYPES[t]];
       const wire = encode(t, body);
       assert.equal(wire.charAt(wire.length - 1), "\0");
-      assert.equal(decode(wire.slice(0, -1), out), t, `${TYPES[t]}: ${out.e}`);
-      assert.deepEqual(out.b, body);
-      assert.equal(encode(t, out.b), wire);
+      assert.equal(decode(wire.slice(0, -1), out), t, `${TYPES[t]}: ${out.reason_}`);
+      assert.deepEqual(out.body_, body);
+      assert.equal(encode(t, out.body_), wire);
     }
   });
 
@@ -141,8 +141,8 @@ describe("jmqt codec", () => {
     const out = newDecoded();
     for (const [text, code] of malformed) {
       assert.equal(decode(text, out), code, text);
-      assert.equal(out.b, null);
-      assert.ok(out.e.length > 0, text);
+      assert.equal(out.body_, null);
+      assert.ok(out.reason_.length > 0, text);
     }
   });
 
@@ -158,7 +158,7 @@ describe("jmqt codec", () => {
         assert.ok(f.length <= maxFrame);
         const t = decode(f, out);
         assert.ok(t >= -4 && t < TYPES.length);
-        if (t < 0) assert.ok(out.e.length > 0);
+        if (t < 0) assert.ok(out.reason_.length > 0);
       },
     };
     const mutated = fc
@@ -173,17 +173,17 @@ describe("jmqt codec", () => {
     const frame = fc.oneof(mutated, jsonish, fc.string({ maxLength: 40 }), big, fc.constantFrom(...good));
     fc.assert(
       fc.property(fc.array(frame, { maxLength: 20 }), fc.array(fc.nat({ max: 60 }), { maxLength: 20 }), (fs, cuts) => {
-        const fr = new Framer(maxFrame, sink);
+        const fr = createFramer(maxFrame, (f) => sink.onFrame(f));
         const stream = fs.join("\0") + "\0";
         let i = 0;
         let c = 0;
         while (i < stream.length) {
           const n = 1 + (cuts.length ? cuts[c++ % cuts.length] : stream.length);
           fr.feed(stream.slice(i, i + n));
-          assert.ok(fr.b.length <= maxFrame);
+          assert.ok(fr.buffer_.length <= maxFrame);
           i += n;
         }
-        assert.equal(fr.b, "");
+        assert.equal(fr.buffer_, "");
       }),
       { numRuns: 3000 },
     );

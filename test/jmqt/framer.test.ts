@@ -1,10 +1,10 @@
 import { strict as assert } from "node:assert";
-import { Framer } from "../../firmware/jmqt/framer";
+import { createFramer } from "../../firmware/jmqt/framer";
 
 function collect(max: number) {
   const frames: string[] = [];
   const counter = { big: 0 };
-  const fr = new Framer(max, { onFrame: (f) => frames.push(f) }, counter);
+  const fr = createFramer(max, (f) => frames.push(f), counter);
   return { frames, counter, fr };
 }
 
@@ -44,10 +44,10 @@ describe("jmqt framer", () => {
     fr.feed('{"hb":{}}\0' + "x".repeat(10));
     fr.feed("y".repeat(10));
     assert.equal(counter.big, 1);
-    assert.ok(fr.b.length <= 16);
+    assert.ok(fr.buffer_.length <= 16);
     for (let i = 0; i < 100; i++) {
       fr.feed("z".repeat(50));
-      assert.equal(fr.b.length, 0);
+      assert.equal(fr.buffer_.length, 0);
     }
     fr.feed("end\0" + '{"a":1}\0');
     assert.deepEqual(frames, ['{"hb":{}}', '{"a":1}']);

@@ -57,8 +57,8 @@ describe("jmqt client socket events (this = socket, no per-connection functions)
     const first = fake.last;
     first.close();
     const second = reconnect(c);
-    assert.equal((first as any).jc, c);
-    assert.equal((second as any).jc, c);
+    assert.equal((first as any).client_, c);
+    assert.equal((second as any).client_, c);
     assert.equal(typeof first.onConnect, "function");
     assert.equal(second.onConnect, first.onConnect, "the connect callback is not created per connection");
     for (const ev of EVENTS) {
@@ -88,7 +88,7 @@ describe("jmqt client socket events (this = socket, no per-connection functions)
     assert.equal(c.counters.fi, fi, "no stale frame reached the framer");
     assert.equal(c.err, err, "a stale error is not reported as the current one");
     assert.equal(current.written.length, written, "a stale drain does not flush the current queue");
-    assert.equal(c.sk, current);
+    assert.equal(c.socket_, current);
     current.emit("drain");
     assert.equal(current.written.length, written + 1, "the current socket's drain still flushes");
     current.recv({ push: { cn: "live", dt: 2, cl: "" } });
@@ -106,7 +106,7 @@ describe("jmqt client socket events (this = socket, no per-connection functions)
     old.recv({ push: { cn: "stale", dt: 1, cl: "" } });
     old.close();
     assert.equal(c.state, S_READY);
-    assert.equal(c.sk, current);
+    assert.equal(c.socket_, current);
     assert.deepEqual(pushes, []);
     let stopped = 0;
     current.closeOnEnd = false;

@@ -10,7 +10,7 @@ const ANSWERS: Record<string, Record<string, Figures>> = JSON.parse(fs.readFileS
 const within = (model: number, real: number) => Math.abs(model - real) <= 0.1 * real;
 
 describe("sim memory estimate against the interpreter (memory-corpus/answers.json)", function () {
-  this.timeout(60000);
+  this.timeout(240000);
   for (const board of BOARDS) {
     const corpus = loadCorpus(board);
     it(`${board}: the corpus has at least 10 programs with recorded answers, the firmware among them`, () => {

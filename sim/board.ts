@@ -1,28 +1,26 @@
-// SimBoard: one simulated Espruino board (ESP32 or ESP8266) running a program in its own vm realm,
-// with virtual pins, a simulated WiFi access point, sockets backed by real Node TCP sockets,
-// Storage, a watchdog and a memory estimate. Device code only ever runs inside the clock's tasks
-// (boot(), advance(), runUntil()), never concurrently with the test that drives it.
+// SimBoard: one simulated Espruino board (ESP32 or ESP8266) whose program runs in its own V8 vm
+// realm (sim/realm.ts), on the virtual hardware of sim/hw/ (pins and sensors, the WiFi access
+// point, network faults, Storage, watchdog), which it composes; the engine part here is the realm
+// and its timers, watches and events, sockets backed by real Node TCP sockets, and a memory
+// estimate. Device code only ever runs inside the clock's tasks (boot(), advance(), runUntil()),
+// never concurrently with the test that drives it.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as nodeNet from "node:net";
 import * as vm from "node:vm";
-import type { BoardJson } from "../tools/api";
 import { SimClock, type Task } from "./clock";
 import { MemoryEstimator, MEMORY_MODEL } from "./memory";
 import { createEspruinoRealm, quirks, type Quirks, type RealmApi } from "./realm";
 import type { Device } from "./device";
-import { makeSensor, seededRandom, type Sensor, type SensorModel } from "./sensors";
+import { seededRandom, type SensorModel } from "./sensors";
+import { Pins, loadBoardData, type BoardData, type BoardId, type PinChange, type PinState, type HwTimers } from "./hw/pins";
+import { Wifi, crc32, type WifiAP } from "./hw/wifi";
+import { NetFaults, SOCKET_ERRORS } from "./hw/net";
+import { Storage } from "./hw/storage";
+import { Watchdog } from "./hw/watchdog";
 
-export type BoardId = "esp32" | "esp8266";
-
-export interface WifiAP {
-  ssid: string;
-  password: string;
-  /** dBm reported by getDetails() (default -55) */
-  rssi?: number;
-  /** virtual ms from Wifi.connect() to connected (default 1200) */
-  connectMs?: number;
-}
+export { loadBoardData, SOCKET_ERRORS };
+export type { BoardData, BoardId, PinChange, WifiAP };
 
 export interface SimBoardOptions {
   board: BoardId;
@@ -65,30 +63,6 @@ export interface SimBoardOptions {
   quirks?: Partial<Quirks> | boolean;
 }
 
-/** boards/<board>.json, as the build and the gate read it. */
-export type BoardData = BoardJson;
-
-export interface PinChange {
-  t: number;
-  v: number;
-}
-
-interface PinState {
-  name: string;
-  num: number;
-  mode: string;
-  manual: boolean;
-  out: number;
-  input: number;
-  driven: boolean;
-  analog: number;
-  sensor: Sensor | null;
-  sensorStart: number;
-  sensorTasks: Task[];
-  pwmFreq: number;
-  timeline: PinChange[];
-}
-
 interface Watch {
   id: number;
   fn: Function;
@@ -121,25 +95,10 @@ interface SimSocket {
 }
 
 const ROOT = path.resolve(__dirname, "..");
-const STORAGE_BYTES: Record<BoardId, number> = { esp32: 1048576, esp8266: 196608 };
 const MAX_CONSOLE_LINES = 5000;
 const NODEMCU: Record<string, string> = {
   D0: "D16", D1: "D5", D2: "D4", D3: "D0", D4: "D2", D5: "D14", D6: "D12", D7: "D13", D8: "D15", D9: "D3", D10: "D1", A0: "A0",
 };
-/** Socket error details the sim reports (Espruino passes {code, message}; codes are negative). */
-export const SOCKET_ERRORS = {
-  refused: { code: -111, message: "connection refused" },
-  timeout: { code: -110, message: "connection timed out" },
-  reset: { code: -104, message: "connection reset" },
-  noNetwork: { code: -101, message: "network unreachable" },
-};
-
-export function loadBoardData(id: BoardId): BoardData {
-  const file = path.join(ROOT, "boards", id + ".json");
-  if (!fs.existsSync(file)) throw new Error(`unknown board "${id}" (no ${file})`);
-  return JSON.parse(fs.readFileSync(file, "utf8"));
-}
-
 function describeError(e: any): string {
   if (e && typeof e === "object" && typeof e.message === "string") return (e.name || "Error") + ": " + e.message;
   try {
@@ -147,15 +106,6 @@ function describeError(e: any): string {
   } catch {
     return String(e);
   }
-}
-
-function crc32(s: string): number {
-  let c = ~0;
-  for (let i = 0; i < s.length; i++) {
-    c ^= s.charCodeAt(i) & 255;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
-  }
-  return ~c >>> 0;
 }
 
 export class SimBoard implements Device {
@@ -169,14 +119,18 @@ export class SimBoard implements Device {
   /** reboots so far: {t, reason} ("software", "watchdog", "deepsleep", "reset") */
   readonly resets: { t: number; reason: string }[] = [];
   /** storage files (latin1 strings); tests may read and write it directly */
-  readonly files: Record<string, string> = {};
+  readonly files: Record<string, string>;
+  /** the virtual hardware (sim/hw/): pins and sensors, the access point and station, network faults, Storage, watchdog */
+  readonly pins: Pins;
+  readonly wifi: Wifi;
+  readonly net: NetFaults;
+  readonly flash: Storage;
+  readonly watchdog: Watchdog;
   context: vm.Context | null = null;
   private realm: RealmApi | null = null;
   private estimator: MemoryEstimator | null = null;
   private opts: SimBoardOptions;
   private code: string | undefined;
-  private pinByNum: PinState[] = [];
-  private pinNums: Record<string, number> = {};
   private watches: Watch[] = [];
   private timers: Record<number, Timer> = {};
   private nextId = 1;
@@ -188,17 +142,6 @@ export class SimBoard implements Device {
   private zombies: nodeNet.Socket[] = [];
   private owner = {};
   private random: () => number;
-  /** drives contact bounce, apart from the program's Math.random() */
-  private physics: () => number;
-  private ap: (WifiAP & { up: boolean }) | null;
-  private sta = { status: "off", want: false, ssid: "", password: "", ip: "0.0.0.0", task: null as Task | null, hostname: "" };
-  private wifiCb: Function | null = null;
-  private chunkSize: number;
-  private latencyMs = 0;
-  private unreachable = false;
-  private temperatureValue: number | Sensor = 40;
-  private wdTask: Task | null = null;
-  private wdMs = 0;
   private flags: Record<string, number> = { deepSleep: 0, pretokenise: 0, unsafeFlash: 0, unsyncFiles: 0 };
   private lastReset = "power on";
   private halted = false;
@@ -214,22 +157,26 @@ export class SimBoard implements Device {
     this.name = opts.name || opts.board;
     this.clock = opts.clock instanceof SimClock ? opts.clock : new SimClock({ mode: opts.clock === "real" ? "real" : "virtual" });
     this.random = seededRandom(opts.seed === undefined ? 1 : opts.seed);
-    this.physics = seededRandom((opts.seed === undefined ? 1 : opts.seed) ^ 0x5bd1e995);
-    this.chunkSize = opts.chunkSize && opts.chunkSize > 0 ? Math.floor(opts.chunkSize) : 536;
-    this.ap = opts.wifi === null ? null : { rssi: -55, connectMs: 1200, ssid: "sim-ap", password: "sim-password", ...(opts.wifi || {}), up: true };
+    const timers: HwTimers = {
+      now: () => this.now(),
+      later: (ms, fn) => this.later(ms, fn),
+      schedule: (ms, fn) => this.clock.schedule(ms, fn),
+      cancel: (t) => this.clock.cancel(t as Task),
+    };
+    this.pins = new Pins(this.data, timers, opts.seed === undefined ? 1 : opts.seed);
+    this.pins.onLevelChange = (p) => this.levelChanged(p);
+    this.net = new NetFaults(opts.chunkSize);
+    this.wifi = new Wifi(opts.wifi === null ? null : { ...(opts.wifi || {}), up: true }, this.data.family, this.name, this.id, {
+      later: timers.later,
+      cancel: timers.cancel,
+      emit: (ev, d) => this.emitRealm(this.realm!.wifi, ev, this.mk(d)),
+      call: (cb, args) => this.call(cb, args),
+      dropSockets: (silent) => this.dropAllSockets(silent),
+    });
     this.code = opts.code;
-    if (opts.storageFile && fs.existsSync(opts.storageFile)) Object.assign(this.files, JSON.parse(fs.readFileSync(opts.storageFile, "latin1")));
-    if (opts.storage) Object.assign(this.files, opts.storage);
-    let maxD = 0;
-    for (const n of this.data.pins) if (/^D\d+$/.test(n)) maxD = Math.max(maxD, +n.slice(1));
-    for (const n of this.data.pins) {
-      const num = /^D\d+$/.test(n) ? +n.slice(1) : ++maxD;
-      this.pinNums[n] = num;
-      this.pinByNum[num] = {
-        name: n, num, mode: "input", manual: false, out: 0, input: 0, driven: false, analog: 0, sensor: null,
-        sensorStart: 0, sensorTasks: [], pwmFreq: 0, timeline: [],
-      };
-    }
+    this.flash = new Storage(this.id, opts.storageFile, opts.storage);
+    this.files = this.flash.files;
+    this.watchdog = new Watchdog(timers.later, timers.cancel, () => this.reboot("watchdog"));
   }
 
   // ---- lifecycle -------------------------------------------------------------------------
@@ -242,8 +189,7 @@ export class SimBoard implements Device {
       if (!fs.existsSync(file)) throw new Error(`SimBoard: no code given and ${file} does not exist (run npm run build)`);
       this.code = fs.readFileSync(file, "latin1");
     }
-    this.files[".bootcde"] = this.code;
-    this.persist();
+    this.flash.put(".bootcde", this.code);
     this.startRealm();
   }
 
@@ -297,7 +243,7 @@ export class SimBoard implements Device {
     this.bootedAt = this.now();
     const realmInfo = {
       family: this.data.family,
-      pins: this.pinNums,
+      pins: this.pins.nums,
       nodeMcu: this.data.family === "ESP8266" ? NODEMCU : undefined,
       version: String(this.data.espruinoVersion || "2v29"),
       quirks: this.quirks,
@@ -330,19 +276,11 @@ export class SimBoard implements Device {
     this.timers = {};
     this.watches = [];
     this.events = [];
-    this.wdTask = null;
+    this.watchdog.reset();
     for (const s of this.sockets.slice()) this.dropSocket(s, false);
     this.sockets = [];
-    if (this.sta.task) this.clock.cancel(this.sta.task);
-    this.sta.task = null;
-    this.sta.status = "off";
-    this.sta.want = false;
-    this.wifiCb = null;
-    for (const p of this.pinByNum) if (p) {
-      p.mode = "input";
-      p.manual = false;
-      p.out = 0;
-    }
+    this.wifi.reset();
+    this.pins.reset();
   }
 
   // ---- device-side helpers -----------------------------------------------------------------
@@ -384,37 +322,8 @@ export class SimBoard implements Device {
     return this.clock.schedule(ms, fn, this.owner);
   }
 
-  private pin(num: number): PinState {
-    const p = this.pinByNum[num];
-    if (!p) throw new Error("Invalid pin!");
-    return p;
-  }
-
   private pinByName(pin: string | number): PinState {
-    const num = typeof pin === "number" ? pin : this.pinNums[pin];
-    const p = num === undefined ? undefined : this.pinByNum[num];
-    if (!p) throw new Error(`SimBoard(${this.id}): no pin ${pin}`);
-    return p;
-  }
-
-  private isOutput(p: PinState): boolean {
-    return /output|opendrain/.test(p.mode);
-  }
-
-  private level(p: PinState): number {
-    if (this.isOutput(p)) return p.out ? 1 : 0;
-    if (p.sensor) return p.sensor.value(this.now() - p.sensorStart) >= 0.5 ? 1 : 0;
-    if (p.driven) return p.input;
-    return p.mode === "input_pullup" ? 1 : 0;
-  }
-
-  private setOut(p: PinState, v: number): void {
-    if (this.data.inputOnly.indexOf(p.name) >= 0) throw new Error(`Pin ${p.name} is input-only`);
-    const before = this.level(p);
-    if (!p.manual && !this.isOutput(p)) p.mode = "output";
-    if (p.out !== v || p.timeline.length === 0) p.timeline.push({ t: this.now(), v });
-    p.out = v;
-    if (this.level(p) !== before) this.levelChanged(p);
+    return this.pins.byName(pin, `SimBoard(${this.id})`);
   }
 
   // A pin's level changed: each watch on it sees the edge now (or after its debounce).
@@ -430,7 +339,7 @@ export class SimBoard implements Device {
 
   private checkWatch(w: Watch, p: PinState): void {
     w.pending = null;
-    const v = this.level(p);
+    const v = this.pins.level(p);
     if (v === w.state) return;
     w.state = v;
     if ((w.edge === "rising" && !v) || (w.edge === "falling" && v)) return;
@@ -497,67 +406,12 @@ export class SimBoard implements Device {
       serial: () => "sim-" + this.id + "-" + this.name,
       log: (line: string) => this.println(String(line)),
       queueEvent: (fn: Function, self: any, args: any[]) => this.queueEvent(fn, self, args),
-      validPin: (n: number) => !!this.pinByNum[n],
-      digitalRead: (n: number) => {
-        const p = this.pin(n);
-        if (!p.manual && this.isOutput(p)) p.mode = "input";
-        return this.level(p);
-      },
-      digitalWrite: (n: number, v: number) => this.setOut(this.pin(n), v),
-      outputValue: (n: number) => this.level(this.pin(n)),
-      analogRead: (n: number) => {
-        const p = this.pin(n);
-        if (this.data.analog.indexOf(p.name) < 0) throw new Error(`Pin ${p.name} is not an ADC pin`);
-        if (!p.manual) p.mode = "analog";
-        const v = p.sensor ? p.sensor.value(this.now() - p.sensorStart) : p.analog;
-        return Math.min(1, Math.max(0, v));
-      },
-      analogWrite: (n: number, v: number, freq: number) => {
-        const p = this.pin(n);
-        if (this.data.pwm.indexOf(p.name) < 0) throw new Error(`Pin ${p.name} can not do PWM`);
-        if (this.data.inputOnly.indexOf(p.name) >= 0) throw new Error(`Pin ${p.name} is input-only`);
-        const duty = Math.min(1, Math.max(0, v));
-        if (!p.manual) p.mode = "output";
-        p.pwmFreq = freq || 1000;
-        if (p.out !== duty || p.timeline.length === 0) p.timeline.push({ t: this.now(), v: duty });
-        p.out = duty;
-      },
-      pinMode: (n: number, m: string | undefined, auto: boolean) => {
-        const p = this.pin(n);
-        const modes = ["analog", "input", "input_pullup", "input_pulldown", "output", "opendrain", "af_output", "af_opendrain", "opendrain_pullup", "auto"];
-        if (m !== undefined && modes.indexOf(m) < 0) throw new Error("Unknown pin mode");
-        if (m === undefined || m === "auto") {
-          p.manual = false;
-          return;
-        }
-        if (/output|opendrain/.test(m) && this.data.inputOnly.indexOf(p.name) >= 0) throw new Error(`Pin ${p.name} is input-only`);
-        const before = this.level(p);
-        p.mode = m;
-        p.manual = !auto;
-        if (this.level(p) !== before) this.levelChanged(p);
-      },
-      getPinMode: (n: number) => this.pin(n).mode,
-      pinInfo: (n: number) => {
-        const p = this.pin(n);
-        return this.mk({ port: "D", num: p.num, analog: this.data.analog.indexOf(p.name) >= 0 ? { ADC: 1, channel: 0 } : undefined });
-      },
-      digitalPulse: (n: number, v: number, times: string) => {
-        const p = this.pin(n);
-        let t = 0;
-        let cur = v;
-        this.setOut(p, v);
-        for (const ms of times.split(",").map(Number)) {
-          t += ms;
-          cur = cur ? 0 : 1;
-          const val = cur;
-          this.later(t, () => this.setOut(p, val));
-        }
-      },
+      ...this.pins.realmHooks((v) => this.mk(v)),
       setWatch: (fn: Function, n: number, repeat: boolean, edge: string, debounce: number) => {
-        const p = this.pin(n);
+        const p = this.pins.pin(n);
         if (this.data.noWatch.indexOf(p.name) >= 0) throw new Error(`Pin ${p.name} can not be watched on ${this.id}`);
         if (["rising", "falling", "both"].indexOf(edge) < 0) edge = edge === "1" ? "rising" : edge === "-1" ? "falling" : "both";
-        const w: Watch = { id: this.newWatchId(), fn, pin: n, repeat, edge, debounce, state: this.level(p), lastTime: this.epochNow() / 1000, pending: null };
+        const w: Watch = { id: this.newWatchId(), fn, pin: n, repeat, edge, debounce, state: this.pins.level(p), lastTime: this.epochNow() / 1000, pending: null };
         this.watches.push(w);
         return w.id;
       },
@@ -603,24 +457,7 @@ export class SimBoard implements Device {
         this.lastReset = "deepsleep";
         this.clock.schedule(ms, () => this.startRealm(), this.owner);
       },
-      temperature: () => {
-        if (!this.data.hasTemperature) return NaN;
-        const t = this.temperatureValue;
-        return typeof t === "number" ? t : t.value(this.now());
-      },
-      kickWatchdog: () => {
-        if (this.wdTask) {
-          this.clock.cancel(this.wdTask);
-          this.wdTask = this.later(this.wdMs, () => this.reboot("watchdog"));
-        }
-      },
-      enableWatchdog: (s: number, auto: boolean) => {
-        this.clock.cancel(this.wdTask);
-        this.wdTask = null;
-        if (auto) return;
-        this.wdMs = Math.max(1, s * 1000);
-        this.wdTask = this.later(this.wdMs, () => this.reboot("watchdog"));
-      },
+      ...this.watchdog.realmHooks(),
       sizeOf: (v: any) => (this.estimator ? this.estimator.sizeOf(v) : 0),
       memory: () => JSON.stringify(this.memory()),
       getFlags: () => JSON.stringify(this.flags),
@@ -634,25 +471,7 @@ export class SimBoard implements Device {
             : { sdkVersion: "2.2.1(cfd48f3)", cpuFrequency: 160, freeHeap: 12000, maxCon: 10, flashMap: "4MB:1024/1024", flashKB: 4096, flashChip: "0xef 0x4016" },
         ),
       resetInfo: () => JSON.stringify({ code: 0, reason: this.lastReset }),
-      hostname: () => this.sta.hostname || "espruino-" + this.name,
-      setHostname: (n: string) => {
-        this.sta.hostname = n;
-      },
-      wifiConnect: (ssid: string, password: string, cb: Function | null) => this.wifiConnect(ssid, password, cb),
-      wifiDisconnect: (cb: Function | null) => {
-        const was = this.sta.status === "connected";
-        this.sta.want = false;
-        if (this.sta.task) this.clock.cancel(this.sta.task);
-        this.sta.task = null;
-        this.sta.status = "off";
-        this.dropAllSockets();
-        if (was) this.later(0, () => this.emitRealm(this.realm!.wifi, "disconnected", this.mk(this.disconnectDetails("leave"))));
-        if (cb) this.later(0, () => this.call(cb, []));
-      },
-      wifiStatus: () => JSON.stringify(this.wifiStatus()),
-      wifiDetails: () => JSON.stringify(this.wifiDetails()),
-      wifiIP: () => JSON.stringify({ ip: this.sta.status === "connected" ? this.sta.ip : "0.0.0.0", netmask: "255.255.255.0", gw: "192.168.4.1", mac: this.mac() }),
-      wifiScan: () => JSON.stringify(this.ap && this.ap.up ? [{ ssid: this.ap.ssid, authMode: "wpa2", rssi: this.ap.rssi, channel: 6, isHidden: false }] : []),
+      ...this.wifi.realmHooks(),
       netConnect: (obj: any, host: string, port: number) => this.netConnect(obj, host, port),
       sockWrite: (obj: any, d: string) => this.sockWrite(obj, d),
       sockEnd: (obj: any) => {
@@ -662,130 +481,41 @@ export class SimBoard implements Device {
         raw.end();
         this.later(100, () => raw.destroy());
       },
-      stWrite: (n: string, d: string, off: number, size: number) => this.storageWrite(n, d, off, size),
-      stRead: (n: string, off: number, len: number) => {
-        const f = this.files[n];
-        if (f === undefined) return undefined;
-        return len < 0 ? f.substr(off) : f.substr(off, len);
-      },
-      stErase: (n: string) => {
-        delete this.files[n];
-        this.persist();
-      },
-      stEraseAll: () => {
-        for (const k of Object.keys(this.files)) delete this.files[k];
-        this.persist();
-      },
-      stList: () => JSON.stringify(Object.keys(this.files)),
-      stFree: () => this.storageFree(),
-      stStats: () => {
-        const used = STORAGE_BYTES[this.id] - this.storageFree();
-        return JSON.stringify({ totalBytes: STORAGE_BYTES[this.id], freeBytes: this.storageFree(), fileBytes: used, fileCount: Object.keys(this.files).length, trashBytes: 0, trashCount: 0 });
-      },
+      ...this.flash.realmHooks(),
     };
   }
 
   // ---- WiFi ------------------------------------------------------------------------------
 
-  private mac(): string {
-    const h = crc32(this.name + this.id);
-    return "5c:cf:7f:" + [h & 255, (h >> 8) & 255, (h >> 16) & 255].map((x) => x.toString(16).padStart(2, "0")).join(":");
-  }
-
-  // ESP32 reports ESP-IDF numeric reasons; ESP8266 reports the SDK reason as a string.
-  private disconnectDetails(why: "leave" | "no_ap_found" | "auth_fail" | "beacon_timeout"): any {
-    const num = { leave: 8, no_ap_found: 201, auth_fail: 202, beacon_timeout: 200 }[why];
-    return { ssid: this.sta.ssid, mac: this.ap ? "00:11:22:33:44:55" : "", reason: this.data.family === "ESP32" ? num : why };
-  }
-
-  private wifiStatus(): any {
-    const s = { station: this.sta.status, ap: "disabled", mode: this.sta.want || this.sta.status !== "off" ? "sta" : "off" };
-    return this.data.family === "ESP8266" ? { ...s, phy: "11n", powersave: "ps-poll", savedMode: "off" } : s;
-  }
-
-  private wifiDetails(): any {
-    const connected = this.sta.status === "connected";
-    return {
-      status: this.sta.status,
-      rssi: connected && this.ap ? this.ap.rssi : 0,
-      ssid: this.sta.ssid,
-      password: this.sta.password,
-      authMode: "wpa2",
-      ...(this.data.family === "ESP8266" ? { savedSsid: null } : {}),
-    };
-  }
-
-  private wifiConnect(ssid: string, password: string, cb: Function | null): void {
-    if (this.sta.task) this.clock.cancel(this.sta.task);
-    if (this.sta.status === "connected") this.dropAllSockets();
-    this.sta.want = true;
-    this.sta.ssid = ssid;
-    this.sta.password = password;
-    this.sta.status = "connecting";
-    this.wifiCb = cb;
-    this.sta.task = this.later(this.ap ? this.ap.connectMs || 1200 : 1200, () => this.wifiAttempt());
-  }
-
-  // One association attempt; on failure the station keeps retrying every 5 s while wanted.
-  private wifiAttempt(): void {
-    this.sta.task = null;
-    const ap = this.ap;
-    const cb = this.wifiCb;
-    this.wifiCb = null;
-    let why: "no_ap_found" | "auth_fail" | null = null;
-    if (!ap || !ap.up || ap.ssid !== this.sta.ssid) why = "no_ap_found";
-    else if (ap.password !== this.sta.password) why = "auth_fail";
-    if (why) {
-      this.sta.status = why === "auth_fail" ? "wrong_password" : "no_ap_found";
-      this.emitRealm(this.realm!.wifi, "disconnected", this.mk(this.disconnectDetails(why)));
-      if (cb) this.call(cb, [this.sta.status]);
-      if (this.sta.want && why === "no_ap_found") this.sta.task = this.later(5000, () => this.wifiAttempt());
-      return;
-    }
-    this.sta.status = "connected";
-    this.sta.ip = "192.168.4." + (2 + (crc32(this.name) % 250));
-    this.emitRealm(this.realm!.wifi, "associated", this.mk({ ssid: ap!.ssid, mac: "00:11:22:33:44:55", channel: 6 }));
-    this.emitRealm(this.realm!.wifi, "connected", this.mk({ ip: this.sta.ip, netmask: "255.255.255.0", gw: "192.168.4.1" }));
-    if (cb) this.call(cb, [null]);
-  }
-
   /** The access point goes away: the station drops, its sockets die (the server is not told). */
   wifiDown(): void {
-    if (!this.ap) return;
-    this.ap.up = false;
-    if (this.sta.status !== "connected") return;
-    this.sta.status = "connecting";
-    this.dropAllSockets(true);
-    this.later(0, () => this.emitRealm(this.realm!.wifi, "disconnected", this.mk(this.disconnectDetails("beacon_timeout"))));
-    if (this.sta.want && !this.sta.task) this.sta.task = this.later(5000, () => this.wifiAttempt());
+    this.wifi.down();
   }
 
   /** The access point is back; a station that wants to be connected reconnects at its next retry. */
   wifiUp(): void {
-    if (!this.ap) return;
-    this.ap.up = true;
-    if (this.sta.want && this.sta.status !== "connected" && !this.sta.task) this.sta.task = this.later(this.ap.connectMs || 1200, () => this.wifiAttempt());
+    this.wifi.up();
   }
 
   /** changes the access point's password (stations that fail to authenticate stop retrying, as the SDKs do) */
   setApPassword(password: string): void {
-    if (this.ap) this.ap.password = password;
+    if (this.wifi.ap) this.wifi.ap.password = password;
   }
 
   /** changes the RSSI the access point is seen at */
   setRssi(dbm: number): void {
-    if (this.ap) this.ap.rssi = dbm;
+    if (this.wifi.ap) this.wifi.ap.rssi = dbm;
   }
 
   wifiState(): string {
-    return this.sta.status;
+    return this.wifi.sta.status;
   }
 
   // ---- net -------------------------------------------------------------------------------
 
   /** New connections fail (after a timeout) while on; existing ones are left alone. */
   serverUnreachable(on: boolean): void {
-    this.unreachable = on;
+    this.net.unreachable = on;
   }
 
   /** Every open socket is reset: the device sees error+close, the server an RST. */
@@ -800,11 +530,11 @@ export class SimBoard implements Device {
 
   /** Delays every socket event and write by `ms` of clock time (0: off). */
   slowLink(ms: number): void {
-    this.latencyMs = Math.max(0, ms);
+    this.net.slowLink(ms);
   }
 
   setChunkSize(n: number): void {
-    this.chunkSize = Math.max(1, Math.floor(n));
+    this.net.setChunkSize(n);
   }
 
   /** sockets the device has open now */
@@ -815,11 +545,11 @@ export class SimBoard implements Device {
   private netConnect(obj: any, host: string, port: number): void {
     const s: SimSocket = { obj, raw: null, state: "connecting", frozen: false, pendingIo: false, counted: false };
     this.sockets.push(s);
-    if (this.sta.status !== "connected") {
+    if (!this.wifi.connected) {
       this.later(100, () => this.socketFailed(s, SOCKET_ERRORS.noNetwork));
       return;
     }
-    if (this.unreachable) {
+    if (this.net.unreachable) {
       this.later(10000, () => this.socketFailed(s, SOCKET_ERRORS.timeout));
       return;
     }
@@ -848,7 +578,7 @@ export class SimBoard implements Device {
     raw.on("data", (buf: Buffer) => {
       if (s.frozen) return;
       const text = buf.toString("latin1");
-      const n = this.chunkSize;
+      const n = this.net.chunkSize;
       for (let i = 0; i < text.length; i += n) {
         const chunk = text.substr(i, n);
         this.sockEvent(s, () => {
@@ -886,7 +616,7 @@ export class SimBoard implements Device {
   private sockEvent(s: SimSocket, fn: () => void): void {
     this.clock.ioEvents++;
     if (this.halted) return;
-    this.later(this.latencyMs, fn);
+    this.later(this.net.latencyMs, fn);
   }
 
   private closeSocket(s: SimSocket, hadError: boolean): void {
@@ -917,12 +647,12 @@ export class SimBoard implements Device {
         this.clock.ioEvents++;
         if (!raw.destroyed) raw.write(buf, () => this.sockEvent(s, () => s.state === "open" && this.emitRealm(s.obj, "drain")));
       };
-      if (this.latencyMs > 0) this.later(this.latencyMs, send);
+      if (this.net.latencyMs > 0) this.later(this.net.latencyMs, send);
       else send();
       return false;
     }
-    if (this.latencyMs > 0) {
-      this.later(this.latencyMs, () => {
+    if (this.net.latencyMs > 0) {
+      this.later(this.net.latencyMs, () => {
         this.clock.ioEvents++;
         if (!raw.destroyed) raw.write(buf);
       });
@@ -964,53 +694,12 @@ export class SimBoard implements Device {
 
   // ---- Storage ---------------------------------------------------------------------------
 
-  private storageFree(): number {
-    let used = 0;
-    for (const k of Object.keys(this.files)) used += 32 + ((this.files[k].length + 3) & ~3);
-    return Math.max(0, STORAGE_BYTES[this.id] - used);
-  }
-
-  private storageWrite(name: string, data: string, off: number, size: number): boolean {
-    if (!name.length || name.length > 28) throw new Error("Storage filename must be 1..28 characters: " + JSON.stringify(name));
-    let content: string;
-    if (size >= 0) content = "\xff".repeat(size);
-    else if (off >= 0) {
-      const f = this.files[name];
-      if (f === undefined) throw new Error("Storage: file " + name + " does not exist (write with a size first)");
-      content = f;
-    } else content = "";
-    const at = Math.max(0, off);
-    if (size >= 0 || off >= 0) {
-      if (at + data.length > content.length) throw new Error("Storage: write beyond the end of " + name);
-      content = content.substr(0, at) + data + content.substr(at + data.length);
-    } else content = data;
-    const old = this.files[name];
-    delete this.files[name];
-    if (this.storageFree() < 32 + content.length) {
-      if (old !== undefined) this.files[name] = old;
-      return false;
-    }
-    this.files[name] = content;
-    this.persist();
-    return true;
-  }
-
-  private persist(): void {
-    if (this.opts.storageFile) fs.writeFileSync(this.opts.storageFile, JSON.stringify(this.files), "latin1");
-  }
-
   /** Storage access from the test side */
   get storage() {
     return {
       read: (name: string): string | undefined => this.files[name],
-      write: (name: string, data: string): void => {
-        this.files[name] = data;
-        this.persist();
-      },
-      erase: (name: string): void => {
-        delete this.files[name];
-        this.persist();
-      },
+      write: (name: string, data: string): void => this.flash.put(name, data),
+      erase: (name: string): void => this.flash.erase(name),
       list: (): string[] => Object.keys(this.files),
     };
   }
@@ -1022,73 +711,27 @@ export class SimBoard implements Device {
    * apart (like a mechanical contact) before settling on `v`.
    */
   setDigital(pin: string | number, v: number | boolean, opts: { bounces?: number; bounceMs?: number } = {}): void {
-    const p = this.pinByName(pin);
-    const target = v ? 1 : 0;
-    const bounces = opts.bounces || 0;
-    const gap = opts.bounceMs || 1;
-    const apply = (val: number) => {
-      const before = this.level(p);
-      p.driven = true;
-      p.input = val;
-      if (this.level(p) !== before) this.levelChanged(p);
-    };
-    if (!bounces) return apply(target);
-    const seq: number[] = [];
-    for (let i = 0; i < bounces; i++) seq.push(target, target ? 0 : 1);
-    seq.push(target);
-    apply(seq[0]);
-    let t = 0;
-    for (let i = 1; i < seq.length; i++) {
-      const val = seq[i];
-      t += gap * (0.5 + this.physics());
-      this.clock.schedule(t, () => apply(val), this.owner);
-    }
+    this.pins.drive(this.pinByName(pin), v, opts);
   }
 
   /** Sets the voltage of an analog input as a fraction 0..1 of full scale. */
   setAnalog(pin: string | number, v: number): void {
-    const p = this.pinByName(pin);
-    p.sensor = null;
-    p.analog = v;
-  }
+    this.pins.setAnalog(this.pinByName(pin), v);  }
 
   /** Attaches a sensor model to a pin (analog value, or digital level >= 0.5), time 0 = now. */
   sensor(pin: string | number, model: SensorModel | null): void {
     const p = this.pinByName(pin);
-    for (const t of p.sensorTasks) this.clock.cancel(t);
-    p.sensorTasks = [];
-    if (!model) {
-      p.sensor = null;
-      return;
-    }
-    const before = this.level(p);
-    p.sensor = makeSensor(model, (this.opts.seed || 1) + p.num);
-    p.sensorStart = this.now();
-    if (this.level(p) !== before) this.levelChanged(p);
-    let last = this.level(p);
-    for (const at of p.sensor.changeTimes) {
-      if (at <= 0) continue;
-      p.sensorTasks.push(
-        this.clock.schedule(at, () => {
-          const v = this.level(p);
-          if (v !== last) {
-            last = v;
-            this.levelChanged(p);
-          }
-        }),
-      );
-    }
+    this.pins.attachSensor(p, model, (this.opts.seed || 1) + p.num);
   }
 
   /** board temperature (°C) or a model of it (ESP32; ESP8266 has no sensor and reads NaN) */
   setTemperature(v: number | SensorModel): void {
-    this.temperatureValue = typeof v === "number" ? v : makeSensor(v, this.opts.seed || 1);
+    this.pins.setTemperature(v);
   }
 
   /** current output value of a pin (0/1, or the PWM duty 0..1) */
   output(pin: string | number): number {
-    const p = this.pinByName(pin);
-    return this.isOutput(p) ? p.out : this.level(p);
+    return this.pins.output(this.pinByName(pin));
   }
 
   /** every change of a pin's output since boot: [{t (clock ms), v}] */

@@ -10,3 +10,8 @@ export { MEMORY_MODEL } from "./memory";
 export type { SensorModel } from "./sensors";
 export { nodeNet, NodeSocket } from "./net";
 export type { NodeNetOptions } from "./net";
+export { Pins } from "./hw/pins";
+export { Wifi } from "./hw/wifi";
+export { NetFaults } from "./hw/net";
+export { Storage } from "./hw/storage";
+export { Watchdog } from "./hw/watchdog";

@@ -12,15 +12,24 @@
 // the interpreter's own TCP: the device connects to a link (a TCP forwarder on 127.0.0.1 owned by
 // this board) that stands for the WiFi: jmqt.json's server is rewritten to point at it, it
 // forwards to the configured server, and wifiDown()/resetConnections() cut it. Time is real.
+//
+// The virtual hardware is sim/hw/'s, as on the V8 engine (sim/board.ts): the pins (levels driven,
+// analog values, sensor models, outputs and their timelines: sim/hw/pins.ts), the access point and
+// station state (up/down, wants/connected, connect delay, RSSI: sim/hw/wifi.ts) and the network
+// faults (sim/hw/net.ts). What is the engine's own: the transport (console and control
+// connection), the link forwarder, sensor sampling on real timers, the watchdog check and the
+// temperature sent to the shim.
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { flash } from "../../tools/flash";
-import { loadBoardData, type BoardData, type BoardId, type PinChange } from "../board";
 import type { Device, DeviceMemory } from "../device";
 import { makeSensor, type Sensor, type SensorModel } from "../sensors";
+import { Pins, loadBoardData, type BoardData, type BoardId, type PinChange, type HwTimers } from "../hw/pins";
+import { Wifi } from "../hw/wifi";
+import { NetFaults } from "../hw/net";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 export const SHIM_FILE = path.join(__dirname, "shim.js");
@@ -111,19 +120,14 @@ export class EspruinoBoard implements Device {
   private exited: Promise<void> = Promise.resolve();
   private partial = "";
   private t0 = Date.now();
-  private outputs: Record<string, number> = {};
-  private timelines: Record<string, PinChange[]> = {};
-  private inputs: Record<string, number> = {};
-  private analog: Record<string, number> = {};
-  private sensors: Record<string, { s: Sensor; t0: number; timer: NodeJS.Timeout }> = {};
+  /** the virtual hardware shared with the V8 engine (sim/hw/); pins are keyed by the names the shim reports ("D2") */
+  readonly pins: Pins;
+  readonly wifi: Wifi;
+  readonly net: NetFaults;
+  /** the sampling timer of each pin with a sensor model */
+  private sampling: Record<string, NodeJS.Timeout> = {};
   private temperature: number | null;
   private tempSensor: { s: Sensor; t0: number } | null = null;
-  private rssi: number;
-  private apUp: boolean;
-  private staWant = false;
-  private staUp = false;
-  private staTimer: NodeJS.Timeout | null = null;
-  private unreachable = false;
   private target: { host: string; port: number } | null = null;
   private server: net.Server | null = null;
   private links = new Set<Link>();
@@ -155,8 +159,21 @@ export class EspruinoBoard implements Device {
     this.data = loadBoardData(opts.board);
     this.name = opts.name || opts.board;
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "espruino-" + opts.board + "-"));
-    this.apUp = opts.wifi !== null && !(opts.wifi && opts.wifi.up === false);
-    this.rssi = (opts.wifi && opts.wifi.rssi) ?? -55;
+    const timers: HwTimers = {
+      now: () => this.now(),
+      later: (ms, fn) => setTimeout(fn, ms).unref(),
+      schedule: (ms, fn) => setTimeout(fn, ms).unref(),
+      cancel: (t) => clearTimeout(t as NodeJS.Timeout),
+    };
+    this.pins = new Pins(this.data, timers);
+    const w = opts.wifi;
+    // the shim joins whatever SSID the firmware asks for: the AP's ssid and password are not checked here
+    this.wifi = new Wifi(
+      { rssi: (w && w.rssi) ?? -55, connectMs: (w && w.connectMs) ?? 100, up: w !== null && !(w && w.up === false) },
+      this.data.family, this.name, this.id,
+      { later: timers.later, cancel: timers.cancel, emit: () => {}, call: () => {}, dropSockets: (silent) => this.dropLinks(silent) },
+    );
+    this.net = new NetFaults();
     this.temperature = this.data.hasTemperature ? 40 : null;
   }
 
@@ -231,9 +248,10 @@ export class EspruinoBoard implements Device {
       // the old process's control connection is gone: lines wait for the new shim's
       if (this.ctl) this.ctl.destroy();
       this.ctl = null;
-      this.staUp = this.staWant = false;
+      this.wifi.sta.want = false;
+      this.setStaUp(false);
       this.wdMs = 0;
-      for (const k of Object.keys(this.outputs)) this.outputs[k] = 0;
+      for (const p of this.pins.all()) p.out = 0;
       if (this.stopped) return;
       this.queue = [];
       this.spawn();
@@ -249,8 +267,8 @@ export class EspruinoBoard implements Device {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    for (const k of Object.keys(this.sensors)) clearInterval(this.sensors[k].timer);
-    if (this.staTimer) clearTimeout(this.staTimer);
+    for (const k of Object.keys(this.sampling)) clearInterval(this.sampling[k]);
+    if (this.wifi.sta.task) clearTimeout(this.wifi.sta.task as NodeJS.Timeout);
     if (this.wdTimer) clearInterval(this.wdTimer);
     if (this.pollTimer) clearInterval(this.pollTimer);
     if (this.ackTimer) clearTimeout(this.ackTimer);
@@ -476,17 +494,15 @@ export class EspruinoBoard implements Device {
       }
       this.sendState();
     } else if (m.o !== undefined) {
-      const v = Number(m.v);
-      const tl = (this.timelines[m.o] = this.timelines[m.o] || []);
-      if (this.outputs[m.o] !== v || tl.length === 0) tl.push({ t: this.now(), v });
-      this.outputs[m.o] = v;
+      this.pins.record(this.pins.entry(m.o), Number(m.v));
     } else if (m.w !== undefined) {
       if (m.w === 0) {
-        this.staWant = this.staUp = false;
+        this.wifi.sta.want = false;
+        this.setStaUp(false);
         this.dropLinks(false);
       } else {
-        this.staWant = true;
-        this.staUp = false;
+        this.wifi.sta.want = true;
+        this.setStaUp(false);
         this.tryJoin();
       }
     } else if (m.W !== undefined) {
@@ -499,10 +515,11 @@ export class EspruinoBoard implements Device {
 
   // after each boot of the shim: the pin levels and readings the host holds
   private sendState(): void {
-    for (const p of Object.keys(this.inputs)) this.send(`__sim("p",${JSON.stringify(p)},${this.inputs[p]})`);
-    for (const p of Object.keys(this.analog)) this.send(`__sim("a",${JSON.stringify(p)},${this.analog[p]})`);
+    const pins = this.pins.all();
+    for (const p of pins) if (p.driven) this.send(`__sim("p",${JSON.stringify(p.name)},${p.input})`);
+    for (const p of pins) if (p.analogSet) this.send(`__sim("a",${JSON.stringify(p.name)},${p.analog})`);
     if (this.temperature !== null) this.send(`__sim("t",0,${this.temperature})`);
-    this.send(`__sim("r",0,${this.rssi})`);
+    this.send(`__sim("r",0,${this.wifi.ap!.rssi})`);
   }
 
   private waitOutput(re: RegExp, ms: number): Promise<boolean> {
@@ -527,40 +544,47 @@ export class EspruinoBoard implements Device {
 
   setDigital(pin: string, v: number | boolean): void {
     const n = v ? 1 : 0;
-    this.inputs[pin] = n;
+    const p = this.pins.entry(pin);
+    p.driven = true;
+    p.input = n;
     this.send(`__sim("p",${JSON.stringify(pin)},${n})`);
   }
 
   setAnalog(pin: string, v: number): void {
-    if (this.sensors[pin]) {
-      clearInterval(this.sensors[pin].timer);
-      delete this.sensors[pin];
-    }
+    this.stopSampling(pin);
     this.putAnalog(pin, v);
+  }
+
+  private stopSampling(pin: string): void {
+    if (this.sampling[pin]) clearInterval(this.sampling[pin]);
+    delete this.sampling[pin];
+    this.pins.entry(pin).sensor = null;
   }
 
   private putAnalog(pin: string, v: number): void {
     v = Math.min(1, Math.max(0, v));
-    if (this.analog[pin] === v) return;
-    this.analog[pin] = v;
+    const p = this.pins.entry(pin);
+    if (p.analogSet && p.analog === v) return;
+    p.analog = v;
+    p.analogSet = true;
     this.send(`__sim("a",${JSON.stringify(pin)},${v})`);
   }
 
   /** a sensor model on a pin, sampled every 100 ms (analog pins: the value; others: value >= 0.5) */
   sensor(pin: string, model: SensorModel | null): void {
-    if (this.sensors[pin]) clearInterval(this.sensors[pin].timer);
-    delete this.sensors[pin];
+    this.stopSampling(pin);
     if (!model) return;
-    const analog = this.data.analog.indexOf(pin) >= 0;
-    const s = { s: makeSensor(model, 1), t0: Date.now(), timer: null as any };
+    const p = this.pins.entry(pin);
+    const analog = this.pins.isAnalog(p);
+    const s = this.pins.attachSensor(p, model, 1, false)!;
     const sample = () => {
-      const v = s.s.value(Date.now() - s.t0);
+      const v = s.value(this.now() - p.sensorStart);
       if (analog) this.putAnalog(pin, v);
-      else if (this.inputs[pin] !== (v >= 0.5 ? 1 : 0)) this.setDigital(pin, v >= 0.5);
+      else if (!p.driven || p.input !== (v >= 0.5 ? 1 : 0)) this.setDigital(pin, v >= 0.5);
     };
-    s.timer = setInterval(sample, 100);
-    s.timer.unref();
-    this.sensors[pin] = s;
+    const timer = setInterval(sample, 100);
+    timer.unref();
+    this.sampling[pin] = timer;
     sample();
   }
 
@@ -586,16 +610,16 @@ export class EspruinoBoard implements Device {
   }
 
   setRssi(dbm: number): void {
-    this.rssi = dbm;
+    this.wifi.ap!.rssi = dbm;
     this.send(`__sim("r",0,${dbm})`);
   }
 
   output(pin: string): number {
-    return this.outputs[pin] ?? 0;
+    return this.pins.entry(pin).out;
   }
 
   timeline(pin: string): PinChange[] {
-    return (this.timelines[pin] || []).slice();
+    return this.pins.entry(pin).timeline.slice();
   }
 
   /** process.memory() on the device (a garbage collection runs first) */
@@ -620,33 +644,41 @@ export class EspruinoBoard implements Device {
 
   // ---- WiFi and the link -----------------------------------------------------------------
 
+  // the station is connected or not (sim/hw/wifi.ts status: "connected", else "connecting" while wanted)
+  private setStaUp(up: boolean): void {
+    const sta = this.wifi.sta;
+    sta.status = up ? "connected" : sta.want ? "connecting" : "off";
+  }
+
   private tryJoin(): void {
-    if (this.staTimer || !this.staWant || this.staUp || !this.apUp) return;
-    this.staTimer = setTimeout(() => {
-      this.staTimer = null;
-      if (!this.staWant || this.staUp || !this.apUp) return;
-      this.staUp = true;
+    const sta = this.wifi.sta;
+    const ap = this.wifi.ap!;
+    if (sta.task || !sta.want || this.wifi.connected || !ap.up) return;
+    sta.task = setTimeout(() => {
+      sta.task = null;
+      if (!sta.want || this.wifi.connected || !ap.up) return;
+      this.setStaUp(true);
       this.send('__sim("w",0,1)');
-    }, (this.opts.wifi && this.opts.wifi.connectMs) ?? 100);
+    }, ap.connectMs);
   }
 
   /** The access point goes away: the device's sockets die (the server is not told), a `disconnected` event follows. */
   wifiDown(): void {
-    this.apUp = false;
-    if (!this.staUp) return;
-    this.staUp = false;
+    this.wifi.ap!.up = false;
+    if (!this.wifi.connected) return;
+    this.setStaUp(false);
     this.dropLinks(true);
     this.send('__sim("w",0,0)');
   }
 
   /** The access point is back: a station that wants it joins. */
   wifiUp(): void {
-    this.apUp = true;
+    this.wifi.ap!.up = true;
     this.tryJoin();
   }
 
   wifiState(): string {
-    return this.staUp ? "connected" : this.staWant ? "connecting" : "off";
+    return this.wifi.connected ? "connected" : this.wifi.sta.want ? "connecting" : "off";
   }
 
   /** Every open socket is reset (both ends see it). */
@@ -656,7 +688,7 @@ export class EspruinoBoard implements Device {
 
   /** New connections hang (the device's own timeout ends them) while on. */
   serverUnreachable(on: boolean): void {
-    this.unreachable = on;
+    this.net.unreachable = on;
   }
 
   /** sockets the device has open through the link */
@@ -689,12 +721,12 @@ export class EspruinoBoard implements Device {
   private accept(dev: net.Socket): void {
     dev.setNoDelay(true);
     dev.on("error", () => {});
-    if (this.unreachable) {
+    if (this.net.unreachable) {
       dev.pause();
       this.zombies.push(dev);
       return;
     }
-    if (!this.staUp || !this.target) {
+    if (!this.wifi.connected || !this.target) {
       dev.destroy();
       return;
     }

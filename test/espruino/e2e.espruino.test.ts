@@ -20,13 +20,12 @@ const ROOT = join(__dirname, "..", "..");
 const TOKEN = "tok";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const BAD = /Uncaught|ASSERT|LOW_MEMORY|OUT OF MEMORY/;
-// ESPRUINO_FULL=1 also runs the scenarios that do not pass reliably yet on the real interpreter:
-// once the firmware has sockets open, the Linux build's console drops characters of the lines the
-// host types (e.g. `__sim("p","D0",1)` arrives as `__sim,"D0",1)`), so every scenario that drives
-// pins or queries the device after connecting is flaky; and "config" set runs out of memory on
-// esp8266. The default run keeps what needs no console input after the firmware connects.
+// The config-set scenario runs on esp32 by default, and on esp8266 only with ESPRUINO_FULL=1:
+// on the ESP8266 layout the firmware (680 blocks) plus the test shim (about 240 blocks a real
+// board does not spend) leave too little for the "config" set command, which runs out of memory
+// there, and Espruino then drops the socket's handler (issue 10 is the memory work).
 const FULL = process.env.ESPRUINO_FULL === "1";
-const itFull = FULL ? it : it.skip;
+const fullOn = (r: { board: string }) => FULL || r.board === "esp32";
 
 interface Msg { cn: string; dt: any; from: string; t: number }
 
@@ -88,10 +87,12 @@ async function until(d: Device, what: string, pred: () => boolean, ms = 10000) {
 
 /** P2P request from the admin peer; resolves with the reply dt. */
 async function ask(r: Rig, dt: any, p: Peer = r.admin) {
-  const n = p.on("#" + p.c.cl).length;
+  // the reply to this request (a late reply to an earlier one may come first)
+  const mine = () => p.on("#" + p.c.cl).filter((m) => m.dt && m.dt.re === dt.id);
+  const n = mine().length;
   assert.equal(p.c.p2p(r.cfg.id, dt, 1), ST_OK);
-  await until(r.d, "reply to " + JSON.stringify(dt), () => p.on("#" + p.c.cl).length > n, 8000);
-  return p.on("#" + p.c.cl)[n].dt;
+  await until(r.d, "reply to " + JSON.stringify(dt), () => mine().length > n, 8000);
+  return mine()[n].dt;
 }
 
 /** presses and releases the active-low button `n` times; resolves after the last debounce */
@@ -108,6 +109,7 @@ describe("real Espruino interpreter (Linux build): the flashed firmware end to e
   this.timeout(60000);
   const rigs: Rig[] = [];
   const all = (fn: (r: Rig) => Promise<void>) => Promise.all(rigs.map(fn));
+  const allFull = (fn: (r: Rig) => Promise<void>) => Promise.all(rigs.filter(fullOn).map(fn));
 
   before(async function () {
     if (!hasEspruino()) {
@@ -148,7 +150,7 @@ describe("real Espruino interpreter (Linux build): the flashed firmware end to e
       await until(r.d, "online status", () => r.admin.on(r.P + "status").some((m) => m.dt.online === 1), 15000);
     }));
 
-  itFull("connects and publishes its readings: status, button (debounced), analog, pulse counter, rssi/temperature", () =>
+  it("connects and publishes its readings: status, button (debounced), analog, pulse counter, rssi/temperature", () =>
     all(async (r) => {
       const st = r.admin.on(r.P + "status").find((m) => m.dt.online === 1)!.dt;
       assert.equal(st.id, r.cfg.id);
@@ -206,14 +208,14 @@ describe("real Espruino interpreter (Linux build): the flashed firmware end to e
 
   // esp8266: OUT OF MEMORY in the validator (A(...) in "config" set), then "Error processing Serial
   // data handler - removing it": the socket is dead from then on.
-  itFull("config set: validated, written to jmqt.json and applied", () =>
-    all(async (r) => {
+  it("config set: validated, written to jmqt.json and applied", () =>
+    allFull(async (r) => {
       assert.match((await ask(r, { cmd: "config", id: "9", set: { safeMs: "soon" } })).err, /safeMs: must be a number/);
       assert.deepEqual(await ask(r, { cmd: "config", id: "10", set: { safeMs: 20000 } }), { re: "10", ok: 1, applied: 1 });
       assert.equal(JSON.parse((await r.dev.readFile("jmqt.json"))!).safeMs, 20000);
     }));
 
-  itFull("survives a WiFi drop: QoS 1 readings taken while offline arrive in order afterwards", () =>
+  it("survives a WiFi drop: QoS 1 readings taken while offline arrive in order afterwards", () =>
     all(async (r) => {
       const before = r.admin.on(r.P + "button").length;
       const online = r.admin.on(r.P + "status").filter((m) => m.dt.online === 1).length;
@@ -227,7 +229,7 @@ describe("real Espruino interpreter (Linux build): the flashed firmware end to e
       assert.deepEqual(await ask(r, { cmd: "ping", id: "w1" }), { re: "w1", ok: 1 });
     }));
 
-  itFull("survives a broker restart: resubscribes to its group and replays its QoS 1 queue in order", () =>
+  it("survives a broker restart: resubscribes to its group and replays its QoS 1 queue in order", () =>
     all(async (r) => {
       const port = r.broker.port;
       await r.admin.stop();
@@ -250,7 +252,7 @@ describe("real Espruino interpreter (Linux build): the flashed firmware end to e
       assert.equal(r.admin.on("#admin")[n].dt.ok, 1);
     }));
 
-  itFull("reboot command: offline first, then the interpreter restarts on the same Storage and comes back", () =>
+  it("reboot command: offline first, then the interpreter restarts on the same Storage and comes back", () =>
     all(async (r) => {
       const online = r.admin.on(r.P + "status").filter((m) => m.dt.online === 1).length;
       assert.deepEqual(await ask(r, { cmd: "reboot", id: "r1" }), { re: "r1", ok: 1 });
@@ -258,11 +260,11 @@ describe("real Espruino interpreter (Linux build): the flashed firmware end to e
       await until(r.d, "back online", () => r.admin.on(r.P + "status").filter((m) => m.dt.online === 1).length > online, 20000);
       assert.equal(r.d.resets[0].reason, "software");
       assert.equal(r.dev.boots, 2);
-      if (FULL) assert.equal(JSON.parse((await r.dev.readFile("jmqt.json"))!).safeMs, 20000, "the config set before the reboot is still in Storage");
+      if (fullOn(r)) assert.equal(JSON.parse((await r.dev.readFile("jmqt.json"))!).safeMs, 20000, "the config set before the reboot is still in Storage");
       assert.equal(r.dev.watchdogMisses, 0);
     }));
 
-  itFull("memory: process.memory() with the firmware connected and idle, against the shim alone", () =>
+  it("memory: process.memory() with the firmware connected and idle, against the shim alone", () =>
     all(async (r) => {
       await sleep(1500);
       const m = await r.d.memory();

@@ -76,19 +76,34 @@ export class Interp {
   /** Writes a file to Storage in pieces, like the espruino tool's upload, one line at a time (the
    *  console's input buffer drops what comes faster than it is read). */
   async store(name: string, text: string, piece = 192): Promise<void> {
-    for (let o = 0; o < text.length; o += piece) {
+    // Under load the console can still mangle a line: a SyntaxError (nothing written: the chunk is
+    // sent again) or a write of wrong bytes ("File already written with different data" after it:
+    // the file is erased and written again from the start).
+    for (let attempt = 0; ; attempt++) {
+      try {
+        for (let o = 0; o < text.length; o += piece) await this.storeChunk(name, text, o, piece);
+        const crc = await this.eval(`E.CRC32(require("Storage").read(${JSON.stringify(name)}))`);
+        if (crc === crc32(text)) return;
+        throw new Error(`${name}: CRC mismatch after upload`);
+      } catch (e) {
+        if (attempt >= 3) throw e;
+        this.line(`require("Storage").erase(${JSON.stringify(name)})`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  }
+
+  private async storeChunk(name: string, text: string, o: number, piece: number): Promise<void> {
+    const b64 = Buffer.from(text.substr(o, piece), "latin1").toString("base64");
+    for (let tries = 0; ; tries++) {
       const from = this.out.length;
       // base64: a plain line (no quotes or backslashes for the console's line editor to meet)
-      const b64 = Buffer.from(text.substr(o, piece), "latin1").toString("base64");
-      // under load the console can still mangle a line (a SyntaxError, nothing written): send it again
-      for (let tries = 0; ; tries++) {
-        this.line(`require("Storage").write(${JSON.stringify(name)},atob("${b64}"),${o},${text.length});print("STORED${o}")`);
-        try {
-          await this.wait(new RegExp("STORED" + o + "\\n"), 3000, from);
-          break;
-        } catch (e) {
-          if (tries >= 3) throw e;
-        }
+      this.line(`require("Storage").write(${JSON.stringify(name)},atob("${b64}"),${o},${text.length});print("STORED${o}")`);
+      try {
+        await this.wait(new RegExp("STORED" + o + "\\n"), 3000, from);
+        return;
+      } catch (e) {
+        if (tries >= 2 || /different data/.test(this.out.slice(from))) throw e;
       }
     }
   }
@@ -100,4 +115,14 @@ export class Interp {
       this.p.kill("SIGKILL");
     });
   }
+}
+
+/** CRC-32 as E.CRC32 computes it (IEEE, reflected), of a latin1 string. */
+function crc32(s: string): number {
+  let c = ~0;
+  for (let i = 0; i < s.length; i++) {
+    c ^= s.charCodeAt(i) & 255;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
+  }
+  return (~c) >>> 0;
 }

@@ -153,7 +153,7 @@ for (const engine of ["espruino", "v8"] as const) {
       await until("a reading of -30", () => readings().indexOf(-30) >= 0);
       dev.setAnalog("D34", 0); // -30.5: Espruino's Math.round gives -31, V8's -30
       await until("a reading of -31", () => readings().indexOf(-31) >= 0);
-      assert.equal(readings().pop(), -31);
+      assert.ok(readings().lastIndexOf(-31) > readings().indexOf(-30), "-31 after -30: " + readings().join(","));
       assert.deepEqual(await ask({ cmd: "get", id: "g1", target: "toString" }), { re: "g1", ok: 1, v: 0 });
       assert.match((await ask({ cmd: "get", id: "g2", target: "badpull" })).err, /unknown target/);
     });

@@ -21,6 +21,9 @@ const costs: Record<string, number> = {};
 
 describe("ota on the real Espruino interpreter (esp8266 build)", function () {
   this.timeout(30000);
+  // the harness types uploads at the console, which the Linux build can mangle under load: a
+  // test whose upload was mangled is run again (a firmware failure fails every try)
+  this.retries(2);
   const dirs: string[] = [];
   const live: Interp[] = [];
 

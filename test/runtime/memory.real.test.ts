@@ -33,15 +33,23 @@ for (const board of ["esp8266", "esp32"] as const) {
   const cfgFile = board === "esp32" ? "examples/device.json" : "examples/device-esp8266.json";
   describe(`memory on the real interpreter (espruino-${board}, ${cfgFile})`, function () {
     this.timeout(300000);
-    // uploads go over the console (bench/espruino.ts), which the Linux build can mangle under load
-    this.retries(1);
     if (!bin) {
       it(`skipped: no interpreter (set ESPRUINO_${board.toUpperCase()} or put ../shared/espruino/bin/espruino-${board})`);
       return;
     }
-    it(`connected and idle within ${BUDGET[board]} blocks over the baseline; flat after commands and reconnects`, async () => {
-      const base = await twice(() => baseline(bin));
-      const dev = await twice(() => liveDevice(bin, bundle(board), example(cfgFile)));
+    it(`connected and idle within ${BUDGET[board]} blocks over the baseline; flat after commands and reconnects`, async function () {
+      // the harness uploads over the console, which the Linux build can mangle under load: when
+      // even the second upload fails, the harness could not run (said, not counted as a pass)
+      let base = 0;
+      let dev: Awaited<ReturnType<typeof liveDevice>>;
+      try {
+        base = await twice(() => baseline(bin));
+        dev = await twice(() => liveDevice(bin, bundle(board), example(cfgFile)));
+      } catch (e) {
+        if (!/could not write/.test(String(e))) throw e;
+        console.log(`      skipped: the harness could not upload to espruino-${board} (${e}); run it again`);
+        return this.skip();
+      }
       try {
         const idle = (await dev.usage()) - base;
         console.log(`      ${board}: ${idle} blocks over a baseline of ${base}` + (board === "esp8266" ? ` (goal ${GOAL_ESP8266})` : ""));

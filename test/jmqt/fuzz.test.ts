@@ -8,20 +8,10 @@ import sinon from "sinon";
 import { S_READY } from "../../firmware/jmqt/api";
 import { createClient, type JmqtClient } from "../../firmware/jmqt/client";
 import { FakeNet, SESSION_OPTIONS } from "./fake";
+import { rng } from "../soak/soak";
 
 const VECTORS = JSON.parse(readFileSync(join(__dirname, "..", "..", "..", "shared", "jmqt", "vectors.json"), "utf8"));
 
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 4294967296;
-  };
-}
 
 /** Server-to-client frames to mutate: the spec's samples and some the device really gets. */
 function seeds(): string[] {

@@ -47,8 +47,8 @@ export interface SoakResult {
   realSeconds: number;
 }
 
-/** A tiny xorshift, so that a seed gives the same fault schedule every time. */
-function rng(seed: number): () => number {
+/** A tiny xorshift, so that a seed gives the same sequence every time (the soak's faults, the fuzz's frames). */
+export function rng(seed: number): () => number {
   let x = seed >>> 0 || 1;
   return () => {
     x ^= x << 13;

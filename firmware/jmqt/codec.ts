@@ -49,9 +49,29 @@ export function typeName(t: number): string {
   return "disconn";
 }
 
-/** The T_* code of a wire name, -1 when it names no packet type. */
+/**
+ * The T_* code of a wire name, -1 when it names no packet type. A switch of its own rather than
+ * a loop over typeName(): Espruino runs the source text, and each typeName() call lexes the whole
+ * switch again (measured: 13 calls for "push").
+ */
 function typeCode(name: string): number {
-  for (var t = T_AUTH; t <= T_DISCONN; t++) if (typeName(t) === name) return t;
+  switch (name) {
+    case "push": return T_PUSH;
+    case "pubAck": return T_PUBACK;
+    case "hbAck": return T_HBACK;
+    case "subAck": return T_SUBACK;
+    case "unsubAck": return T_UNSUBACK;
+    case "connAck": return T_CONNACK;
+    case "authAck": return T_AUTHACK;
+    case "auth": return T_AUTH;
+    case "conn": return T_CONN;
+    case "hb": return T_HB;
+    case "sub": return T_SUB;
+    case "unsub": return T_UNSUB;
+    case "pub": return T_PUB;
+    case "pushAck": return T_PUSHACK;
+    case "disconn": return T_DISCONN;
+  }
   return -1;
 }
 
@@ -63,14 +83,10 @@ const enum Rule {
   Id,
   /** pub: as Id when present; required for q=1 or a `$` channel */
   PubId,
-  /** push: as Id when present; required for q=1 not retained */
-  PushId,
   /** present, any value */
   Present,
   /** a string */
   Text,
-  /** a string; absent becomes "" */
-  TextOrEmpty,
   /** a 0/1 flag: "0"/"1"/true/false/absent accepted, normalised to 0/1 */
   Flag,
   /** a status number ("1" accepted) */
@@ -86,7 +102,23 @@ const enum Rule {
  * returns the first bad key, "" when all pass. Normalises flags, ids and numbers in place.
  */
 function badField(t: number, b: any): string {
+  var v: any;
   switch (t) {
+    case T_PUSH:
+      // the hot path (every command, every subscribed reading) checked in one pass: Espruino
+      // interprets the source text, and each check() call lexes the whole of check() again
+      if (typeof b.cn != "string" || !b.cn) return "cn";
+      if (b.dt === undefined) return "dt";
+      v = b.q;
+      if ((b.q = v == null || v === 0 || v === "0" || v === false ? 0 : v === 1 || v === "1" || v === true ? 1 : -1) < 0) return "q";
+      v = b.rt;
+      if ((b.rt = v == null || v === 0 || v === "0" || v === false ? 0 : v === 1 || v === "1" || v === true ? 1 : -1) < 0) return "rt";
+      if (b.cl == null) b.cl = "";
+      else if (typeof b.cl != "string") return "cl";
+      v = b.id;
+      if (v == null) return b.q && !b.rt ? "id" : "";
+      if (typeof v == "number" && isFinite(v)) b.id = v = "" + v;
+      return typeof v != "string" || !v ? "id" : "";
     case T_AUTH: return check(b, "dt", Rule.Present);
     case T_AUTHACK: return check(b, "st", Rule.Status) || check(b, "", Rule.Credentials);
     case T_CONN: return check(b, "at", Rule.Text) || check(b, "cl", Rule.Text);
@@ -96,9 +128,8 @@ function badField(t: number, b: any): string {
     case T_UNSUBACK: return check(b, "cn", Rule.Channel) || check(b, "st", Rule.Status);
     case T_UNSUB: return check(b, "cn", Rule.Channel);
     case T_PUB:
-    case T_PUSH:
       return check(b, "cn", Rule.Channel) || check(b, "dt", Rule.Present) || check(b, "q", Rule.Flag) ||
-        check(b, "rt", Rule.Flag) || (t == T_PUSH ? check(b, "cl", Rule.TextOrEmpty) || check(b, "id", Rule.PushId) : check(b, "id", Rule.PubId));
+        check(b, "rt", Rule.Flag) || check(b, "id", Rule.PubId);
     case T_PUBACK:
     case T_PUSHACK: return check(b, "st", Rule.Status) || check(b, "id", Rule.Id);
   }
@@ -110,14 +141,13 @@ function check(b: any, key: string, rule: Rule): string {
   var v = b[key];
   if (rule == Rule.Credentials) return b.st != 1 ? "" : typeof b.at != "string" ? "at" : typeof b.cl != "string" || !b.cl ? "cl" : "";
   if (rule == Rule.Present) return v === undefined ? key : "";
-  if (rule == Rule.PubId || rule == Rule.PushId) {
-    if (v == null) return (rule == Rule.PubId ? b.q || b.cn.charAt(0) == "$" : b.q && !b.rt) ? key : "";
+  if (rule == Rule.PubId) {
+    if (v == null) return b.q || b.cn.charAt(0) == "$" ? key : "";
     rule = Rule.Id;
   }
   if (rule == Rule.Id && typeof v == "number" && isFinite(v)) b[key] = v = "" + v;
   if (rule == Rule.Id || rule == Rule.Channel) return typeof v != "string" || !v ? key : "";
-  if (rule == Rule.TextOrEmpty && v == null) b[key] = v = "";
-  if (rule == Rule.Text || rule == Rule.TextOrEmpty) return typeof v != "string" ? key : "";
+  if (rule == Rule.Text) return typeof v != "string" ? key : "";
   if (rule == Rule.Flag) {
     b[key] = v = v == null || v === 0 || v === "0" || v === false ? 0 : v === 1 || v === "1" || v === true ? 1 : -1;
     return v < 0 ? key : "";
@@ -232,7 +262,7 @@ export function decode(frame: string, out: Decoded): number {
     return E_SHAPE;
   }
   try {
-    root = JSON.parse(utf8Escapes(frame));
+    root = JSON.parse(frame.indexOf("\\u") < 0 ? frame : utf8Escapes(frame));
   } catch (e) {
     out.reason_ = "not JSON";
     return E_JSON;
@@ -259,7 +289,7 @@ export function decode(frame: string, out: Decoded): number {
     out.reason_ = name + ": not an object";
     return E_SHAPE;
   }
-  bad = badField(t, body);
+  bad = /*@__NOINLINE__*/ badField(t, body);
   if (bad) {
     out.reason_ = name + ": bad " + bad;
     return E_FIELD;

@@ -16,6 +16,11 @@ export interface FrameCounters {
 export interface FrameState {
   /** the start of a frame split across chunks */
   buffer_: string;
+  /** input not handed to the sink yet (whole frames and the start of the next): held while the
+   *  connection's outbound queue is waiting for the socket, fed first with the next chunk */
+  held_?: string;
+  /** the connection's outbound frames waiting for the socket (the client's); none: never held */
+  queue_?: string[];
   /** 1 while skipping the rest of an oversize frame up to its NUL */
   skipping_: number;
   /** largest frame, in characters */
@@ -44,11 +49,21 @@ export function tooHeavy(frame: string, limit: number): boolean {
 
 // Each frame is cut out of the chunk with one substring; the carry-over buffer is only used for
 // a frame split across chunks, and is abandoned the moment it would exceed maxFrame_.
+// Inbound backpressure: Espruino's sockets cannot be paused (socketserver.c reads a chunk of up
+// to 536 bytes every idle loop whatever the handler does), so while frames wait in the outbound
+// queue for a `drain`, the rest of the input is held instead of handled (what it asks for could
+// not be answered), up to maxFrame_ characters; the client feeds it again on `drain`. Past the
+// bound, frames are handled and what cannot be sent is refused and counted, as before.
 export function feedChunk<S extends FrameState>(st: S, chunk: string, sink: FrameSink<S>): void {
   var i = 0;
-  var n = chunk.length;
+  var n: number;
   var end: number;
   var frame: string;
+  if (st.held_) {
+    chunk = st.held_ + chunk;
+    st.held_ = "";
+  }
+  n = chunk.length;
   while (i < n) {
     end = chunk.indexOf("\0", i);
     if (end < 0) {
@@ -66,6 +81,11 @@ export function feedChunk<S extends FrameState>(st: S, chunk: string, sink: Fram
       st.buffer_ = "";
       st.counters.big++;
     } else if (st.buffer_.length || end > i) {
+      if (st.queue_ && st.queue_.length && st.buffer_.length + n - i <= st.maxFrame_) {
+        st.held_ = st.buffer_ + chunk.substring(i);
+        st.buffer_ = "";
+        return;
+      }
       frame = st.buffer_.length ? st.buffer_ + chunk.substring(i, end) : chunk.substring(i, end);
       st.buffer_ = "";
       if (st.maxParse_ && tooHeavy(frame, st.maxParse_)) st.counters.heavy = (st.counters.heavy || 0) + 1;
@@ -81,7 +101,7 @@ export interface Framer extends FrameState {
 }
 
 export function createFramer(maxFrame: number, onFrame: (frame: string) => void, counters?: FrameCounters, maxParse?: number): Framer {
-  var fr: any = { buffer_: "", skipping_: 0, maxFrame_: maxFrame, maxParse_: maxParse || 0, counters: counters || { big: 0 } };
+  var fr: any = { buffer_: "", held_: "", skipping_: 0, maxFrame_: maxFrame, maxParse_: maxParse || 0, counters: counters || { big: 0 } };
   fr.feed = function (chunk: string) {
     feedChunk(fr, chunk, function (_s: any, f: string) {
       onFrame(f);

@@ -91,7 +91,10 @@ describe("jmqt client socket events (this = socket, no per-connection functions)
     assert.equal(c.socket_, current);
     current.emit("drain");
     assert.equal(current.written.length, written + 1, "the current socket's drain still flushes");
+    // one frame still waits for the next drain: the push is held until then (inbound backpressure)
     current.recv({ push: { cn: "live", dt: 2, cl: "" } });
+    assert.deepEqual(pushes, []);
+    current.emit("drain");
     assert.deepEqual(pushes, [["live", 2]]);
   });
 

@@ -1,0 +1,139 @@
+// Under load and bad input, on the REAL interpreter (issue 12): the firmware booted from Storage
+// on espruino-esp8266 (the tighter layout), against the project's broker over loopback TCP.
+//   - 1000 pings sent at once, q0 then q1: every one answered, each once. Inbound frames are held
+//     while replies wait for a drain (Espruino sockets cannot be paused); q1 pushes refused past
+//     that bound are not acknowledged and come back by a session cycle (SPEC "QoS 1").
+//   - pushes of 2 KB, 8 KB, 64 KB (over maxFrame) dropped and counted, the session stays up.
+//   - malformed frames (not JSON, wrong shape, unknown type, binary garbage, a frame one byte per
+//     chunk) counted, never fatal; a 300-deep nested array 10 times (it would run JSON.parse out
+//     of memory) refused before parsing.
+//   - each case runs twice: `status` free after the second run is within 8 blocks of the first
+//     (the first run fills what is bounded: error strings, the ring of recent q1 ids, counters
+//     past 1023 that take a block more; a leak would grow again).
+// No time is asserted (bench/load-espruino.ts prints the times beside its floors).
+import { strict as assert } from "node:assert";
+import { startBroker, type Broker } from "../../sim/broker";
+import { nodeNet } from "../../sim/net";
+import { EspruinoBoard, ESPRUINO_SKIP_MESSAGE, hasEspruino } from "../../sim/espruino/board";
+import { S_READY } from "../../firmware/jmqt/api";
+import { createClient } from "../../firmware/jmqt/client";
+import { ask, burst } from "../../bench/load-espruino";
+
+const TOKEN = "tok";
+const BAD = /Uncaught|ASSERT|LOW_MEMORY|OUT OF MEMORY/;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("real Espruino interpreter (esp8266): bursts, oversized and malformed frames", function () {
+  this.timeout(120000);
+  let broker: Broker;
+  let dev: EspruinoBoard;
+  const p = { c: null as any, got: [] as any[] };
+  let n = 0;
+  const status = async () => {
+    const st = await ask(p, "dev", { cmd: "status", id: "st" + n++ });
+    assert.ok(st, "status answered\n" + dev.console.slice(-10).join("\n"));
+    return st;
+  };
+  /** free blocks once the device settled (two reads, the second after the first reply was sent) */
+  const settled = async () => {
+    await status();
+    await sleep(300);
+    return (await status()).free as number;
+  };
+
+  before(async function () {
+    if (!hasEspruino("esp8266")) {
+      console.log("      " + ESPRUINO_SKIP_MESSAGE);
+      this.skip();
+    }
+    broker = await startBroker({ port: 0, token: TOKEN });
+    const cfg = { id: "dev", server: { host: "127.0.0.1", port: broker.port, token: TOKEN }, wifi: { ssid: "load", password: "load" }, allow: ["admin"], inputs: [], outputs: [] };
+    dev = new EspruinoBoard({ board: "esp8266", config: cfg, wifi: { rssi: -60 } });
+    p.c = createClient(nodeNet(), { host: "127.0.0.1", port: broker.port, cl: "admin", at: TOKEN, maxFrame: 65536, inflight: 4096, outQueue: 4096, dedup: 64 });
+    p.c.onPush = (cn: string, dt: any) => {
+      if (cn === "#admin") p.got.push(dt);
+    };
+    p.c.start();
+    await dev.boot();
+    const end = Date.now() + 10000;
+    while ((p.c.state !== S_READY || broker.clients().indexOf("dev") < 0) && Date.now() < end) await sleep(20);
+    assert.equal(p.c.state, S_READY);
+    // warm-up: fills the ring of recent q1 ids (dedup: 8) that the q1 status requests below use
+    for (let i = 0; i < 10; i++) assert.ok(await ask(p, "dev", { cmd: "ping", id: "warm" + i }));
+  });
+  after(async () => {
+    if (p.c) await new Promise<void>((r) => p.c.stop(r));
+    if (dev) await dev.stop();
+    if (broker) await broker.close();
+  });
+
+  for (const q of [0, 1]) {
+    it(`answers 1000 q${q} pings sent at once, each exactly once; a second burst leaves memory where the first did`, async () => {
+      const frees: number[] = [];
+      for (const run of [1, 2]) {
+        const b = await burst(p, "dev", 1000, q, "q" + q + "-" + run + "-");
+        console.log(`      q${q} burst ${run}: 1000 answered in ${b.ms} ms; refused (and fetched again) so far: ${b.counters.qd}, session cycles so far: ${b.counters.rc}`);
+        assert.equal(b.answered, 1000);
+        assert.ok(b.once, "no ping answered twice");
+        frees.push(await settled());
+      }
+      assert.ok(Math.abs(frees[1] - frees[0]) <= 8, `free after each burst: ${frees.join(" -> ")}`);
+    });
+  }
+
+  /** runs `body` twice; free after the second run within 8 blocks of free after the first */
+  const twice = async (body: (run: number) => Promise<void>) => {
+    const frees: number[] = [];
+    for (const run of [1, 2]) {
+      await body(run);
+      frees.push(await settled());
+    }
+    assert.ok(Math.abs(frees[1] - frees[0]) <= 8, `free after each run: ${frees.join(" -> ")}`);
+  };
+
+  it("drops pushes of 2 KB, 8 KB and 64 KB (over maxFrame), counts them, keeps the session", () => twice(async () => {
+    const before = await status();
+    for (const size of [2048, 8192, 65536]) {
+      const pad = "x".repeat(size);
+      assert.ok(broker.injectRaw("dev", `{"push":{"cn":"#dev","cl":"admin","dt":{"cmd":"ping","id":"big","pad":"${pad}"}}}\0`));
+      await sleep(200);
+    }
+    const st = await status();
+    assert.equal(st.c.big - before.c.big, 3, "three oversized frames counted");
+    assert.equal(st.c.rc, before.c.rc, "no reconnect");
+    assert.equal(p.got.filter((d) => d.re === "big").length, 0);
+  }));
+
+  it("counts malformed frames (not JSON, wrong shape, unknown type, garbage), takes a frame one byte per chunk, and goes on", () => twice(async (run) => {
+    const before = await status();
+    const bad = ["not json", "[1,2,3]", '{"push":1}', '{"nope":{}}', '{"push":{"cn":"#dev"},"x":{}}', "\x01\x02\xff\xfe{{{", '{"push":{"cn":5,"dt":1}}'];
+    for (const f of bad) assert.ok(broker.injectRaw("dev", f + "\0"));
+    const split = '{"push":{"cn":"#dev","cl":"admin","dt":{"cmd":"ping","id":"split' + run + '"}}}\0';
+    for (const ch of split) {
+      assert.ok(broker.injectRaw("dev", ch));
+      await sleep(2);
+    }
+    const end = Date.now() + 5000;
+    while (!p.got.find((d) => d.re === "split" + run) && Date.now() < end) await sleep(20);
+    assert.ok(p.got.find((d) => d.re === "split" + run), "the frame sent one byte at a time is answered");
+    const st = await status();
+    assert.equal(st.c.bad - before.c.bad, bad.length, "each malformed frame counted once");
+    assert.equal(st.c.rc, before.c.rc, "no reconnect");
+  }));
+
+  it("refuses a 300-deep nested array 10 times before parsing it; memory flat", () => twice(async () => {
+    const before = await status();
+    const deep = "[".repeat(300) + "]".repeat(300);
+    for (let i = 0; i < 10; i++) {
+      assert.ok(broker.injectRaw("dev", `{"push":{"cn":"#dev","cl":"admin","dt":{"cmd":"ping","id":"deep${i}","x":${deep}}}}\0`));
+      await sleep(100);
+    }
+    const st = await status();
+    assert.equal(st.c.heavy - before.c.heavy, 10);
+    assert.equal(st.c.rc, before.c.rc, "no reconnect");
+  }));
+
+  it("no console line says Uncaught, ASSERT, LOW_MEMORY or OUT OF MEMORY", () => {
+    assert.deepEqual(dev.console.filter((l) => BAD.test(l)), []);
+  });
+});

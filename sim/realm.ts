@@ -249,6 +249,12 @@ function espParse(text) {
       }
     }
     if (c === "\"" || c === "'") return str(c);
+    // 0xD1/0xD2 outside a string are read as pretokenised strings with a length after them, and the
+    // lexer reads past the text: the interpreter crashes (SIGSEGV, measured). The board restarts.
+    if (c === "\u00d1" || c === "\u00d2") {
+      H.reboot("crash");
+      fail("interpreter crashed: raw 0x" + c.charCodeAt(0).toString(16) + " outside a string");
+    }
     var m = /^(-?)(0[xX][0-9a-fA-F]+|(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?)/.exec(s.substr(i, 400));
     if (m) { i += m[0].length; v = +m[2]; return m[1] ? -v : v; }
     m = /^(true|false|null)\b/.exec(s.substr(i, 6));

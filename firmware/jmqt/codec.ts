@@ -195,7 +195,9 @@ export function rawBytes(j: string): string {
   var out = "";
   var from = 0;
   var h: number;
-  while (i >= 0) {
+  // (Espruino's indexOf also "finds" a needle that only starts at the end of the string, and a
+  // search from past the end starts at the last place: only a whole match counts, see decode)
+  while (i >= 0 && i + 4 <= j.length) {
     h = parseInt(j.substr(i + 4, 2), 16);
     if (h >= 0x80 && backslashes(j, i) % 2 == 0) {
       out += j.substring(from, i) + String.fromCharCode(h);
@@ -217,7 +219,7 @@ export function utf8Escapes(f: string): string {
   var c: number;
   var d: number;
   var e: number;
-  while (i >= 0) {
+  while (i >= 0 && i + 2 <= f.length) {
     c = hex4(f, i + 2);
     e = i + 6;
     if (c >= 0x80 && backslashes(f, i) % 2 == 0) {
@@ -232,6 +234,30 @@ export function utf8Escapes(f: string): string {
       from = e;
     }
     i = f.indexOf("\\u", e - 5);
+  }
+  return from ? out + f.substring(from) : f;
+}
+
+// Espruino's JSON.parse runs its JavaScript lexer, which reads the bytes 0xD1 and 0xD2 as
+// pretokenised strings (LEX_RAW_STRING8/16: a length follows, then the bytes) wherever they
+// stand; outside a JSON string it then reads that many bytes past the frame. Measured on the
+// interpreter: JSON.parse("\xD28") crashes it (SIGSEGV), so any client could take a device down
+// with one frame. Each such byte becomes the escape \u00D1 / \u00D2 (with the backslash that
+// escaped it, if any): inside a string that parses back to the same byte (\u00XX keeps its low
+// byte), outside one it is a plain syntax error. UTF-8 text (Cyrillic lead bytes are D0..D3)
+// comes out of the parse unchanged.
+export function rawTokens(f: string): string {
+  var d1 = f.indexOf("\xd1");
+  var d2 = f.indexOf("\xd2");
+  var out = "";
+  var from = 0;
+  var i: number;
+  while (d1 >= 0 || d2 >= 0) {
+    i = d2 < 0 || (d1 >= 0 && d1 < d2) ? d1 : d2;
+    out += f.substring(from, backslashes(f, i) % 2 ? i - 1 : i) + (i == d1 ? "\\u00d1" : "\\u00d2");
+    from = i + 1;
+    if (i == d1) d1 = f.indexOf("\xd1", from);
+    else d2 = f.indexOf("\xd2", from);
   }
   return from ? out + f.substring(from) : f;
 }
@@ -255,14 +281,20 @@ export function decode(frame: string, out: Decoded): number {
   var key: string;
   var t: number;
   var bad: string;
+  var i: number;
   out.body_ = null;
-  // JSON.parse on Espruino lets a "__proto__" key set the object's prototype
-  if (frame.indexOf('"__proto__"') >= 0) {
+  // JSON.parse on Espruino lets a "__proto__" key set the object's prototype.
+  // Espruino's indexOf counts a needle that runs off the end of the string as found, and clamps a
+  // search from past the end to the last places, so a match is checked to be whole: a frame
+  // ending in a backslash made utf8Escapes' indexOf("\\u") loop find the same place for ever
+  // (measured on the interpreter: the device hung).
+  i = frame.indexOf('"__proto__"');
+  if (i >= 0 && i + 11 <= frame.length) {
     out.reason_ = "__proto__ key";
     return E_SHAPE;
   }
   try {
-    root = JSON.parse(frame.indexOf("\\u") < 0 ? frame : utf8Escapes(frame));
+    root = JSON.parse(rawTokens(frame.indexOf("\\u") < 0 ? frame : utf8Escapes(frame)));
   } catch (e) {
     out.reason_ = "not JSON";
     return E_JSON;

@@ -11,6 +11,10 @@
 //   - JSON.stringify escapes bytes >= 0x7F, JSON.parse keeps the low byte of \u20AC
 //                                                                     -> a UTF-8 prefix and an escaped command name survive
 //   - JSON.parse lets "__proto__" set a prototype                     -> such a frame is refused and counted
+//   - JSON.parse("\xD28") crashes the interpreter (0xD1/0xD2 are read as pretokenised strings)
+//                                                                     -> such a frame is refused, the device stays up
+//   - "x\\".indexOf("\\u", 9) is 1 (a needle running off the end counts, a search past the end
+//     starts at the last place): a frame ending in a backslash hung the codec -> refused, answered after
 import { strict as assert } from "node:assert";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -182,6 +186,31 @@ for (const engine of ["espruino", "v8"] as const) {
       const after = await ask({ cmd: "status", id: "s2" });
       assert.equal(after.c.bad, before + 1);
       assert.equal(admin.replies("p1").length, 0);
+    });
+
+    it("survives frames with the raw bytes 0xD1/0xD2 outside a string (they crashed Espruino's JSON.parse) and keeps them inside one", async () => {
+      const before = (await ask({ cmd: "status", id: "d1" })).c.bad;
+      const resets = dev.resets.length;
+      assert.ok(broker.injectRaw("div", "\xd28\0"));
+      assert.ok(broker.injectRaw("div", '{"push":{"cn":"#div","cl":"admin","dt":\xd1\x05abcde}}\0'));
+      // inside a string the same bytes are text: the UTF-8 of "р" (D1 80) comes back in the error
+      assert.ok(broker.injectRaw("div", '{"push":{"cn":"#div","cl":"admin","dt":{"cmd":"\xd1\x80","id":"d2"}}}\0'));
+      await until("reply d2", () => admin.replies("d2").length > 0);
+      assert.equal(admin.replies("d2")[0].dt.err, "unknown command р");
+      const after = await ask({ cmd: "status", id: "d3" });
+      assert.equal(after.c.bad, before + 2);
+      assert.equal(dev.resets.length, resets, "no restart");
+    });
+
+    it("survives a frame ending in a backslash (Espruino's indexOf finds \"\\u\" there again and again) and one ending in a quote", async () => {
+      const before = (await ask({ cmd: "status", id: "bsl1" })).c.bad;
+      // Espruino's JSON.parse ignores what follows the value: the first is a ping like any other
+      assert.ok(broker.injectRaw("div", '{"push":{"cn":"#div","cl":"admin","dt":{"cmd":"ping","id":"bs"}}}\\\0'));
+      assert.ok(broker.injectRaw("div", '{"push":{"cn":"#div"\0'));
+      await until("reply bs", () => admin.replies("bs").length > 0);
+      const after = await ask({ cmd: "status", id: "bsl2" });
+      assert.equal(after.c.bad, before + 1);
+      assert.equal(after.ce, "not JSON", "refused as not JSON, not as a __proto__ key");
     });
 
     it("no console line says Uncaught, ASSERT, LOW_MEMORY or OUT OF MEMORY", () => {

@@ -7,6 +7,8 @@
 //   - malformed frames (not JSON, wrong shape, unknown type, binary garbage, a frame one byte per
 //     chunk) counted, never fatal; a 300-deep nested array 10 times (it would run JSON.parse out
 //     of memory) refused before parsing.
+//   - 10^4 random and mutated frames (the V8 fuzz's generator) in random splits: the session
+//     stays up and a ping is answered afterwards.
 //   - each case runs twice: `status` free after the second run is within 8 blocks of the first
 //     (the first run fills what is bounded: error strings, the ring of recent q1 ids, counters
 //     past 1023 that take a block more; a leak would grow again).
@@ -18,6 +20,8 @@ import { EspruinoBoard, ESPRUINO_SKIP_MESSAGE, hasEspruino } from "../../sim/esp
 import { S_READY } from "../../firmware/jmqt/api";
 import { createClient } from "../../firmware/jmqt/client";
 import { ask, burst } from "../../bench/load-espruino";
+import { mutate, randomBytes, seeds } from "../jmqt/fuzz-frames";
+import { rng } from "../soak/soak";
 
 const TOKEN = "tok";
 const BAD = /Uncaught|ASSERT|LOW_MEMORY|OUT OF MEMORY/;
@@ -132,6 +136,38 @@ describe("real Espruino interpreter (esp8266): bursts, oversized and malformed f
     assert.equal(st.c.heavy - before.c.heavy, 10);
     assert.equal(st.c.rc, before.c.rc, "no reconnect");
   }));
+
+  it("takes 10^4 random and mutated frames in random splits: the session stays up, a ping is answered after", () => {
+    const r = rng(20261202);
+    const base = seeds();
+    return twice(async (run) => {
+      const before = await status();
+      let frames = 0;
+      while (frames < 5000) {
+        let batch = "";
+        for (let i = 0; i < 100; i++, frames++) {
+          const kind = r();
+          const f = kind < 0.1 ? randomBytes(r) : kind < 0.2 ? base[Math.floor(r() * base.length)] : mutate(r, base[Math.floor(r() * base.length)]);
+          batch += f + (r() < 0.97 ? "\0" : "");
+        }
+        // a NUL ends whatever the batch left open, so that the next batch starts a frame
+        batch += "\0";
+        for (let at = 0; at < batch.length; ) {
+          const n = r() < 0.2 ? 1 : 1 + Math.floor(r() * 700);
+          assert.ok(broker.injectRaw("dev", batch.substr(at, n)), "device connected after " + frames + " frames");
+          at += n;
+        }
+        // let the device keep up (the broker's socket would otherwise hold megabytes)
+        const st = await status();
+        assert.equal(st.c.rc, before.c.rc, "no reconnect after " + frames + " frames");
+      }
+      const st = await status();
+      console.log(`      fuzz run ${run}: 5000 frames, ${st.c.bad - before.c.bad} malformed, ${st.c.big - before.c.big} oversized, ${st.c.heavy - before.c.heavy} too heavy`);
+      assert.ok(st.c.bad - before.c.bad > 1000, "the frames reached the codec");
+      const ping = await ask(p, "dev", { cmd: "ping", id: "after-fuzz" + run });
+      assert.ok(ping && ping.ok === 1, "a ping is answered after the fuzz");
+    });
+  });
 
   it("no console line says Uncaught, ASSERT, LOW_MEMORY or OUT OF MEMORY", () => {
     assert.deepEqual(dev.console.filter((l) => BAD.test(l)), []);

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import {
-  decode, encode, newDecoded, TYPES, E_FIELD, E_JSON, E_SHAPE, E_TYPE, T_CONNACK, T_PUB, T_PUSH,
+  decode, encode, newDecoded, rawTokens, TYPES, E_FIELD, E_JSON, E_SHAPE, E_TYPE, T_CONNACK, T_PUB, T_PUSH,
 } from "../../firmware/jmqt/codec";
 import { createFramer } from "../../firmware/jmqt/framer";
 
@@ -144,6 +144,23 @@ describe("jmqt codec", () => {
       assert.equal(out.body_, null);
       assert.ok(out.reason_.length > 0, text);
     }
+  });
+
+  it("escapes the bytes 0xD1/0xD2 that Espruino's lexer reads as pretokenised strings (JSON.parse(\"\\xD28\") crashed it)", () => {
+    const cases: [string, string][] = [
+      ["\xd28", "\\u00d28"],
+      ['{"a":"\xd1\x80"}', '{"a":"\\u00d1\x80"}'],
+      ['{"a":"\\\xd1"}', '{"a":"\\u00d1"}'], // an escaped byte: the backslash goes with it
+      ['{"a":"\\\\\xd2"}', '{"a":"\\\\\\u00d2"}'], // an escaped backslash, then the byte
+      ['["\xd2\xd1","\xd1"]', '["\\u00d2\\u00d1","\\u00d1"]'],
+      ["plain", "plain"],
+    ];
+    for (const [from, to] of cases) assert.equal(rawTokens(from), to, JSON.stringify(from));
+    const out = newDecoded();
+    // outside a string: a plain refusal; inside one: the same bytes after the parse (UTF-8 "р" is D1 80)
+    assert.equal(decode("\xd28", out), E_JSON);
+    assert.equal(decode('{"push":{"cn":"a","dt":"\xd1\x80\xd2","cl":"x"}}', out), T_PUSH);
+    assert.equal(out.body_.dt, "\xd1\x80\xd2");
   });
 
   it("fuzz: random and mutated frames through framer+codec never throw, framer stays bounded", () => {

@@ -1,8 +1,10 @@
 // The `ota` command family, device side (docs/ota.md). This file is built on its own into
 // dist/<board>.ota.js, which is written to Storage as `jmqt.otr` and evaluated only when an `ota`
-// request arrives: `eval(require("Storage").read("jmqt.otr"))(require("Storage"), reply)` gives a
-// handler; the dispatcher passes it each request and drops it once it returns 0 (no update open),
-// so an idle device holds none of this in RAM. Function bodies stay in flash (the code is
+// request arrives: `eval(require("Storage").read("jmqt.otr"))(require("Storage"))` gives a
+// handler h; the dispatcher (firmware/runtime/commands.ts) passes it each request, `h(dt)`, which
+// returns the result (an object for ok, a string for the refusal), then asks `h()` whether an
+// update is still open and drops the handler when it is not, so an idle device holds none of this
+// in RAM. Returning the result (no reply callback) keeps function objects out of the main bundle. Function bodies stay in flash (the code is
 // evaluated from a Storage string); the open update costs its closure and the small `u` object.
 //
 // Storage is reached only through `S` (OtaStorage below: require("Storage") on the board, a fake
@@ -21,13 +23,18 @@ export interface OtaStorage {
   getFree(): number;
 }
 
-/** A reply: an object for ok (the dispatcher adds re/ok), a string for the refusal's reason. */
-export type OtaReply = (res: any) => void;
+/** An update left without a chunk for this long is dropped (staging erased) when the dispatcher asks `h()`. */
+export const ABANDONED_MS = 120000;
 
-/** The handler: answers one request through `reply`; returns 1 while an update is open (keep me), 0 when idle (drop me). */
-export type OtaHandler = (a: any) => number;
+/**
+ * The handler. h(request) runs one request and returns its result: an object for ok (the
+ * dispatcher adds re/ok), a string for the refusal's reason. h() (no request) returns 1 while an
+ * update is open (keep me), 0 when none is (drop me); an update with no request for ABANDONED_MS
+ * is dropped then.
+ */
+export type OtaHandler = (a?: any) => any;
 
-export function receiver(S: OtaStorage, reply: OtaReply): OtaHandler {
+export function receiver(S: OtaStorage): OtaHandler {
   // the open update: z size, c crc, v version, t trial seconds, k chunk size, n next chunk, m chunk count, at last activity
   let u: any = null;
   const P = 512; // copy piece: a flash string of this size costs a block or two
@@ -84,7 +91,12 @@ export function receiver(S: OtaStorage, reply: OtaReply): OtaHandler {
       // the new firmware reached its session: the trial is over. Power cut before the marker is
       // erased: the guard rolls back (not confirmed); after: only leftovers, cleaned by begin.
       const m = S.read("jmqt.ota");
-      if (m === undefined) return {};
+      if (m === undefined) {
+        // leftovers of a confirm cut short after the marker went (the dispatcher confirms when it sees jmqt.try)
+        S.erase("jmqt.try");
+        S.erase("jmqt.bt");
+        return {};
+      }
       let v = "";
       try {
         v = JSON.parse(m).v;
@@ -177,14 +189,15 @@ export function receiver(S: OtaStorage, reply: OtaReply): OtaHandler {
     return "unknown ota op " + op;
   }
 
-  return function (a: any): number {
-    let r: any;
-    try {
-      r = run(a);
-    } catch (e) {
-      r = "failed: " + e;
+  return function (a?: any): any {
+    if (a === undefined) {
+      if (u && Date.now() - u.at > ABANDONED_MS) drop();
+      return u ? 1 : 0;
     }
-    reply(r);
-    return u ? 1 : 0;
+    try {
+      return run(a);
+    } catch (e) {
+      return "failed: " + e;
+    }
   };
 }

@@ -12,7 +12,7 @@ import { ESPRUINO, Interp, haveEspruino } from "./espruino";
 import { chunks, crc, guardCode, receiverCode } from "./fakes";
 
 const V1 = 'print("FW v1");';
-const CONFIRM = 'eval(require("Storage").read("jmqt.otr"))(require("Storage"),function(r){print("CONFIRMED "+JSON.stringify(r))})({op:"confirm"});';
+const CONFIRM = 'print("CONFIRMED "+JSON.stringify(eval(require("Storage").read("jmqt.otr"))(require("Storage"))({op:"confirm"})));';
 // filler keeps the bundles several chunks long (comments cost flash, not RAM)
 const V2 = 'print("FW v2");' + CONFIRM + "/*" + "x".repeat(2000) + "*/";
 const V2_SILENT = 'print("FW s2");' + "/*" + "y".repeat(1500) + "*/";
@@ -73,9 +73,9 @@ describe("ota on the real Espruino interpreter (esp8266 build)", function () {
     return { i, fw: m[1] };
   }
 
-  /** The receiver as the dispatcher will hold it: R(request) prints RE <reply>. S may be a wrapped Storage. */
+  /** The receiver as the dispatcher holds it (H), and R(request) printing RE <result>. S may be a wrapped Storage. */
   function openReceiver(i: Interp, storage = 'require("Storage")'): void {
-    i.line(`var R=eval(require("Storage").read("jmqt.otr"))(${storage},function(r){print("RE "+JSON.stringify(r))});`);
+    i.line(`var H=eval(require("Storage").read("jmqt.otr"))(${storage}),R=function(a){print("RE "+JSON.stringify(H(a)))};`);
   }
   async function req(i: Interp, a: any): Promise<any> {
     const from = i.out.length;
@@ -104,7 +104,7 @@ describe("ota on the real Espruino interpreter (esp8266 build)", function () {
     costs.receiverActive = (await i.eval("process.memory().usage")) - before;
     await transfer(i, V2);
     assert.deepEqual(await req(i, { op: "commit" }), { v: "2.0.0", reboot: 1 });
-    i.line("R=undefined;");
+    i.line("R=H=undefined;");
     costs.receiverAfterCommit = (await i.eval("process.memory().usage")) - before;
     await i.kill();
     ({ i, fw } = await boot(dir));

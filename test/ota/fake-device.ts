@@ -33,8 +33,7 @@ export class FakeDevice {
   boots = 0;
   crashed = "";
   log: string[] = [];
-  private rx: ((a: any) => number) | null = null;
-  private res: any;
+  private rx: ((a?: any) => any) | null = null;
   private cache: string[] = [];
   private timers: NodeJS.Timeout[] = [];
   private seen: Record<string, number> = {};
@@ -70,7 +69,7 @@ export class FakeDevice {
       if (state !== S_READY) return;
       c.pub("dev/" + this.o.id + "/status", { online: 1, id: this.o.id, fw: s.v }, 1, 1, null);
       // Phase B: the runtime confirms a trial once it has its session
-      if (!s.silent && this.S.read("jmqt.ota") !== undefined) loadReceiver(this.S, () => undefined)({ op: "confirm" });
+      if (!s.silent && this.S.read("jmqt.ota") !== undefined) loadReceiver(this.S)({ op: "confirm" });
     };
     c.onPush = (cn, dt, from, rt) => this.onPush(c, cn, dt, from, rt);
     c.start();
@@ -99,9 +98,9 @@ export class FakeDevice {
     else if (dt.cmd === "status") res = { fw: this.fw, ota: this.S.read("jmqt.res") ? JSON.parse(this.S.read("jmqt.res")!) : null };
     else if (dt.cmd === "ota") {
       // loaded from Storage on the first ota request, kept while an update is open
-      if (!this.rx) this.rx = loadReceiver(this.S, (r) => (this.res = JSON.parse(JSON.stringify(r))));
-      if (!this.rx(dt)) this.rx = null;
-      res = this.res;
+      if (!this.rx) this.rx = loadReceiver(this.S);
+      res = JSON.parse(JSON.stringify(this.rx(dt)));
+      if (!this.rx()) this.rx = null;
     } else res = "unknown command " + dt.cmd;
     const reply: any = { re: id, ok: typeof res === "string" ? 0 : 1 };
     if (typeof res === "string") reply.err = res;

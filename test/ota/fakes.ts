@@ -92,9 +92,9 @@ export function guardCode(): string {
   return readFileSync(join(ROOT, "dist", "boot1.js"), "latin1");
 }
 
-/** eval(jmqt.otr)(S, reply) as the dispatcher will do it; returns the handler. */
-export function loadReceiver(S: any, reply: (r: any) => void, code = receiverCode()): (a: any) => number {
-  return vm.runInContext(code, globals({}))(S, reply);
+/** eval(jmqt.otr)(S) as the dispatcher does it (hal.sys("O")); returns the handler: h(request) → result, h() → 1 while open. */
+export function loadReceiver(S: any, code = receiverCode(), now?: () => number): (a?: any) => any {
+  return vm.runInContext(code, globals(now ? { Date: { now } } : {}))(S);
 }
 
 /** Runs .boot1 against S. Timers it sets are returned (ms, fn), not run. */
@@ -104,18 +104,16 @@ export function runGuard(S: any, code = guardCode(), reboot?: () => void): { ms:
   return timers;
 }
 
-/** A receiver loaded the dispatcher's way, with the last reply kept: req(a) → {r, open}. */
+/** A receiver loaded the dispatcher's way: req(a) → {r: the result as it goes on the wire, open: h()}. */
 export class Rx {
-  last: any;
-  h: (a: any) => number;
-  constructor(S: any) {
-    // as it goes on the wire (and out of the vm's realm)
-    this.h = loadReceiver(S, (r) => (this.last = JSON.parse(JSON.stringify(r))));
+  h: (a?: any) => any;
+  constructor(S: any, now?: () => number) {
+    this.h = loadReceiver(S, undefined, now);
   }
   req(a: any): { r: any; open: number } {
-    this.last = undefined;
-    const open = this.h(a);
-    return { r: this.last, open };
+    // as it goes on the wire (and out of the vm's realm)
+    const r = JSON.parse(JSON.stringify(this.h(a)));
+    return { r, open: this.h() };
   }
 }
 

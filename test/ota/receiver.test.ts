@@ -97,6 +97,32 @@ describe("ota receiver and boot guard (built code, fake Storage)", () => {
     assert.equal(S.files[".bootcde"], V1);
   });
 
+  it("h() says whether an update is open; one left without a chunk for 2 min is dropped, staging erased", () => {
+    const S = board();
+    let now = 1000;
+    const rx = new Rx(S, () => now);
+    assert.equal(rx.h(), 0, "nothing open");
+    assert.equal(rx.req({ op: "state" }).open, 0);
+    assert.equal(rx.req({ op: "begin", size: V2.length, crc: crc(V2), v: "2" }).open, 1);
+    assert.deepEqual(rx.req({ op: "chunk", ...chunks(V2)[0] }).r, { n: 1 });
+    now += 119000;
+    assert.equal(rx.h(), 1, "still open before 2 min");
+    now += 2000;
+    assert.equal(rx.h(), 0, "abandoned");
+    assert.equal(S.files["jmqt.new"], undefined);
+    assert.match(rx.req({ op: "chunk", ...chunks(V2)[1] }).r, /no update running/);
+    assert.equal(S.files[".bootcde"], V1);
+  });
+
+  it("confirm with no marker clears the leftovers of a confirm cut short (jmqt.try, jmqt.bt)", () => {
+    const S = board();
+    S.write("jmqt.try", "1");
+    S.write("jmqt.bt", "1");
+    assert.deepEqual(new Rx(S).req({ op: "confirm" }).r, {});
+    assert.equal(S.files["jmqt.try"], undefined);
+    assert.equal(S.files["jmqt.bt"], undefined);
+  });
+
   it("a bundle whose CRC does not match the begin is refused at commit, v1 untouched", () => {
     const S = board();
     const rx = new Rx(S);

@@ -7,6 +7,8 @@
 // measured, and process.memory() runs a garbage collection first.
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { crc32 } from "node:zlib";
 import { baseline, bundle, interpreter, liveDevice } from "../../bench/espruino";
 
 /** Blocks over the shim-only baseline, connected and idle (measured with this harness: esp8266 680, esp32 683). */
@@ -17,6 +19,10 @@ const GOAL_ESP8266 = 360;
 const FLAT = 8;
 
 const example = (f: string) => JSON.parse(readFileSync(f, "utf8"));
+const otaFiles = (board: string) => ({
+  ".boot1": readFileSync(join(__dirname, "..", "..", "dist", "boot1.js"), "latin1"),
+  "jmqt.otr": readFileSync(join(__dirname, "..", "..", "dist", board + ".ota.js"), "latin1"),
+});
 
 /** The Linux build's console sometimes garbles an upload beyond repair: the harness (not the firmware) is tried again once. */
 async function twice<T>(f: () => Promise<T>): Promise<T> {
@@ -44,7 +50,8 @@ for (const board of ["esp8266", "esp32"] as const) {
       let dev: Awaited<ReturnType<typeof liveDevice>>;
       try {
         base = await twice(() => baseline(bin));
-        dev = await twice(() => liveDevice(bin, bundle(board), example(cfgFile)));
+        // as flashed (tools/flash.ts): the OTA boot guard and receiver in Storage too
+        dev = await twice(() => liveDevice(bin, bundle(board), example(cfgFile), 600, otaFiles(board)));
       } catch (e) {
         if (!/could not write/.test(String(e))) throw e;
         console.log(`      skipped: the harness could not upload to espruino-${board} (${e}); run it again`);
@@ -54,6 +61,14 @@ for (const board of ["esp8266", "esp32"] as const) {
         const idle = (await dev.usage()) - base;
         console.log(`      ${board}: ${idle} blocks over a baseline of ${base}` + (board === "esp8266" ? ` (goal ${GOAL_ESP8266})` : ""));
         assert.ok(idle <= BUDGET[board], `${idle} blocks over the baseline, budget ${BUDGET[board]}`);
+        // the OTA receiver: loaded on an ota request, dropped when no update is open; its cost while
+        // one is (begin, one chunk), then abort
+        assert.equal((await dev.command({ cmd: "ota", op: "state" })).st, "idle");
+        const junk = "x".repeat(1024);
+        assert.equal((await dev.command({ cmd: "ota", op: "begin", size: junk.length, crc: crc32(Buffer.from(junk)) >>> 0, v: "m" })).ok, 1);
+        assert.equal((await dev.command({ cmd: "ota", op: "chunk", n: 0, d: Buffer.from(junk.slice(0, 512)).toString("base64") })).n, 1);
+        console.log(`      ${board}: ${(await dev.usage()) - base - idle} blocks more while an update is open (receiver, after a chunk)`);
+        assert.equal((await dev.command({ cmd: "ota", op: "abort" })).ok, 1);
         // warm up every bounded structure once (reply cache, dedup ring, queue), then measure
         for (let i = 0; i < 20; i++) assert.equal((await dev.command({ cmd: i % 2 ? "ping" : "status" })).ok, 1);
         for (let i = 0; i < 6; i++) await dev.command({ cmd: "toggle", target: "led" }); // fills the reply cache (4)

@@ -157,6 +157,8 @@ export function receiver(S: OtaStorage): OtaHandler {
       return { n: u.n };
     }
     if (op === "commit") {
+      // verify only: the install overwrites .bootcde, which the running firmware's functions are
+      // read from, so it comes after the reply, as the last thing before the reboot ("install")
       if (u.n < u.m) return "incomplete: " + (u.m - u.n) + " chunks missing, expected " + u.n;
       const got = crc("jmqt.new");
       if (got !== u.c || len("jmqt.new") !== u.z) {
@@ -164,27 +166,35 @@ export function receiver(S: OtaStorage): OtaHandler {
         drop();
         return why;
       }
-      // Install. Until the marker exists a power cut leaves .bootcde as it was (the guard does
-      // nothing); from then on the guard restores jmqt.prev unless jmqt.try is there too.
+      u.ok = 1;
+      return { v: u.v, reboot: 1 };
+    }
+    if (op === "install") {
+      // The dispatcher's last act, ~1 s after the commit's reply (runtime.ts later()); 0 when
+      // nothing verified is waiting. Nothing of the running firmware may run after it: it ends in
+      // E.reboot() whatever happens, and the result goes to jmqt.res for `state` after the boot.
+      if (!u.ok) return 0;
+      const v = u.v;
+      let err = "";
+      // Until the marker exists a power cut leaves .bootcde as it was (the guard does nothing);
+      // from then on the guard restores jmqt.prev unless jmqt.try is there too.
       const z = len(".bootcde");
       const pc = crc(".bootcde");
       if (!copy(".bootcde", "jmqt.prev", z, pc)) {
         S.erase("jmqt.prev");
-        drop();
-        return "could not keep the previous firmware (storage full?): update dropped";
+        err = "could not keep the previous firmware (storage full?): update dropped";
+      } else {
+        S.write("jmqt.ota", JSON.stringify({ v: v, t: u.t, c: u.c }));
+        if (!copy("jmqt.new", ".bootcde", u.z, u.c)) {
+          // the marker stays if even this fails: the guard restores jmqt.prev at the next boot
+          if (copy("jmqt.prev", ".bootcde", z, pc)) S.erase("jmqt.ota");
+          err = "install failed, previous firmware kept";
+        } else S.write("jmqt.try", "1");
       }
-      S.write("jmqt.ota", JSON.stringify({ v: u.v, t: u.t, c: u.c }));
-      if (!copy("jmqt.new", ".bootcde", u.z, u.c)) {
-        // the marker stays if even this fails: the guard restores jmqt.prev at the next boot
-        if (copy("jmqt.prev", ".bootcde", z, pc)) S.erase("jmqt.ota");
-        S.write("jmqt.res", JSON.stringify({ ok: 0, v: u.v, err: "install failed, previous firmware kept" }));
-        drop();
-        return "install failed: the previous firmware is back";
-      }
-      S.write("jmqt.try", "1");
-      const v = u.v;
+      if (err) S.write("jmqt.res", JSON.stringify({ ok: 0, v: v, err: err }));
       drop();
-      return { v: v, reboot: 1 };
+      E.reboot();
+      return 1;
     }
     return "unknown ota op " + op;
   }

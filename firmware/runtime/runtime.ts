@@ -436,10 +436,15 @@ function onPush(cn: string, dt: any, from: string, retained?: number): void {
   rt.cl.p2p(from, reply, 0, null);
 }
 
-/** Timer target: the end of an output pulse (x is the output), or a reboot (x is 1). */
+/**
+ * Timer target: the end of an output pulse (x is the output), or a reboot (x is 1). A verified
+ * OTA update (commit replied) is installed first: the receiver overwrites .bootcde, which this
+ * code is read from, and reboots itself (1); it returns 0 when no install is waiting.
+ */
 export function later(x: Out | number): void {
-  if (x === 1) R.b.sys("b");
-  else {
+  if (x === 1) {
+    if (!R.ota || !R.ota({ op: "install" })) R.b.sys("b");
+  } else {
     const o = x as Out;
     o.pt = 0;
     R.out(o, 1 - o.v);

@@ -110,7 +110,12 @@ export class FakeDevice {
       this.cache.push(key + JSON.stringify(reply));
     }
     c.p2p(from, reply, 0, null);
-    if (reply.reboot) this.later(() => this.reboot("commit"), 300);
+    // like runtime.ts later(): the verified update is installed just before the reboot
+    if (reply.reboot)
+      this.later(() => {
+        if (this.rx) this.rx({ op: "install" });
+        this.reboot("commit");
+      }, 300);
   }
 
   /** E.reboot(): the session goes without a disconn (like a board), then the next boot. */

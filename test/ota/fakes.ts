@@ -93,8 +93,10 @@ export function guardCode(): string {
 }
 
 /** eval(jmqt.otr)(S) as the dispatcher does it (hal.sys("O")); returns the handler: h(request) → result, h() → 1 while open. */
-export function loadReceiver(S: any, code = receiverCode(), now?: () => number): (a?: any) => any {
-  return vm.runInContext(code, globals(now ? { Date: { now } } : {}))(S);
+export function loadReceiver(S: any, code = receiverCode(), now?: () => number, reboot?: () => void): (a?: any) => any {
+  const g: Record<string, any> = { reboot };
+  if (now) g.Date = { now };
+  return vm.runInContext(code, globals(g))(S);
 }
 
 /** Runs .boot1 against S. Timers it sets are returned (ms, fn), not run. */
@@ -107,8 +109,15 @@ export function runGuard(S: any, code = guardCode(), reboot?: () => void): { ms:
 /** A receiver loaded the dispatcher's way: req(a) → {r: the result as it goes on the wire, open: h()}. */
 export class Rx {
   h: (a?: any) => any;
+  /** E.reboot() calls (the install ends with one) */
+  reboots = 0;
   constructor(S: any, now?: () => number) {
-    this.h = loadReceiver(S, undefined, now);
+    this.h = loadReceiver(S, undefined, now, () => this.reboots++);
+  }
+  /** commit (verify) and, like the dispatcher ~1 s after the reply, install: the install's result (1: done, it rebooted) */
+  commit(): { c: any; i: any } {
+    const c = this.req({ op: "commit" });
+    return { c, i: c.r && c.r.reboot ? this.req({ op: "install" }) : undefined };
   }
   req(a: any): { r: any; open: number } {
     // as it goes on the wire (and out of the vm's realm)

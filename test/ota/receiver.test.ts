@@ -34,7 +34,12 @@ describe("ota receiver and boot guard (built code, fake Storage)", () => {
     assert.equal(S.files["jmqt.new"], V2);
     const c = rx.req({ op: "commit" });
     assert.deepEqual(c.r, { v: "2.0.0", reboot: 1 });
-    assert.equal(c.open, 0, "idle after commit: the dispatcher drops the handler");
+    assert.equal(c.open, 1, "verified, kept for the install");
+    assert.equal(S.files[".bootcde"], V1, "the reply goes out before anything is installed");
+    assert.equal(S.files["jmqt.ota"], undefined);
+    const i = rx.req({ op: "install" });
+    assert.deepEqual(i, { r: 1, open: 0 }, "installed; idle: the dispatcher drops the handler");
+    assert.equal(rx.reboots, 1, "the install ends in E.reboot()");
     assert.equal(S.files[".bootcde"], V2);
     assert.equal(S.files["jmqt.prev"], V1);
     assert.equal(S.files["jmqt.new"], undefined);
@@ -53,7 +58,7 @@ describe("ota receiver and boot guard (built code, fake Storage)", () => {
 
   it("a v2 that does not confirm: its timer reboots, the next boot restores v1 and says why", () => {
     const S = board();
-    send(S, V2, { t: 5 }).req({ op: "commit" });
+    send(S, V2, { t: 5 }).commit();
     let rebooted = 0;
     const timers = runGuard(S, undefined, () => rebooted++);
     assert.equal(timers[0].ms, 5000);
@@ -66,7 +71,7 @@ describe("ota receiver and boot guard (built code, fake Storage)", () => {
     assert.deepEqual(new Rx(S).req({ op: "state" }).r.st, "idle");
     // a confirmed trial's timer does nothing
     const S2 = board();
-    send(S2).req({ op: "commit" });
+    send(S2).commit();
     const t2 = runGuard(S2, undefined, () => rebooted++);
     new Rx(S2).req({ op: "confirm" });
     t2[0].fn();
@@ -91,6 +96,8 @@ describe("ota receiver and boot guard (built code, fake Storage)", () => {
     assert.deepEqual(rx.req({ op: "chunk", ...cs[0] }).r, { n: 1 });
     assert.deepEqual(rx.req({ op: "chunk", ...cs[0] }).r, { n: 1, dup: 1 }, "a resent chunk is acknowledged again");
     assert.match(rx.req({ op: "commit" }).r, /incomplete: 4 chunks missing, expected 1/);
+    assert.deepEqual(rx.req({ op: "install" }).r, 0, "install: nothing verified, nothing done (the dispatcher reboots itself)");
+    assert.equal(rx.reboots, 0);
     assert.match(rx.req({ op: "frob" }).r, /unknown ota op/);
     assert.deepEqual(rx.req({ op: "abort" }), { r: {}, open: 0 });
     assert.equal(S.files["jmqt.new"], undefined);
@@ -139,12 +146,12 @@ describe("ota receiver and boot guard (built code, fake Storage)", () => {
 
   it("begin is refused while an installed update is on trial", () => {
     const S = board();
-    send(S).req({ op: "commit" });
+    send(S).commit();
     runGuard(S);
     assert.match(new Rx(S).req({ op: "begin", size: 10, crc: 1, v: "3" }).r, /busy: the last update is installing or on trial/);
   });
 
-  it("a power cut at any Storage change of commit, then boots: v1, or v2 on trial once the install was verified", () => {
+  it("a power cut at any Storage change of the install, then boots: v1, or v2 on trial once the install was verified", () => {
     let completed = 0;
     for (let k = 1; ; k++) {
       const S = board();
@@ -154,14 +161,14 @@ describe("ota receiver and boot guard (built code, fake Storage)", () => {
       let cut = false;
       let r: any;
       try {
-        r = live.req({ op: "commit" });
+        r = live.commit().i;
         cut = typeof r.r === "string" && /power cut/.test(r.r);
       } catch (e) {
         assert.ok(e instanceof PowerCut);
         cut = true;
       }
       S.cutAt = 0;
-      if (!cut && r && r.r && r.r.reboot) {
+      if (!cut && r && r.r === 1) {
         completed = k;
         break;
       }
@@ -176,12 +183,12 @@ describe("ota receiver and boot guard (built code, fake Storage)", () => {
       assert.equal(S.files["jmqt.ota"], undefined);
       assert.equal(runGuard(S).length, 0);
     }
-    assert.ok(completed > 5, "commit makes several changes: " + completed);
+    assert.ok(completed > 5, "the install makes several changes: " + completed);
   });
 
   it("a power cut at any Storage change of the guard's rollback, then boots again: v1", () => {
     const base = board();
-    send(base).req({ op: "commit" }); // cut mid-install is what the guard would see: simulate by erasing jmqt.try
+    send(base).commit(); // cut mid-install is what the guard would see: simulate by erasing jmqt.try
     delete base.files["jmqt.try"];
     for (let k = 1; k < 200; k++) {
       const S = base.clone();

@@ -304,7 +304,7 @@ describe("runtime/Runtime (fake board, fake client, fake timers)", () => {
         if (a === undefined) return open;
         calls.push(a);
         if (a.op === "begin") open = 1;
-        if (a.op === "commit" || a.op === "abort" || a.op === "drop") open = 0;
+        if (a.op === "install" || a.op === "abort") open = 0;
         return results[a.op] !== undefined ? results[a.op] : {};
       };
       return { h, calls, close: () => (open = 0) };
@@ -339,13 +339,27 @@ describe("runtime/Runtime (fake board, fake client, fake timers)", () => {
       assert.deepEqual(command({ cmd: "ota", id: "m", op: "state" }).dt, { re: "m", ok: 0, err: "ota receiver not in Storage (flash it)" });
       assert.deepEqual(command({ cmd: "ota", id: "n", op: "state" }, "stranger").dt, { re: "n", ok: 0, err: "not allowed" });
     });
-    it("a commit's reply with reboot: 1 is sent, then online:0 and a reboot about 1 s later", () => {
+    it("a commit's reply with reboot: 1 is sent, then online:0; about 1 s later the receiver installs (and reboots)", () => {
       board.storage["jmqt.otr"] = "(receiver)";
-      board.ota = fakeReceiver({ commit: { v: "2", reboot: 1 } }).h;
+      const rx = fakeReceiver({ begin: {}, commit: { v: "2", reboot: 1 }, install: 1 });
+      board.ota = rx.h;
+      command({ cmd: "ota", id: "b", op: "begin" });
+      rx.calls.length = 0;
       assert.deepEqual(command({ cmd: "ota", id: "k", op: "commit" }).dt, { re: "k", ok: 1, v: "2", reboot: 1 });
       assert.deepEqual(client.on("home/kitchen/status").pop()!.dt, { online: 0 });
-      assert.equal(board.reboots, 0);
+      assert.deepEqual(rx.calls.map((c) => c.op), ["commit"], "nothing installed before the reply");
       clock.tick(1000);
+      assert.deepEqual(rx.calls.map((c) => c.op), ["commit", "install"]);
+      assert.equal(board.reboots, 0, "the receiver's install reboots itself");
+    });
+    it("a reboot with no verified update waiting: the install says 0 and the dispatcher reboots", () => {
+      board.storage["jmqt.otr"] = "(receiver)";
+      const rx = fakeReceiver({ begin: {}, install: 0 });
+      board.ota = rx.h;
+      command({ cmd: "ota", id: "b", op: "begin" });
+      command({ cmd: "reboot", id: "r" });
+      clock.tick(1000);
+      assert.deepEqual(rx.calls[rx.calls.length - 1], { op: "install" });
       assert.equal(board.reboots, 1);
     });
     it("a new session with an install on trial (jmqt.try) confirms it (the receiver erases jmqt.try); status shows jmqt.res", () => {

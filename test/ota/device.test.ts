@@ -1,8 +1,8 @@
 // OTA end to end through the real firmware (test/ota/device.ts): v1 → v2 with readings flowing,
 // a corrupted chunk refused, a sender not on the allow list refused, a v2 that throws at boot
 // rolled back by the guard, a reboot mid-transfer booting v1. On the V8 model (SimBoard, real
-// clock) for both boards, and on the real interpreter (EspruinoBoard: esp32 by default; esp8266
-// too with ESPRUINO_FULL=1, see below), which skips with one printed line when it is absent.
+// clock) and on the real interpreter (EspruinoBoard), both boards; the real engine skips with one
+// printed line when the interpreter is absent.
 import { strict as assert } from "node:assert";
 import { SimBoard } from "../../sim";
 import { EspruinoBoard, ESPRUINO_SKIP_MESSAGE, hasEspruino } from "../../sim/espruino/board";
@@ -144,10 +144,9 @@ for (const board of ["esp32", "esp8266"] as BoardId[])
     return new SimBoard({ board, code: b.v1, storage: { ...files, "jmqt.json": JSON.stringify(cfg) }, wifi: { ssid: cfg.wifi.ssid, password: cfg.wifi.password, rssi: -60 }, clock: "real" }) as any;
   }, 10000);
 
-// Real interpreter. esp8266 only with ESPRUINO_FULL=1: its layout with the test shim (about 240
-// blocks a board does not spend) leaves little for the receiver and its 1 KB frames (as for the
-// config set scenario in test/espruino/e2e.espruino.test.ts).
-const REAL: BoardId[] = process.env.ESPRUINO_FULL === "1" ? ["esp32", "esp8266"] : ["esp32"];
+// Real interpreter, both boards (the esp8266 layout with the test shim runs these too: the
+// receiver costs about 100 blocks while an update is open, test/runtime/memory.real.test.ts).
+const REAL: BoardId[] = ["esp32", "esp8266"];
 if (!hasEspruino())
   describe("ota end to end on the real interpreter", () => {
     it("skipped: " + ESPRUINO_SKIP_MESSAGE, () => console.log("      " + ESPRUINO_SKIP_MESSAGE));

@@ -4,8 +4,10 @@
 // handler h; the dispatcher (firmware/runtime/commands.ts) passes it each request, `h(dt)`, which
 // returns the result (an object for ok, a string for the refusal), then asks `h()` whether an
 // update is still open and drops the handler when it is not, so an idle device holds none of this
-// in RAM. Returning the result (no reply callback) keeps function objects out of the main bundle. Function bodies stay in flash (the code is
-// evaluated from a Storage string); the open update costs its closure and the small `u` object.
+// in RAM. Returning the result (no reply callback) keeps function objects out of the main bundle.
+// Function bodies stay in flash (the code is evaluated from a Storage string); the open update
+// costs its closure and the small `u` object. `commit` only verifies; `install` (the dispatcher's
+// last act before its reboot, runtime.ts later()) rewrites .bootcde and ends in E.reboot().
 //
 // Storage is reached only through `S` (OtaStorage below: require("Storage") on the board, a fake
 // in the Node tests). E.CRC32 and atob are the board's globals (the tests provide them).

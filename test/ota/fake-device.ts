@@ -1,6 +1,6 @@
 // A fake device for the desktop OTA tests: a JMQT client in Node (the firmware's own client) that
-// runs the built OTA receiver (dist/esp8266.ota.js) against a FakeStorage, with the dispatcher
-// Phase B will add to the runtime (allow list, request ids, reply cache, reboot after commit).
+// runs the built OTA receiver (dist/esp8266.ota.js) against a FakeStorage, with the dispatcher as
+// the runtime wires it (allow list, request ids, reply cache, install and reboot after commit).
 // Its "firmware" is the .bootcde text in the FakeStorage, evaluated at each boot after the built
 // .boot1 guard: FW("2.0.0") reaches its session and confirms; FW("2.0.0", {silent: 1}) never
 // confirms; anything that throws is a firmware that crashes at boot.
@@ -68,7 +68,7 @@ export class FakeDevice {
     c.onState = (state: number) => {
       if (state !== S_READY) return;
       c.pub("dev/" + this.o.id + "/status", { online: 1, id: this.o.id, fw: s.v }, 1, 1, null);
-      // Phase B: the runtime confirms a trial once it has its session
+      // as the runtime does: a trial is confirmed once the firmware has its session
       if (!s.silent && this.S.read("jmqt.ota") !== undefined) loadReceiver(this.S)({ op: "confirm" });
     };
     c.onPush = (cn, dt, from, rt) => this.onPush(c, cn, dt, from, rt);
@@ -79,7 +79,7 @@ export class FakeDevice {
     this.timers.push(setTimeout(fn, ms));
   }
 
-  /** The dispatcher as Phase B will wire it (runtime.ts onPush + runCommand's `ota`). */
+  /** The dispatcher as the runtime wires it (runtime.ts onPush + runCommand's `ota`). */
   private onPush(c: Client, cn: string, dt: any, from: string, retained: number): void {
     if (retained || !from || cn !== "#" + this.o.id || !dt || typeof dt.cmd !== "string") return;
     const id = dt.id === undefined ? "" : "" + dt.id;

@@ -144,6 +144,22 @@ describe("ota receiver and boot guard (built code, fake Storage)", () => {
     assert.equal(S.files[".bootcde"], V1);
   });
 
+  it("an install whose copy does not verify puts v1 back, records why in jmqt.res and still reboots", () => {
+    const S = board();
+    const rx = send(S);
+    // flash that garbles what is written to .bootcde from the staging (v2's bytes), not v1's
+    const write = S.write.bind(S);
+    S.write = (name: string, data: string, offset?: number, size?: number) =>
+      write(name, name === ".bootcde" && V2.indexOf(data) >= 0 && V1.indexOf(data) < 0 ? data.replace(/b/g, "c") : data, offset, size);
+    assert.deepEqual(rx.commit().i, { r: 1, open: 0 });
+    assert.equal(rx.reboots, 1);
+    assert.equal(S.files[".bootcde"], V1);
+    assert.equal(S.files["jmqt.ota"], undefined, "v1 is back: no marker for the guard");
+    assert.deepEqual(JSON.parse(S.files["jmqt.res"]), { ok: 0, v: "2.0.0", err: "install failed, previous firmware kept" });
+    assert.equal(runGuard(S).length, 0);
+    assert.deepEqual(new Rx(S).req({ op: "state" }).r, { st: "idle", res: { ok: 0, v: "2.0.0", err: "install failed, previous firmware kept" } });
+  });
+
   it("begin is refused while an installed update is on trial", () => {
     const S = board();
     send(S).commit();

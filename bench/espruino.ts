@@ -210,11 +210,11 @@ export interface LiveDevice {
 }
 
 /**
- * Boots `bundleText` with `config` (server and wifi replaced so that it connects to a fresh
+ * Boots `bundleText` with `config` and any other Storage `files` (server and wifi replaced so that it connects to a fresh
  * broker on 127.0.0.1) and resolves once the device has subscribed its group (or published its
  * status) and gone idle.
  */
-export async function liveDevice(bin: string, bundleText: string, config: any, idleMs = 600): Promise<LiveDevice> {
+export async function liveDevice(bin: string, bundleText: string, config: any, idleMs = 600, files: Record<string, string> = {}): Promise<LiveDevice> {
   const { startBroker } = await import("../sim/broker");
   const { nodeNet } = await import("../sim/net");
   const { createClient } = await import("../firmware/jmqt/client");
@@ -229,7 +229,7 @@ export async function liveDevice(bin: string, bundleText: string, config: any, i
   });
   let e: Espruino;
   try {
-    e = await bootWith(bin, { "jmqt.json": JSON.stringify(cfg), ".bootcde": bundleText });
+    e = await bootWith(bin, { ...files, "jmqt.json": JSON.stringify(cfg), ".bootcde": bundleText });
   } catch (err) {
     await broker.close();
     throw err;

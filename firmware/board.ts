@@ -32,8 +32,10 @@ export interface Board {
    * "kill"). Data: "B" the board description (parsed afresh from the build's BOARD_JSON on each
    * call, never kept); "C" the config in force as [config, problem]: jmqt.json from Storage, else
    * the config baked by the build (null when none), problem "" or why jmqt.json was not used;
-   * "S" write the text y to the Storage file x (true when written). WiFi: "u" call x() on each
-   * `connected` event, "d" call x() on each `disconnected` event, "w" Wifi.connect(x,
+   * "S" write the text y to the Storage file x (true when written); "J" the Storage file x parsed
+   * as JSON (undefined when it is missing or not JSON); "O" the OTA receiver: jmqt.otr evaluated
+   * and called with the Storage module (firmware/ota/receiver.ts), undefined when it is not in Storage.
+   * WiFi: "u" call x() on each `connected` event, "d" call x() on each `disconnected` event, "w" Wifi.connect(x,
    * {password: y}). main.ts retries Wifi.connect with backoff after a drop (the SDKs' own
    * retries stop after an authentication failure) and the JMQT client reconnects over it.
    */

@@ -49,7 +49,14 @@ export const hal: Board = {
       }
       return [baked, ""];
     }
+    // OTA (docs/ota.md): "O" the receiver in Storage, evaluated only now (its code stays in flash)
+    if (op === "O") {
+      const st = require("Storage");
+      const c = st.read("jmqt.otr");
+      return c && (0, eval)(c)(st);
+    }
     try {
+      if (op === "J") return require("Storage").readJSON(x, true);
       if (op === "S") return !!require("Storage").write(x, y as string);
       if (op === "k") E.kickWatchdog();
       else if (op === "W") E.enableWatchdog(x, false);

@@ -254,13 +254,16 @@ export class SimBoard implements Device {
     this.estimator = new MemoryEstimator(context, vm.runInContext("globalThis", context));
     this.estimator.fromStorage = this.opts.fromStorage !== false;
     this.estimator.snapshotBuiltins();
-    const code = this.files[".bootcde"];
-    if (code !== undefined) {
+    // like Espruino at boot: .boot0 ... .boot3 (the OTA guard is .boot1), then .bootcde, each on its own
+    for (const f of [".boot0", ".boot1", ".boot2", ".boot3", ".bootcde"]) {
+      const code = this.files[f];
+      if (code === undefined) continue;
       try {
-        vm.runInContext(code, context, { filename: ".bootcde" });
+        vm.runInContext(code, context, { filename: f });
       } catch (e) {
         this.uncaught(e);
       }
+      if (this.halted) return;
     }
     if (this.halted) return;
     if (this.opts.memoryBootScan !== false) this.estimator.markLoaded(this.memoryRoots());

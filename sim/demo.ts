@@ -269,7 +269,7 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
   const dev: Device =
     engine === "espruino"
       ? new EspruinoBoard({ board: opts.board as BoardId, config: deviceCfg, wifi: { rssi: wifi.rssi, connectMs: wifi.connectMs }, log: devLog, name: cfg.id })
-      : new SimBoard({ board: opts.board as BoardId, storage: { "jmqt.json": JSON.stringify(deviceCfg) }, wifi, clock: "real", log: devLog });
+      : new SimBoard({ board: opts.board as BoardId, storage: { ...otaFiles(opts.board), "jmqt.json": JSON.stringify(deviceCfg) }, wifi, clock: "real", log: devLog });
   // the levels of digital inputs as driven from here (the real engine knows only what it wrote)
   const inputLevels: Record<string, number> = {};
   const sim = dev;
@@ -467,3 +467,12 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) void main();
+
+/** As flashed (tools/flash.ts): the OTA boot guard (.boot1) and receiver (jmqt.otr) from dist/, when built. */
+function otaFiles(board: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const dist = join(__dirname, "..", "dist");
+  for (const [name, file] of [[".boot1", "boot1.js"], ["jmqt.otr", board + ".ota.js"]])
+    if (existsSync(join(dist, file))) out[name] = readFileSync(join(dist, file), "latin1");
+  return out;
+}

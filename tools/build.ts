@@ -329,7 +329,7 @@ async function lowerPart(entry: { file?: string; stdin?: string }, name: string)
 
 /**
  * dist/<board>.ota.js: the OTA receiver (firmware/ota/receiver.ts) as one parenthesised function
- * expression, so `eval(require("Storage").read("jmqt.otr"))` gives receiver(S, reply).
+ * expression, so `eval(require("Storage").read("jmqt.otr"))` gives receiver(S).
  */
 export async function buildOtaReceiver(boardId: string, outDir = join(ROOT, "dist")): Promise<PartResult> {
   const min = await lowerPart({ stdin: 'import { receiver } from "./receiver";\nOTA_EXPORT(receiver);\n' }, boardId + ".ota.js");

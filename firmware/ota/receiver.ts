@@ -1,9 +1,13 @@
 // The `ota` command family, device side (docs/ota.md). This file is built on its own into
 // dist/<board>.ota.js, which is written to Storage as `jmqt.otr` and evaluated only when an `ota`
-// request arrives: `eval(require("Storage").read("jmqt.otr"))(require("Storage"), reply)` gives a
-// handler; the dispatcher passes it each request and drops it once it returns 0 (no update open),
-// so an idle device holds none of this in RAM. Function bodies stay in flash (the code is
-// evaluated from a Storage string); the open update costs its closure and the small `u` object.
+// request arrives: `eval(require("Storage").read("jmqt.otr"))(require("Storage"))` gives a
+// handler h; the dispatcher (firmware/runtime/commands.ts) passes it each request, `h(dt)`, which
+// returns the result (an object for ok, a string for the refusal), then asks `h()` whether an
+// update is still open and drops the handler when it is not, so an idle device holds none of this
+// in RAM. Returning the result (no reply callback) keeps function objects out of the main bundle.
+// Function bodies stay in flash (the code is evaluated from a Storage string); the open update
+// costs its closure and the small `u` object. `commit` only verifies; `install` (the dispatcher's
+// last act before its reboot, runtime.ts later()) rewrites .bootcde and ends in E.reboot().
 //
 // Storage is reached only through `S` (OtaStorage below: require("Storage") on the board, a fake
 // in the Node tests). E.CRC32 and atob are the board's globals (the tests provide them).
@@ -21,13 +25,18 @@ export interface OtaStorage {
   getFree(): number;
 }
 
-/** A reply: an object for ok (the dispatcher adds re/ok), a string for the refusal's reason. */
-export type OtaReply = (res: any) => void;
+/** An update left without a chunk for this long is dropped (staging erased) when the dispatcher asks `h()`. */
+export const ABANDONED_MS = 120000;
 
-/** The handler: answers one request through `reply`; returns 1 while an update is open (keep me), 0 when idle (drop me). */
-export type OtaHandler = (a: any) => number;
+/**
+ * The handler. h(request) runs one request and returns its result: an object for ok (the
+ * dispatcher adds re/ok), a string for the refusal's reason. h() (no request) returns 1 while an
+ * update is open (keep me), 0 when none is (drop me); an update with no request for ABANDONED_MS
+ * is dropped then.
+ */
+export type OtaHandler = (a?: any) => any;
 
-export function receiver(S: OtaStorage, reply: OtaReply): OtaHandler {
+export function receiver(S: OtaStorage): OtaHandler {
   // the open update: z size, c crc, v version, t trial seconds, k chunk size, n next chunk, m chunk count, at last activity
   let u: any = null;
   const P = 512; // copy piece: a flash string of this size costs a block or two
@@ -84,7 +93,12 @@ export function receiver(S: OtaStorage, reply: OtaReply): OtaHandler {
       // the new firmware reached its session: the trial is over. Power cut before the marker is
       // erased: the guard rolls back (not confirmed); after: only leftovers, cleaned by begin.
       const m = S.read("jmqt.ota");
-      if (m === undefined) return {};
+      if (m === undefined) {
+        // leftovers of a confirm cut short after the marker went (the dispatcher confirms when it sees jmqt.try)
+        S.erase("jmqt.try");
+        S.erase("jmqt.bt");
+        return {};
+      }
       let v = "";
       try {
         v = JSON.parse(m).v;
@@ -145,6 +159,8 @@ export function receiver(S: OtaStorage, reply: OtaReply): OtaHandler {
       return { n: u.n };
     }
     if (op === "commit") {
+      // verify only: the install overwrites .bootcde, which the running firmware's functions are
+      // read from, so it comes after the reply, as the last thing before the reboot ("install")
       if (u.n < u.m) return "incomplete: " + (u.m - u.n) + " chunks missing, expected " + u.n;
       const got = crc("jmqt.new");
       if (got !== u.c || len("jmqt.new") !== u.z) {
@@ -152,39 +168,48 @@ export function receiver(S: OtaStorage, reply: OtaReply): OtaHandler {
         drop();
         return why;
       }
-      // Install. Until the marker exists a power cut leaves .bootcde as it was (the guard does
-      // nothing); from then on the guard restores jmqt.prev unless jmqt.try is there too.
+      u.ok = 1;
+      return { v: u.v, reboot: 1 };
+    }
+    if (op === "install") {
+      // The dispatcher's last act, ~1 s after the commit's reply (runtime.ts later()); 0 when
+      // nothing verified is waiting. Nothing of the running firmware may run after it: it ends in
+      // E.reboot() whatever happens, and the result goes to jmqt.res for `state` after the boot.
+      if (!u.ok) return 0;
+      const v = u.v;
+      let err = "";
+      // Until the marker exists a power cut leaves .bootcde as it was (the guard does nothing);
+      // from then on the guard restores jmqt.prev unless jmqt.try is there too.
       const z = len(".bootcde");
       const pc = crc(".bootcde");
       if (!copy(".bootcde", "jmqt.prev", z, pc)) {
         S.erase("jmqt.prev");
-        drop();
-        return "could not keep the previous firmware (storage full?): update dropped";
+        err = "could not keep the previous firmware (storage full?): update dropped";
+      } else {
+        S.write("jmqt.ota", JSON.stringify({ v: v, t: u.t, c: u.c }));
+        if (!copy("jmqt.new", ".bootcde", u.z, u.c)) {
+          // the marker stays if even this fails: the guard restores jmqt.prev at the next boot
+          if (copy("jmqt.prev", ".bootcde", z, pc)) S.erase("jmqt.ota");
+          err = "install failed, previous firmware kept";
+        } else S.write("jmqt.try", "1");
       }
-      S.write("jmqt.ota", JSON.stringify({ v: u.v, t: u.t, c: u.c }));
-      if (!copy("jmqt.new", ".bootcde", u.z, u.c)) {
-        // the marker stays if even this fails: the guard restores jmqt.prev at the next boot
-        if (copy("jmqt.prev", ".bootcde", z, pc)) S.erase("jmqt.ota");
-        S.write("jmqt.res", JSON.stringify({ ok: 0, v: u.v, err: "install failed, previous firmware kept" }));
-        drop();
-        return "install failed: the previous firmware is back";
-      }
-      S.write("jmqt.try", "1");
-      const v = u.v;
+      if (err) S.write("jmqt.res", JSON.stringify({ ok: 0, v: v, err: err }));
       drop();
-      return { v: v, reboot: 1 };
+      E.reboot();
+      return 1;
     }
     return "unknown ota op " + op;
   }
 
-  return function (a: any): number {
-    let r: any;
-    try {
-      r = run(a);
-    } catch (e) {
-      r = "failed: " + e;
+  return function (a?: any): any {
+    if (a === undefined) {
+      if (u && Date.now() - u.at > ABANDONED_MS) drop();
+      return u ? 1 : 0;
     }
-    reply(r);
-    return u ? 1 : 0;
+    try {
+      return run(a);
+    } catch (e) {
+      return "failed: " + e;
+    }
   };
 }

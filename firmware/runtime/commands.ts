@@ -10,7 +10,8 @@ import { validateConfig } from "./config";
  * Runs one command. ping; status; get {target}; set {target, value}; toggle {target};
  * pulse {target, ms}; config (no args: read from Storage, secrets masked; {set:{...}}: merge
  * top-level keys, validate, write Storage, apply; id/server/wifi changes reboot after the reply);
- * reboot.
+ * reboot; ota {op, ...} (docs/ota.md: the receiver from Storage, held in rt.ota while an update
+ * is open; a commit reboots after the reply).
  */
 export function runCommand(rt: Runtime, cmd: string, a: any): any {
   if (cmd === "ping") return {};
@@ -29,7 +30,20 @@ export function runCommand(rt: Runtime, cmd: string, a: any): any {
       q: rt.qi.length,
       qd: rt.qd,
       err: rt.err,
+      ota: b.sys("J", "jmqt.res"),
     };
+  }
+  if (cmd === "ota") {
+    const h = rt.ota || rt.b.sys("O");
+    if (!h) return "ota receiver not in Storage (flash it)";
+    const r = h(a);
+    if (h()) rt.ota = h;
+    else delete rt.ota;
+    if (r.reboot) {
+      shutdown();
+      setTimeout(later, 1000, 1);
+    }
+    return r;
   }
   if (cmd === "reboot" || cmd === "config") {
     let next: any = {};

@@ -26,7 +26,9 @@ const MAX_BODY = 4096;
 /** Keeps idle proxies and browsers from dropping the SSE stream. */
 const SSE_PING_MS = 15000;
 /** Commands the page may send; anything else is refused before it reaches the device. */
-const PAGE_COMMANDS = ["ping", "status", "get", "set", "toggle", "pulse", "config"];
+const PAGE_COMMANDS = ["ping", "status", "get", "set", "toggle", "pulse", "config", "ota"];
+/** `ota` from the page is the read only (progress and last result, docs/ota.md): an update is sent with `jmqt ota`. */
+const PAGE_OTA_OPS = ["state"];
 
 function sendJson(res: http.ServerResponse, code: number, body: any): void {
   const text = JSON.stringify(body);
@@ -115,6 +117,10 @@ export function startDashboard(hub: DashboardHub, opts: { host?: string; port?: 
       }
       if (!PAGE_COMMANDS.includes(dt.cmd)) {
         sendJson(res, 400, { ok: 0, err: `command "${dt.cmd}" is not available from the dashboard` });
+        return;
+      }
+      if (dt.cmd === "ota" && !PAGE_OTA_OPS.includes(dt.op)) {
+        sendJson(res, 400, { ok: 0, err: `ota op "${dt.op}" is not available from the dashboard (send updates with jmqt ota)` });
         return;
       }
       try {

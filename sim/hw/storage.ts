@@ -33,7 +33,9 @@ export class Storage {
   write(name: string, data: string, off: number, size: number): boolean {
     if (!name.length || name.length > 28) throw new Error("Storage filename must be 1..28 characters: " + JSON.stringify(name));
     let content: string;
-    if (size >= 0) content = "\xff".repeat(size);
+    // like Espruino: the size creates the file at offset 0 (or when it does not exist yet); a write at
+    // an offset into an existing file fills in its bytes
+    if (size >= 0 && (off <= 0 || this.files[name] === undefined)) content = "\xff".repeat(size);
     else if (off >= 0) {
       const f = this.files[name];
       if (f === undefined) throw new Error("Storage: file " + name + " does not exist (write with a size first)");

@@ -28,7 +28,7 @@ describe("desktop: dashboard in headless Chromium", function () {
     if (demo) await demo.stop();
   });
 
-  it("shows a changing reading and a click switches the LED", async () => {
+  it("shows a changing reading, a click switches the LED, the update state shows", async () => {
     demo = await startDemo({ board: "esp32", host: "127.0.0.1", port: 0, httpPort: 0, print: () => undefined });
     await demo.ready;
     const { chromium } = await import("playwright-core");
@@ -61,6 +61,9 @@ describe("desktop: dashboard in headless Chromium", function () {
     await waitFor(() => Number(demo!.sim.output(led)) === 1 - before, 10000, "the LED pin to switch");
     await page.waitForSelector(`#toggle-led${before ? ":not(.on)" : ".on"}`, { timeout: 5000 });
     await page.waitForFunction(() => (globalThis as any).document.querySelectorAll("#log li").length > 3);
+    // the update's state, read from the device (idle: no update, no result yet)
+    await page.click("#btn-ota");
+    await page.waitForFunction(() => /firmware update: idle/.test((globalThis as any).document.getElementById("ota").textContent), undefined, { timeout: 5000 });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     assert.deepEqual(errors, [], "no script errors on the page");
   });

@@ -113,8 +113,14 @@ describe("desktop: dashboard server", () => {
     assert.deepEqual(sent.map((d) => d.target), ["led", "nope"]);
   });
 
+  it("passes the read-only ota state (update progress) to the device", async () => {
+    const r = await request(server.url + "api/cmd", "POST", JSON.stringify({ cmd: "ota", op: "state" }));
+    assert.equal(r.status, 200);
+    assert.deepEqual(sent.map((d) => [d.cmd, d.op]), [["ota", "state"]]);
+  });
+
   it("refuses bad command requests without reaching the device", async () => {
-    for (const body of ["{not json", "[1,2]", JSON.stringify({ target: "led" }), JSON.stringify({ cmd: "reboot" })]) {
+    for (const body of ["{not json", "[1,2]", JSON.stringify({ target: "led" }), JSON.stringify({ cmd: "reboot" }), JSON.stringify({ cmd: "ota", op: "begin" })]) {
       const r = await request(server.url + "api/cmd", "POST", body);
       assert.equal(r.status, 400, body);
       assert.equal(JSON.parse(r.text).ok, 0);

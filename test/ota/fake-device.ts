@@ -1,6 +1,6 @@
 // A fake device for the desktop OTA tests: a JMQT client in Node (the firmware's own client) that
-// runs the built OTA receiver (dist/esp8266.ota.js) against a FakeStorage, with the dispatcher
-// Phase B will add to the runtime (allow list, request ids, reply cache, reboot after commit).
+// runs the built OTA receiver (dist/esp8266.ota.js) against a FakeStorage, with the dispatcher as
+// the runtime wires it (allow list, request ids, reply cache, install and reboot after commit).
 // Its "firmware" is the .bootcde text in the FakeStorage, evaluated at each boot after the built
 // .boot1 guard: FW("2.0.0") reaches its session and confirms; FW("2.0.0", {silent: 1}) never
 // confirms; anything that throws is a firmware that crashes at boot.
@@ -33,8 +33,7 @@ export class FakeDevice {
   boots = 0;
   crashed = "";
   log: string[] = [];
-  private rx: ((a: any) => number) | null = null;
-  private res: any;
+  private rx: ((a?: any) => any) | null = null;
   private cache: string[] = [];
   private timers: NodeJS.Timeout[] = [];
   private seen: Record<string, number> = {};
@@ -69,8 +68,8 @@ export class FakeDevice {
     c.onState = (state: number) => {
       if (state !== S_READY) return;
       c.pub("dev/" + this.o.id + "/status", { online: 1, id: this.o.id, fw: s.v }, 1, 1, null);
-      // Phase B: the runtime confirms a trial once it has its session
-      if (!s.silent && this.S.read("jmqt.ota") !== undefined) loadReceiver(this.S, () => undefined)({ op: "confirm" });
+      // as the runtime does: a trial is confirmed once the firmware has its session
+      if (!s.silent && this.S.read("jmqt.ota") !== undefined) loadReceiver(this.S)({ op: "confirm" });
     };
     c.onPush = (cn, dt, from, rt) => this.onPush(c, cn, dt, from, rt);
     c.start();
@@ -80,7 +79,7 @@ export class FakeDevice {
     this.timers.push(setTimeout(fn, ms));
   }
 
-  /** The dispatcher as Phase B will wire it (runtime.ts onPush + runCommand's `ota`). */
+  /** The dispatcher as the runtime wires it (runtime.ts onPush + runCommand's `ota`). */
   private onPush(c: Client, cn: string, dt: any, from: string, retained: number): void {
     if (retained || !from || cn !== "#" + this.o.id || !dt || typeof dt.cmd !== "string") return;
     const id = dt.id === undefined ? "" : "" + dt.id;
@@ -99,9 +98,9 @@ export class FakeDevice {
     else if (dt.cmd === "status") res = { fw: this.fw, ota: this.S.read("jmqt.res") ? JSON.parse(this.S.read("jmqt.res")!) : null };
     else if (dt.cmd === "ota") {
       // loaded from Storage on the first ota request, kept while an update is open
-      if (!this.rx) this.rx = loadReceiver(this.S, (r) => (this.res = JSON.parse(JSON.stringify(r))));
-      if (!this.rx(dt)) this.rx = null;
-      res = this.res;
+      if (!this.rx) this.rx = loadReceiver(this.S);
+      res = JSON.parse(JSON.stringify(this.rx(dt)));
+      if (!this.rx()) this.rx = null;
     } else res = "unknown command " + dt.cmd;
     const reply: any = { re: id, ok: typeof res === "string" ? 0 : 1 };
     if (typeof res === "string") reply.err = res;
@@ -111,7 +110,12 @@ export class FakeDevice {
       this.cache.push(key + JSON.stringify(reply));
     }
     c.p2p(from, reply, 0, null);
-    if (reply.reboot) this.later(() => this.reboot("commit"), 300);
+    // like runtime.ts later(): the verified update is installed just before the reboot
+    if (reply.reboot)
+      this.later(() => {
+        if (this.rx) this.rx({ op: "install" });
+        this.reboot("commit");
+      }, 300);
   }
 
   /** E.reboot(): the session goes without a disconn (like a board), then the next boot. */

@@ -92,9 +92,11 @@ export function guardCode(): string {
   return readFileSync(join(ROOT, "dist", "boot1.js"), "latin1");
 }
 
-/** eval(jmqt.otr)(S, reply) as the dispatcher will do it; returns the handler. */
-export function loadReceiver(S: any, reply: (r: any) => void, code = receiverCode()): (a: any) => number {
-  return vm.runInContext(code, globals({}))(S, reply);
+/** eval(jmqt.otr)(S) as the dispatcher does it (hal.sys("O")); returns the handler: h(request) → result, h() → 1 while open. */
+export function loadReceiver(S: any, code = receiverCode(), now?: () => number, reboot?: () => void): (a?: any) => any {
+  const g: Record<string, any> = { reboot };
+  if (now) g.Date = { now };
+  return vm.runInContext(code, globals(g))(S);
 }
 
 /** Runs .boot1 against S. Timers it sets are returned (ms, fn), not run. */
@@ -104,18 +106,23 @@ export function runGuard(S: any, code = guardCode(), reboot?: () => void): { ms:
   return timers;
 }
 
-/** A receiver loaded the dispatcher's way, with the last reply kept: req(a) → {r, open}. */
+/** A receiver loaded the dispatcher's way: req(a) → {r: the result as it goes on the wire, open: h()}. */
 export class Rx {
-  last: any;
-  h: (a: any) => number;
-  constructor(S: any) {
-    // as it goes on the wire (and out of the vm's realm)
-    this.h = loadReceiver(S, (r) => (this.last = JSON.parse(JSON.stringify(r))));
+  h: (a?: any) => any;
+  /** E.reboot() calls (the install ends with one) */
+  reboots = 0;
+  constructor(S: any, now?: () => number) {
+    this.h = loadReceiver(S, undefined, now, () => this.reboots++);
+  }
+  /** commit (verify) and, like the dispatcher ~1 s after the reply, install: the install's result (1: done, it rebooted) */
+  commit(): { c: any; i: any } {
+    const c = this.req({ op: "commit" });
+    return { c, i: c.r && c.r.reboot ? this.req({ op: "install" }) : undefined };
   }
   req(a: any): { r: any; open: number } {
-    this.last = undefined;
-    const open = this.h(a);
-    return { r: this.last, open };
+    // as it goes on the wire (and out of the vm's realm)
+    const r = JSON.parse(JSON.stringify(this.h(a)));
+    return { r, open: this.h() };
   }
 }
 

@@ -34,7 +34,12 @@ describe("ota receiver and boot guard (built code, fake Storage)", () => {
     assert.equal(S.files["jmqt.new"], V2);
     const c = rx.req({ op: "commit" });
     assert.deepEqual(c.r, { v: "2.0.0", reboot: 1 });
-    assert.equal(c.open, 0, "idle after commit: the dispatcher drops the handler");
+    assert.equal(c.open, 1, "verified, kept for the install");
+    assert.equal(S.files[".bootcde"], V1, "the reply goes out before anything is installed");
+    assert.equal(S.files["jmqt.ota"], undefined);
+    const i = rx.req({ op: "install" });
+    assert.deepEqual(i, { r: 1, open: 0 }, "installed; idle: the dispatcher drops the handler");
+    assert.equal(rx.reboots, 1, "the install ends in E.reboot()");
     assert.equal(S.files[".bootcde"], V2);
     assert.equal(S.files["jmqt.prev"], V1);
     assert.equal(S.files["jmqt.new"], undefined);
@@ -53,7 +58,7 @@ describe("ota receiver and boot guard (built code, fake Storage)", () => {
 
   it("a v2 that does not confirm: its timer reboots, the next boot restores v1 and says why", () => {
     const S = board();
-    send(S, V2, { t: 5 }).req({ op: "commit" });
+    send(S, V2, { t: 5 }).commit();
     let rebooted = 0;
     const timers = runGuard(S, undefined, () => rebooted++);
     assert.equal(timers[0].ms, 5000);
@@ -66,7 +71,7 @@ describe("ota receiver and boot guard (built code, fake Storage)", () => {
     assert.deepEqual(new Rx(S).req({ op: "state" }).r.st, "idle");
     // a confirmed trial's timer does nothing
     const S2 = board();
-    send(S2).req({ op: "commit" });
+    send(S2).commit();
     const t2 = runGuard(S2, undefined, () => rebooted++);
     new Rx(S2).req({ op: "confirm" });
     t2[0].fn();
@@ -91,10 +96,38 @@ describe("ota receiver and boot guard (built code, fake Storage)", () => {
     assert.deepEqual(rx.req({ op: "chunk", ...cs[0] }).r, { n: 1 });
     assert.deepEqual(rx.req({ op: "chunk", ...cs[0] }).r, { n: 1, dup: 1 }, "a resent chunk is acknowledged again");
     assert.match(rx.req({ op: "commit" }).r, /incomplete: 4 chunks missing, expected 1/);
+    assert.deepEqual(rx.req({ op: "install" }).r, 0, "install: nothing verified, nothing done (the dispatcher reboots itself)");
+    assert.equal(rx.reboots, 0);
     assert.match(rx.req({ op: "frob" }).r, /unknown ota op/);
     assert.deepEqual(rx.req({ op: "abort" }), { r: {}, open: 0 });
     assert.equal(S.files["jmqt.new"], undefined);
     assert.equal(S.files[".bootcde"], V1);
+  });
+
+  it("h() says whether an update is open; one left without a chunk for 2 min is dropped, staging erased", () => {
+    const S = board();
+    let now = 1000;
+    const rx = new Rx(S, () => now);
+    assert.equal(rx.h(), 0, "nothing open");
+    assert.equal(rx.req({ op: "state" }).open, 0);
+    assert.equal(rx.req({ op: "begin", size: V2.length, crc: crc(V2), v: "2" }).open, 1);
+    assert.deepEqual(rx.req({ op: "chunk", ...chunks(V2)[0] }).r, { n: 1 });
+    now += 119000;
+    assert.equal(rx.h(), 1, "still open before 2 min");
+    now += 2000;
+    assert.equal(rx.h(), 0, "abandoned");
+    assert.equal(S.files["jmqt.new"], undefined);
+    assert.match(rx.req({ op: "chunk", ...chunks(V2)[1] }).r, /no update running/);
+    assert.equal(S.files[".bootcde"], V1);
+  });
+
+  it("confirm with no marker clears the leftovers of a confirm cut short (jmqt.try, jmqt.bt)", () => {
+    const S = board();
+    S.write("jmqt.try", "1");
+    S.write("jmqt.bt", "1");
+    assert.deepEqual(new Rx(S).req({ op: "confirm" }).r, {});
+    assert.equal(S.files["jmqt.try"], undefined);
+    assert.equal(S.files["jmqt.bt"], undefined);
   });
 
   it("a bundle whose CRC does not match the begin is refused at commit, v1 untouched", () => {
@@ -111,14 +144,30 @@ describe("ota receiver and boot guard (built code, fake Storage)", () => {
     assert.equal(S.files[".bootcde"], V1);
   });
 
+  it("an install whose copy does not verify puts v1 back, records why in jmqt.res and still reboots", () => {
+    const S = board();
+    const rx = send(S);
+    // flash that garbles what is written to .bootcde from the staging (v2's bytes), not v1's
+    const write = S.write.bind(S);
+    S.write = (name: string, data: string, offset?: number, size?: number) =>
+      write(name, name === ".bootcde" && V2.indexOf(data) >= 0 && V1.indexOf(data) < 0 ? data.replace(/b/g, "c") : data, offset, size);
+    assert.deepEqual(rx.commit().i, { r: 1, open: 0 });
+    assert.equal(rx.reboots, 1);
+    assert.equal(S.files[".bootcde"], V1);
+    assert.equal(S.files["jmqt.ota"], undefined, "v1 is back: no marker for the guard");
+    assert.deepEqual(JSON.parse(S.files["jmqt.res"]), { ok: 0, v: "2.0.0", err: "install failed, previous firmware kept" });
+    assert.equal(runGuard(S).length, 0);
+    assert.deepEqual(new Rx(S).req({ op: "state" }).r, { st: "idle", res: { ok: 0, v: "2.0.0", err: "install failed, previous firmware kept" } });
+  });
+
   it("begin is refused while an installed update is on trial", () => {
     const S = board();
-    send(S).req({ op: "commit" });
+    send(S).commit();
     runGuard(S);
     assert.match(new Rx(S).req({ op: "begin", size: 10, crc: 1, v: "3" }).r, /busy: the last update is installing or on trial/);
   });
 
-  it("a power cut at any Storage change of commit, then boots: v1, or v2 on trial once the install was verified", () => {
+  it("a power cut at any Storage change of the install, then boots: v1, or v2 on trial once the install was verified", () => {
     let completed = 0;
     for (let k = 1; ; k++) {
       const S = board();
@@ -128,14 +177,14 @@ describe("ota receiver and boot guard (built code, fake Storage)", () => {
       let cut = false;
       let r: any;
       try {
-        r = live.req({ op: "commit" });
+        r = live.commit().i;
         cut = typeof r.r === "string" && /power cut/.test(r.r);
       } catch (e) {
         assert.ok(e instanceof PowerCut);
         cut = true;
       }
       S.cutAt = 0;
-      if (!cut && r && r.r && r.r.reboot) {
+      if (!cut && r && r.r === 1) {
         completed = k;
         break;
       }
@@ -150,12 +199,12 @@ describe("ota receiver and boot guard (built code, fake Storage)", () => {
       assert.equal(S.files["jmqt.ota"], undefined);
       assert.equal(runGuard(S).length, 0);
     }
-    assert.ok(completed > 5, "commit makes several changes: " + completed);
+    assert.ok(completed > 5, "the install makes several changes: " + completed);
   });
 
   it("a power cut at any Storage change of the guard's rollback, then boots again: v1", () => {
     const base = board();
-    send(base).req({ op: "commit" }); // cut mid-install is what the guard would see: simulate by erasing jmqt.try
+    send(base).commit(); // cut mid-install is what the guard would see: simulate by erasing jmqt.try
     delete base.files["jmqt.try"];
     for (let k = 1; k < 200; k++) {
       const S = base.clone();

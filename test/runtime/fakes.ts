@@ -60,6 +60,9 @@ export class FakeBoard implements Board {
   memory() { return { free: this.free, total: 1600, usage: 1600 - this.free }; }
   /** what sys("C") returns while storage has no jmqt.json: the baked config and the problem ("" for none) */
   config: [any, string] = [null, ""];
+  /** what sys("O") returns while storage has a "jmqt.otr" (the OTA receiver's handler), and how often it was asked */
+  ota: ((a?: any) => any) | undefined;
+  otaLoads = 0;
   sys(op: string, x?: any, y?: string): any {
     if (op === "t") return this.temp;
     if (op === "r") return this.rssiValue;
@@ -70,6 +73,17 @@ export class FakeBoard implements Board {
     if (op === "S") {
       this.storage[x] = y!;
       return true;
+    }
+    if (op === "J") {
+      try {
+        return this.storage[x] === undefined ? undefined : JSON.parse(this.storage[x]);
+      } catch {
+        return undefined;
+      }
+    }
+    if (op === "O") {
+      this.otaLoads++;
+      return this.storage["jmqt.otr"] === undefined ? undefined : this.ota;
     }
     if (op === "k") this.kicks++;
     else if (op === "W") this.watchdog = x;

@@ -9,6 +9,7 @@
 // measured, and process.memory() runs a garbage collection first.
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
+import { crc32 } from "node:zlib";
 import { startBroker, type Broker } from "../../sim/broker";
 import { nodeNet } from "../../sim/net";
 import { EspruinoBoard, ESPRUINO_SKIP_MESSAGE, hasEspruino, shimBaseline } from "../../sim/espruino/board";
@@ -85,6 +86,15 @@ for (const board of ["esp8266", "esp32"] as const) {
       const idle = (await usage()) - base;
       console.log(`      ${board}: ${idle} blocks over a baseline of ${base}` + (board === "esp8266" ? ` (goal ${GOAL_ESP8266})` : ""));
       assert.ok(idle <= BUDGET[board], `${idle} blocks over the baseline, budget ${BUDGET[board]}`);
+      // the device is as flashed (the dry run writes the OTA boot guard .boot1 and receiver
+      // jmqt.otr): the receiver is loaded on an ota request and dropped when no update is open;
+      // its cost while one is (begin, one chunk), then abort
+      assert.equal((await command({ cmd: "ota", op: "state" })).st, "idle");
+      const junk = "x".repeat(1024);
+      assert.equal((await command({ cmd: "ota", op: "begin", size: junk.length, crc: crc32(Buffer.from(junk)) >>> 0, v: "m" })).ok, 1);
+      assert.equal((await command({ cmd: "ota", op: "chunk", n: 0, d: Buffer.from(junk.slice(0, 512)).toString("base64") })).n, 1);
+      console.log(`      ${board}: ${(await usage()) - base - idle} blocks more while an update is open (receiver, after a chunk)`);
+      assert.equal((await command({ cmd: "ota", op: "abort" })).ok, 1);
       // warm up every bounded structure once (reply cache, dedup ring, queue), then measure
       for (let i = 0; i < 20; i++) assert.equal((await command({ cmd: i % 2 ? "ping" : "status" })).ok, 1);
       for (let i = 0; i < 6; i++) await command({ cmd: "toggle", target: "led" }); // fills the reply cache (4)

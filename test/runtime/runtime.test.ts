@@ -295,6 +295,92 @@ describe("runtime/Runtime (fake board, fake client, fake timers)", () => {
     });
   });
 
+  describe("ota command (the dispatcher's side; the receiver itself: test/ota/)", () => {
+    /** A stand-in for the receiver's handler: h(request) → result, h() → open flag. */
+    function fakeReceiver(results: Record<string, any>) {
+      const calls: any[] = [];
+      let open = 0;
+      const h = (a?: any) => {
+        if (a === undefined) return open;
+        calls.push(a);
+        if (a.op === "begin") open = 1;
+        if (a.op === "install" || a.op === "abort") open = 0;
+        return results[a.op] !== undefined ? results[a.op] : {};
+      };
+      return { h, calls, close: () => (open = 0) };
+    }
+    beforeEach(() => boot());
+    it("loads the receiver on a request, keeps it while an update is open, drops it when idle", () => {
+      board.storage["jmqt.otr"] = "(receiver)";
+      const rx = fakeReceiver({ state: { st: "idle", res: null }, begin: { n: 0, cs: 512, m: 3 }, chunk: { n: 1 } });
+      board.ota = rx.h;
+      assert.deepEqual(command({ cmd: "ota", id: "o1", op: "state" }).dt, { re: "o1", ok: 1, st: "idle", res: null });
+      assert.equal(rt.ota, undefined, "idle: not kept");
+      assert.equal(board.otaLoads, 1);
+      assert.deepEqual(command({ cmd: "ota", id: "o2", op: "begin", size: 1000, crc: 1, v: "2" }).dt, { re: "o2", ok: 1, n: 0, cs: 512, m: 3 });
+      assert.equal(rt.ota, rx.h, "open: kept");
+      command({ cmd: "ota", id: "o3", op: "chunk", n: 0, d: "" });
+      assert.equal(board.otaLoads, 2, "not loaded again while kept");
+      assert.deepEqual(command({ cmd: "ota", id: "o3", op: "chunk", n: 0, d: "" }).dt, { re: "o3", ok: 1, n: 1 }, "a repeated request id: from the reply cache");
+      assert.equal(rx.calls.length, 3);
+      // the tick drops the receiver once it says no update is open (it drops an abandoned one itself)
+      rx.close();
+      clock.tick(1000);
+      assert.equal(rt.ota, undefined);
+    });
+    it("state is a read (not cached); a refusal is an error reply; a missing receiver is said", () => {
+      board.storage["jmqt.otr"] = "(receiver)";
+      board.ota = fakeReceiver({ state: { st: "idle", res: null }, chunk: "no update running (begin first)" }).h;
+      command({ cmd: "ota", id: "s", op: "state" });
+      assert.equal(rt.rc.length, 0, "state not cached");
+      assert.deepEqual(command({ cmd: "ota", id: "c", op: "chunk", n: 0 }).dt, { re: "c", ok: 0, err: "no update running (begin first)" });
+      assert.equal(rt.rc.length, 1);
+      delete board.storage["jmqt.otr"];
+      assert.deepEqual(command({ cmd: "ota", id: "m", op: "state" }).dt, { re: "m", ok: 0, err: "ota receiver not in Storage (flash it)" });
+      assert.deepEqual(command({ cmd: "ota", id: "n", op: "state" }, "stranger").dt, { re: "n", ok: 0, err: "not allowed" });
+    });
+    it("a commit's reply with reboot: 1 is sent, then online:0; about 1 s later the receiver installs (and reboots)", () => {
+      board.storage["jmqt.otr"] = "(receiver)";
+      const rx = fakeReceiver({ begin: {}, commit: { v: "2", reboot: 1 }, install: 1 });
+      board.ota = rx.h;
+      command({ cmd: "ota", id: "b", op: "begin" });
+      rx.calls.length = 0;
+      assert.deepEqual(command({ cmd: "ota", id: "k", op: "commit" }).dt, { re: "k", ok: 1, v: "2", reboot: 1 });
+      assert.deepEqual(client.on("home/kitchen/status").pop()!.dt, { online: 0 });
+      assert.deepEqual(rx.calls.map((c) => c.op), ["commit"], "nothing installed before the reply");
+      clock.tick(1000);
+      assert.deepEqual(rx.calls.map((c) => c.op), ["commit", "install"]);
+      assert.equal(board.reboots, 0, "the receiver's install reboots itself");
+    });
+    it("a reboot with no verified update waiting: the install says 0 and the dispatcher reboots", () => {
+      board.storage["jmqt.otr"] = "(receiver)";
+      const rx = fakeReceiver({ begin: {}, install: 0 });
+      board.ota = rx.h;
+      command({ cmd: "ota", id: "b", op: "begin" });
+      command({ cmd: "reboot", id: "r" });
+      clock.tick(1000);
+      assert.deepEqual(rx.calls[rx.calls.length - 1], { op: "install" });
+      assert.equal(board.reboots, 1);
+    });
+    it("a new session with an install on trial (jmqt.try) confirms it (the receiver erases jmqt.try); status shows jmqt.res", () => {
+      board.storage["jmqt.otr"] = "(receiver)";
+      const rx = fakeReceiver({ confirm: { v: "2" } });
+      board.ota = rx.h;
+      client.setState(S_BACKOFF);
+      client.setState(S_READY);
+      assert.equal(rx.calls.length, 0, "nothing on trial: the receiver is not even loaded");
+      assert.equal(board.otaLoads, 0);
+      board.storage["jmqt.try"] = "1";
+      client.setState(S_BACKOFF);
+      client.setState(S_READY);
+      assert.deepEqual(rx.calls, [{ op: "confirm" }]);
+      assert.equal(rt.ota, undefined, "dropped after the confirm");
+      assert.equal(command({ cmd: "status", id: "s" }).dt.ota, undefined);
+      board.storage["jmqt.res"] = '{"ok":0,"v":"2","err":"not confirmed in time: rolled back"}';
+      assert.deepEqual(command({ cmd: "status", id: "s2" }).dt.ota, { ok: 0, v: "2", err: "not confirmed in time: rolled back" });
+    });
+  });
+
   describe("offline queue and safe state", () => {
     it("QoS 1 readings wait while offline and go out in order; exact drop count when full", () => {
       boot(example(), false);

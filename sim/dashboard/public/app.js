@@ -282,6 +282,29 @@ function connect() {
   es.addEventListener("pins", function (m) { state.levels = JSON.parse(m.data); drawBoard(); refreshControls(); });
 }
 
+// ---- firmware update (docs/ota.md): `ota` op state, polled every 2 s while chunks arrive ----
+function otaText(r) {
+  if (!r || r.ok !== 1) return "firmware update: " + (r && r.err ? r.err : "no answer");
+  var t = "firmware update: " + r.st + (r.st === "recv" ? " " + r.v + ", chunk " + r.n + " of " + r.m + " (" + Math.floor((100 * r.n) / (r.m || 1)) + "%)" : "");
+  if (r.res) t += " · last: " + r.res.v + " " + (r.res.ok ? "ok" : "failed: " + r.res.err);
+  return t;
+}
+var otaTimer = 0;
+function otaState() {
+  if (otaTimer) clearTimeout(otaTimer);
+  otaTimer = 0;
+  return fetch("/api/cmd", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ cmd: "ota", op: "state" }) })
+    .then(function (r) { return r.json(); })
+    .then(function (r) {
+      var e = $("ota");
+      e.className = r && r.ok === 1 && r.res && !r.res.ok ? "err" : r && r.ok === 1 ? "" : "muted";
+      e.textContent = otaText(r);
+      if (r && r.ok === 1 && r.st !== "idle") otaTimer = setTimeout(otaState, 2000);
+    })
+    .catch(function (e) { $("ota").textContent = "firmware update: " + e; });
+}
+$("btn-ota").onclick = otaState;
+
 document.querySelectorAll("button[data-cmd]").forEach(function (b) {
   b.onclick = function () { send({ cmd: b.dataset.cmd }); };
 });

@@ -32,7 +32,9 @@ export interface Board {
    * "kill"). Data: "B" the board description (parsed afresh from the build's BOARD_JSON on each
    * call, never kept); "C" the config in force as [config, problem]: jmqt.json from Storage, else
    * the config baked by the build (null when none), problem "" or why jmqt.json was not used;
-   * "S" write the text y to the Storage file x (true when written). WiFi: "u" call x() on each
+   * "S" write the text y to the Storage file x (true when written); "E" the value of the Storage
+   * file x evaluated (the sensor glue drv.run and the drivers, docs/sensors.md), throwing "driver x
+   * not in Storage, flash it" when there is no such file. WiFi: "u" call x() on each
    * `connected` event, "d" call x() on each `disconnected` event, "w" Wifi.connect(x,
    * {password: y}). main.ts retries Wifi.connect with backoff after a drop (the SDKs' own
    * retries stop after an authentication failure) and the JMQT client reconnects over it.

@@ -29,6 +29,7 @@ export function runCommand(rt: Runtime, cmd: string, a: any): any {
       q: rt.qi.length,
       qd: rt.qd,
       err: rt.err,
+      se: rt.se,
     };
   }
   if (cmd === "reboot" || cmd === "config") {

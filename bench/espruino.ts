@@ -165,6 +165,19 @@ export class Espruino {
   }
 }
 
+/** the Storage files drv.* of a board, as npm run build leaves them in dist/ */
+export function driverFiles(board: string, names = ["run", "bus", "bme280", "ds18b20", "dht"]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const n of names) out["drv." + n] = readFileSync(join(ROOT, "dist", `${board}.drv.${n}.js`), "latin1");
+  return out;
+}
+
+export const SENSOR_INPUTS = [
+  { name: "air", type: "bme280", sda: "D4", scl: "D5", period: 1000 },
+  { name: "water", type: "ds18b20", pin: "D2", period: 1000 },
+  { name: "room", type: "dht22", pin: "D12", period: 2000 },
+];
+
 /** Reads dist/<board>.js (npm run build makes it). */
 export function bundle(board: string): string {
   return readFileSync(join(ROOT, "dist", board + ".js"), "latin1");
@@ -212,9 +225,9 @@ export interface LiveDevice {
 /**
  * Boots `bundleText` with `config` (server and wifi replaced so that it connects to a fresh
  * broker on 127.0.0.1) and resolves once the device has subscribed its group (or published its
- * status) and gone idle.
+ * status) and gone idle. `files`: more Storage files (the sensor files drv.*).
  */
-export async function liveDevice(bin: string, bundleText: string, config: any, idleMs = 600): Promise<LiveDevice> {
+export async function liveDevice(bin: string, bundleText: string, config: any, idleMs = 600, files: Record<string, string> = {}): Promise<LiveDevice> {
   const { startBroker } = await import("../sim/broker");
   const { nodeNet } = await import("../sim/net");
   const { createClient } = await import("../firmware/jmqt/client");
@@ -229,7 +242,7 @@ export async function liveDevice(bin: string, bundleText: string, config: any, i
   });
   let e: Espruino;
   try {
-    e = await bootWith(bin, { "jmqt.json": JSON.stringify(cfg), ".bootcde": bundleText });
+    e = await bootWith(bin, { ...files, "jmqt.json": JSON.stringify(cfg), ".bootcde": bundleText });
   } catch (err) {
     await broker.close();
     throw err;

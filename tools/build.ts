@@ -249,7 +249,8 @@ export async function buildDriver(boardId: string, name: string, outDir?: string
     },
     bundle: true,
     write: false,
-    format: "esm",
+    // cjs: a `require("Storage")` stays a plain call (esm would wrap it in a __require shim)
+    format: "cjs",
     platform: "neutral",
     target: "esnext",
     tsconfigRaw: { compilerOptions: { useDefineForClassFields: false } },

@@ -139,6 +139,13 @@ describe("runtime/config validateConfig: sensor inputs (issue 13)", () => {
     c.inputs = inputs;
     return c;
   };
+  it("accepts examples/device-sensors.json on esp32 (validator and drv.run's checks)", async () => {
+    const { validateForBoard } = await import("../../tools/build");
+    const { loadBoard } = await import("../../tools/api");
+    const c = JSON.parse(readFileSync("examples/device-sensors.json", "utf8"));
+    assert.deepEqual(validateConfig(c, esp32), []);
+    assert.deepEqual(await validateForBoard(c, loadBoard("esp32")), []);
+  });
   it("accepts each type with its fields, period defaulting", () => {
     const c = withInputs(
       { name: "air", type: "bme280", sda: "D21", scl: "D22", addr: 118, osr: 3, precision: { t: 1, p: 1, h: 0 }, deadband: { t: 0.2, p: 0.5, h: 1 } },

@@ -19,7 +19,14 @@ for (const board of ["esp8266", "esp32"] as const) {
       const cfg = { id: "senseless", prefix: "s/", inputs: [...SENSOR_INPUTS, { name: "up", type: "uptime", period: 1000 }] };
       let dev: Awaited<ReturnType<typeof liveDevice>>;
       try {
-        dev = await liveDevice(bin, bundle(board), cfg, 600, driverFiles(board));
+        // the Linux console can mangle an upload under load: the harness (not the device) tries once more
+        try {
+          dev = await liveDevice(bin, bundle(board), cfg, 600, driverFiles(board));
+        } catch (e) {
+          if (!/could not write/.test(String(e))) throw e;
+          console.log("      harness retry: " + String((e as Error).message).split("\n")[0]);
+          dev = await liveDevice(bin, bundle(board), cfg, 600, driverFiles(board));
+        }
       } catch (e) {
         if (!/could not write/.test(String(e))) throw e;
         console.log(`      skipped: the harness could not upload to espruino-${board} (${e}); run it again`);

@@ -165,6 +165,19 @@ export class Espruino {
   }
 }
 
+/** the Storage files drv.* of a board, as npm run build leaves them in dist/ */
+export function driverFiles(board: string, names = ["run", "bus", "bme280", "ds18b20", "dht"]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const n of names) out["drv." + n] = readFileSync(join(ROOT, "dist", `${board}.drv.${n}.js`), "latin1");
+  return out;
+}
+
+export const SENSOR_INPUTS = [
+  { name: "air", type: "bme280", sda: "D4", scl: "D5", period: 1000 },
+  { name: "water", type: "ds18b20", pin: "D2", period: 1000 },
+  { name: "room", type: "dht22", pin: "D12", period: 2000 },
+];
+
 /** Reads dist/<board>.js (npm run build makes it). */
 export function bundle(board: string): string {
   return readFileSync(join(ROOT, "dist", board + ".js"), "latin1");
@@ -212,7 +225,7 @@ export interface LiveDevice {
 /**
  * Boots `bundleText` with `config` and any other Storage `files` (server and wifi replaced so that it connects to a fresh
  * broker on 127.0.0.1) and resolves once the device has subscribed its group (or published its
- * status) and gone idle.
+ * status) and gone idle. `files`: more Storage files (the sensor files drv.*).
  */
 export async function liveDevice(bin: string, bundleText: string, config: any, idleMs = 600, files: Record<string, string> = {}): Promise<LiveDevice> {
   const { startBroker } = await import("../sim/broker");

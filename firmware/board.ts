@@ -34,7 +34,9 @@ export interface Board {
    * the config baked by the build (null when none), problem "" or why jmqt.json was not used;
    * "S" write the text y to the Storage file x (true when written); "J" the Storage file x parsed
    * as JSON (undefined when it is missing or not JSON); "O" the OTA receiver: jmqt.otr evaluated
-   * and called with the Storage module (firmware/ota/receiver.ts), undefined when it is not in Storage.
+   * and called with the Storage module (firmware/ota/receiver.ts), undefined when it is not in Storage;
+   * "E" the value of the Storage file x evaluated (the sensor glue drv.run and the drivers,
+   * docs/sensors.md), throwing "driver x not in Storage, flash it" when there is no such file.
    * WiFi: "u" call x() on each `connected` event, "d" call x() on each `disconnected` event, "w" Wifi.connect(x,
    * {password: y}). main.ts retries Wifi.connect with backoff after a drop (the SDKs' own
    * retries stop after an authentication failure) and the JMQT client reconnects over it.

@@ -37,6 +37,12 @@ export const hal: Board = {
       return 0;
     }
     if (op === "B") return JSON.parse(BOARD_JSON);
+    if (op === "E") {
+      // a Storage file that evaluates to a value (the sensor glue and drivers, docs/sensors.md)
+      const s = require("Storage").read(x);
+      if (!s) throw "driver " + x + " not in Storage, flash it";
+      return (0, eval)(s);
+    }
     if (op === "C") {
       const s = require("Storage").read("jmqt.json");
       const baked = DEFAULT_CONFIG ? JSON.parse(DEFAULT_CONFIG) : null;

@@ -18,6 +18,7 @@ import { Wifi, crc32, type WifiAP } from "./hw/wifi";
 import { NetFaults, SOCKET_ERRORS } from "./hw/net";
 import { Storage } from "./hw/storage";
 import { Watchdog } from "./hw/watchdog";
+import { SensorBuses } from "./hw/buses";
 
 export { loadBoardData, SOCKET_ERRORS };
 export type { BoardData, BoardId, PinChange, WifiAP };
@@ -126,6 +127,8 @@ export class SimBoard implements Device {
   readonly net: NetFaults;
   readonly flash: Storage;
   readonly watchdog: Watchdog;
+  /** the sensor buses wired to the pins (sim/hw/buses.ts): I2C chips, 1-Wire DS18B20s, DHTs */
+  readonly sensors: SensorBuses;
   context: vm.Context | null = null;
   private realm: RealmApi | null = null;
   private estimator: MemoryEstimator | null = null;
@@ -177,6 +180,7 @@ export class SimBoard implements Device {
     this.flash = new Storage(this.id, opts.storageFile, opts.storage);
     this.files = this.flash.files;
     this.watchdog = new Watchdog(timers.later, timers.cancel, () => this.reboot("watchdog"));
+    this.sensors = new SensorBuses(() => this.now());
   }
 
   // ---- lifecycle -------------------------------------------------------------------------
@@ -485,6 +489,46 @@ export class SimBoard implements Device {
         this.later(100, () => raw.destroy());
       },
       ...this.flash.realmHooks(),
+      ...this.busHooks(),
+    };
+  }
+
+  // ---- sensor buses (sim/hw/buses.ts) -------------------------------------------------------
+
+  private busHooks(): Record<string, (...a: any[]) => any> {
+    const name = (n: number) => this.pins.pin(n).name;
+    const bytes = (t: string) => (t ? t.split(",").map(Number) : []);
+    const i2c = (key: string) => {
+      const [sda, scl] = key.split(",");
+      if (!sda || !scl) throw new Error("I2C not set up");
+      return this.sensors.i2cBus(sda, scl);
+    };
+    const ow = (n: number) => this.sensors.ow.get(name(n));
+    const pulse = this.pins.realmHooks((v) => this.mk(v)).digitalPulse;
+    return {
+      i2cSetup: (sda: number, scl: number) => name(sda) + "," + name(scl),
+      i2cWrite: (key: string, addr: number, t: string) => i2c(key).writeTo(addr, bytes(t)),
+      i2cRead: (key: string, addr: number, n: number) => i2c(key).readFrom(addr, n).join(","),
+      owReset: (n: number) => { const b = ow(n); return b ? b.reset() : false; },
+      owSearch: (n: number, cmd: number) => { const b = ow(n); return b ? b.search(cmd).join(",") : ""; },
+      owSelect: (n: number, rom: string) => { const b = ow(n); if (b) b.select(rom); },
+      owWrite: (n: number, t: string) => { const b = ow(n); if (b) b.write(bytes(t)); },
+      owRead: (n: number, k: number) => { const b = ow(n); return b ? b.read(k).join(",") : new Array(k).fill(255).join(","); },
+      // a low pulse on a DHT's pin: the line's own edges as usual, then the sensor's falling edges
+      // (with their times) to the watches of that pin once the pulse ends
+      digitalPulse: (n: number, v: number, times: string) => {
+        pulse(n, v, times);
+        const ms = +times.split(",")[0];
+        const falls = v ? null : this.sensors.dhtAnswer(name(n), ms);
+        if (!falls || !falls.length) return;
+        const t0 = this.epochNow() / 1000 + ms / 1000;
+        this.later(ms, () => {
+          for (const w of this.watches.slice()) {
+            if (w.pin !== n || w.edge === "rising") continue;
+            for (const us of falls) this.call(w.fn, [this.mk({ state: false, time: t0 + us / 1e6, lastTime: w.lastTime, pin: n })]);
+          }
+        });
+      },
     };
   }
 

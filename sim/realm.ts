@@ -450,6 +450,23 @@ def(NP, "getInfo", function getInfo() { return H.pinInfo(pinNum(+this)); });
 if (info.nodeMcu) { var nm = {}; for (var a in info.nodeMcu) nm[a] = pins[info.nodeMcu[a]]; glob("NodeMCU", nm); }
 glob("HIGH", 1);
 glob("LOW", 0);
+// Buses (sim/hw/buses.ts behind the hooks): software I2C and 1-Wire on any pins, as on the board.
+// Bytes cross to the host as comma-separated text; a missing chip throws from the host.
+function bytesText(d) { if (typeof d === "number") return String(d & 255); var a = []; for (var i = 0; i < d.length; i++) a.push(d[i] & 255); return a.join(","); }
+function textBytes(t) { var a = t ? t.split(",") : [], r = new Uint8Array(a.length); for (var i = 0; i < a.length; i++) r[i] = +a[i]; return r; }
+function I2C() { def(this, "_b", ""); }
+def(I2C.prototype, "setup", function setup(o) { o = o || {}; this._b = H.i2cSetup(pinNum(o.sda), pinNum(o.scl)); });
+def(I2C.prototype, "writeTo", function writeTo(a, d) { if (typeof a === "object" && a) a = a.address; H.i2cWrite(this._b, +a, arguments.length > 2 ? bytesText([].slice.call(arguments, 1)) : bytesText(d)); });
+def(I2C.prototype, "readFrom", function readFrom(a, n) { if (typeof a === "object" && a) a = a.address; return textBytes(H.i2cRead(this._b, +a, +n)); });
+glob("I2C", I2C);
+function OneWire(p) { def(this, "_p", pinNum(p)); }
+def(OneWire.prototype, "reset", function reset() { return !!H.owReset(this._p); });
+def(OneWire.prototype, "search", function search(c) { var t = H.owSearch(this._p, c === undefined ? 0xf0 : +c); return t ? t.split(",") : []; });
+def(OneWire.prototype, "select", function select(rom) { H.owSelect(this._p, String(rom)); });
+def(OneWire.prototype, "skip", function skip() { H.owWrite(this._p, "204"); });
+def(OneWire.prototype, "write", function write(d, power) { H.owWrite(this._p, bytesText(d)); });
+def(OneWire.prototype, "read", function read(n) { if (n === undefined) return textBytes(H.owRead(this._p, 1))[0]; var b = textBytes(H.owRead(this._p, +n)), a = []; for (var i = 0; i < b.length; i++) a.push(b[i]); return a; });
+glob("OneWire", OneWire);
 
 function timer(fn, ms, args, rep) {
   if (typeof fn === "string") { var src = fn; fn = function () { (0, eval)(src); }; }

@@ -25,6 +25,32 @@ export type ScenarioEvent = { at: number } & (
   | { do: "temperature"; value: number }
   | { do: "rssi"; dbm: number }
   | { do: "storage"; name: string; data: string | object }
+  /** a virtual sensor of `devices` (by its name, or its type when there is one of it): new values, unplug/plug, faults (V8 only) */
+  | ({ do: "device"; name: string } & DeviceStep)
+);
+
+/** What a "device" event may change (sim/hw/buses.ts SensorBuses.apply). */
+export interface DeviceStep {
+  set?: { t?: number; p?: number; h?: number };
+  unplug?: boolean;
+  plug?: boolean;
+  /** DHT: add 1 to the checksum of the next n frames; DS18B20: flip a bit of the next n scratchpads */
+  corrupt?: number;
+  /** BME280: answer with this chip id (null: its own) */
+  chipId?: number | null;
+  /** BME280: conversions never finish */
+  stuck?: boolean;
+  /** DS18B20: ignore CONVERT T */
+  noConvert?: boolean;
+  /** DHT: stop the next frame after this many bits */
+  truncate?: number;
+}
+
+/** A virtual sensor wired to the board's pins before boot (V8 engine; sim/hw/buses.ts). */
+export type ScenarioDevice = { name?: string; t?: number } & (
+  | { type: "bme280" | "bmp280"; sda: string; scl: string; addr?: number; p?: number; h?: number }
+  | { type: "ds18b20"; pin: string; serial?: number; res?: number }
+  | { type: "dht22" | "dht11"; pin: string; h?: number }
 );
 
 export type ScenarioExpect = { at?: number; name?: string } & (
@@ -40,8 +66,8 @@ export type ScenarioExpect = { at?: number; name?: string } & (
   | { openSockets: number }
   /** (with `broker`) the device (the config's id) has a session at the broker, or not */
   | { brokerSession: boolean }
-  /** (with `broker`) the device published at least `min` (default 1), at most `max` messages on `channel` */
-  | { published: { channel: string; min?: number; max?: number } }
+  /** (with `broker`) the device published at least `min` (default 1), at most `max` messages on `channel` (whose JSON contains `contains`, when given) */
+  | { published: { channel: string; min?: number; max?: number; contains?: string } }
 );
 
 export interface Scenario {
@@ -63,6 +89,8 @@ export interface Scenario {
    */
   broker?: boolean | { token?: string };
   sensors?: { pin: string; model: SensorModel }[];
+  /** I2C / 1-Wire / DHT sensors (V8 engine); the drv.* files are added to Storage from dist/ when absent */
+  devices?: ScenarioDevice[];
   durationMs: number;
   /** the time scale the espruino engine uses when runScenario is given none (e.g. 0.05: 600 s in 30 s) */
   timeScale?: number;
@@ -158,6 +186,7 @@ export async function applyScenarioEvent(b: Device, e: ScenarioEvent): Promise<v
       const data = typeof e.data === "string" ? e.data : JSON.stringify(e.data);
       return sim ? void sim.storage.write(e.name, data) : real!.store(e.name, data);
     }
+    case "device": return sim ? sim.sensors.apply(e.name, e) : v8Only();
     default:
       throw new Error("scenario: unknown event " + JSON.stringify(e));
   }
@@ -193,6 +222,13 @@ export async function runScenario(fileOrObject: string | Scenario, opts: RunScen
 
   const storage: Record<string, string> = {};
   for (const [k, v] of Object.entries(sc.storage || {})) storage[k] = typeof v === "string" ? v : JSON.stringify(v);
+  if (sc.devices && sc.devices.length) {
+    // what flashing writes for a config with sensors (tools/flash.ts sensorFiles), when built
+    for (const n of ["run", "bus", "bme280", "ds18b20", "dht"]) {
+      const f = path.join(__dirname, "..", "dist", `${sc.board}.drv.${n}.js`);
+      if (storage["drv." + n] === undefined && fs.existsSync(f)) storage["drv." + n] = fs.readFileSync(f, "latin1");
+    }
+  }
   const code = sc.code !== undefined ? sc.code : sc.codeFile ? fs.readFileSync(path.resolve(base, sc.codeFile), "latin1") : undefined;
 
   let broker: Broker | null = null;
@@ -236,7 +272,13 @@ export async function runScenario(fileOrObject: string | Scenario, opts: RunScen
       log: opts.log,
       resolve: server ? () => ({ host: server!.host, port: server!.port }) : undefined,
     });
+    for (const d of sc.devices || []) {
+      if (d.type === "bme280" || d.type === "bmp280") board.sensors.addBme280(d.sda, d.scl, { chip: d.type, addr: d.addr, name: d.name, t: d.t, p: d.p, h: d.h });
+      else if (d.type === "ds18b20") board.sensors.addDs18b20(d.pin, { name: d.name, serial: d.serial, t: d.t, res: d.res });
+      else board.sensors.addDht((d as any).pin, { type: d.type === "dht11" ? 11 : 22, name: d.name, t: d.t, h: (d as any).h });
+    }
   } else {
+    if (sc.devices && sc.devices.length) throw new Error("scenario: `devices` are V8 only");
     // the real engine has no resolver: the config's server is where the link forwards to
     if (server && storage["jmqt.json"] !== undefined) {
       const cfg = JSON.parse(storage["jmqt.json"]);
@@ -368,7 +410,7 @@ async function checkExpect(c: Ctx, x: any): Promise<string> {
     return on === !!x.brokerSession ? "" : `${c.deviceId} ${on ? "has" : "has no"} session at the broker`;
   }
   if ("published" in x) {
-    const n = c.pubs.filter((p) => p.cn === x.published.channel).length;
+    const n = c.pubs.filter((p) => p.cn === x.published.channel && (x.published.contains === undefined || JSON.stringify(p.dt).includes(x.published.contains))).length;
     const min = x.published.min ?? 1;
     if (x.published.max !== undefined && n > x.published.max) return `${n} publications on ${x.published.channel}`;
     return n >= min ? "" : `${n} publications on ${x.published.channel} (channels seen: ${JSON.stringify([...new Set(c.pubs.map((p) => p.cn))])})`;

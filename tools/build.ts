@@ -217,6 +217,8 @@ export const DRIVERS: { name: string; file: string; export: string }[] = [
   { name: "bme280", file: "firmware/drivers/bme280.ts", export: "bme280" },
   { name: "ds18b20", file: "firmware/drivers/ds18b20.ts", export: "ds18b20" },
   { name: "dht", file: "firmware/drivers/dht.ts", export: "dht" },
+  // the runtime's sensor glue (read callback, rounding, deadband, `se`): loaded with the first sensor input
+  { name: "run", file: "firmware/drivers/run.ts", export: "sense" },
 ];
 
 export interface DriverBuild {
@@ -247,7 +249,8 @@ export async function buildDriver(boardId: string, name: string, outDir?: string
     },
     bundle: true,
     write: false,
-    format: "esm",
+    // cjs: a `require("Storage")` stays a plain call (esm would wrap it in a __require shim)
+    format: "cjs",
     platform: "neutral",
     target: "esnext",
     tsconfigRaw: { compilerOptions: { useDefineForClassFields: false } },
@@ -427,7 +430,8 @@ async function main(): Promise<void> {
     // sensor drivers: separate files, loaded only when configured (they leave the bundle as it is)
     const drivers = await buildDrivers(id);
     const bus = drivers.find((d) => d.name === "bus")!;
-    const dv = drivers.flatMap((d) => gateDriver(d, board, bus.min));
+    // drv.run calls the runtime's methods (sys, pub): the main bundle's names count as defined too
+    const dv = drivers.flatMap((d) => gateDriver(d, board, d.name === "run" ? bus.min + ";\n" + r.min : bus.min));
     console.log(`${"".padEnd(8)} drivers: ` + drivers.map((d) => `${d.name} ${d.minBytes}`).join(", ") + " bytes (dist/" + id + ".drv.<name>.js)");
     if (dv.length) {
       failed = true;
@@ -460,7 +464,21 @@ function bakedBytes(config: any): number {
 /** Build-time config validation with the firmware's own validator (firmware/runtime/config.ts). */
 export async function validateForBoard(config: any, board: BoardJson): Promise<string[]> {
   const mod = await import("../firmware/runtime/config");
-  return mod.validateConfig(config, boardConstant(board));
+  return [...mod.validateConfig(config, boardConstant(board)), ...(await validateSensors(config))];
+}
+
+/** The sensor fields checked by drv.run on the device (firmware/drivers/run.ts check), for the build. */
+export async function validateSensors(config: any): Promise<string[]> {
+  const { check } = await import("../firmware/drivers/run");
+  const types = "digital,analog,pulse,temperature,memory,rssi,uptime,bme280,bmp280,ds18b20,dht22,dht11".split(",");
+  const out: string[] = [];
+  const list = config && Array.isArray(config.inputs) ? config.inputs : [];
+  list.forEach((it: any, n: number) => {
+    const k = it && typeof it === "object" ? types.indexOf(it.type) : -1;
+    const e = k > 6 ? check(it, k) : "";
+    if (e) out.push(...e.split("; ").map((m) => `inputs[${n}].${m}`));
+  });
+  return out;
 }
 
 if (require.main === module) {

@@ -4,7 +4,10 @@
 // Writes dist/<board>.js to the board's Storage as `.bootcde` (Espruino runs it from flash at
 // boot: function bodies stay in flash, which costs far less RAM than code sent as text), the
 // OTA boot guard dist/boot1.js as `.boot1` and receiver dist/<board>.ota.js as `jmqt.otr`, and the
-// device config as `jmqt.json`, with the `espruino` command-line tool. The tool is given the
+// device config as `jmqt.json`, and the sensor files (docs/sensors.md) `drv.<name>` from
+// dist/<board>.drv.<name>.js: `drv.run` and `drv.bus` plus the driver of each sensor type the
+// config names (none when it names none; all of them when no config is given), with the
+// `espruino` command-line tool. The tool is given the
 // board description locally (from boards/<board>.json), so it needs no internet. With
 // --dry-run it connects to nothing and writes exactly what it would send to a file.
 import { spawn } from "node:child_process";
@@ -12,7 +15,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BoardJson, ROOT, loadBoard } from "./api";
-import { buildBoard, buildBootGuard, buildOtaReceiver, gateBuild, validateForBoard } from "./build";
+import { buildBoard, buildBootGuard, buildDrivers, buildOtaReceiver, gateBuild, validateForBoard } from "./build";
 import { formatViolations } from "./gate";
 
 export interface FlashOptions {
@@ -30,6 +33,8 @@ export interface FlashOptions {
 
 export interface FlashResult {
   args: string[];
+  /** the Storage files written besides .bootcde */
+  files: string[];
   output: string;
   outFile?: string;
 }
@@ -69,6 +74,12 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
     if (v.length) throw new Error("the bundle fails the Espruino compatibility gate:\n" + formatViolations(v));
     await buildBootGuard();
     await buildOtaReceiver(board.id);
+    await buildDrivers(board.id);
+  }
+  const drivers = sensorFiles(config);
+  for (const d of drivers) {
+    const f = join(ROOT, "dist", `${board.id}.${d}.js`);
+    if (!existsSync(f)) throw new Error(`${f} does not exist: run npm run build`);
   }
   for (const f of [bundle, join(ROOT, "dist", "boot1.js"), join(ROOT, "dist", board.id + ".ota.js")])
     if (!existsSync(f)) throw new Error(`${f} does not exist: run npm run build`);
@@ -85,6 +96,7 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
     // OTA (docs/ota.md): the boot guard runs before .bootcde; the receiver waits in Storage
     args.push("--storage", ".boot1:" + join(ROOT, "dist", "boot1.js"));
     args.push("--storage", "jmqt.otr:" + join(ROOT, "dist", board.id + ".ota.js"));
+    for (const d of drivers) args.push("--storage", d + ":" + join(ROOT, "dist", `${board.id}.${d}.js`));
     args.push("--storage", ".bootcde:-");
     if (opts.dryRun) args.push("-o", opts.dryRun);
     else {
@@ -93,10 +105,23 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
     }
     args.push(bundle);
     const output = await run(process.execPath, args, !!opts.quiet);
-    return { args, output, outFile: opts.dryRun };
+    const files = [...(config !== undefined ? ["jmqt.json"] : []), ".boot1", "jmqt.otr", ...drivers];
+    if (!opts.quiet) console.log("Storage files: " + files.join(", ") + ", .bootcde");
+    return { args, files, output, outFile: opts.dryRun };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** The driver files (Storage names) a config needs: drv.run, drv.bus and one per sensor type in use;
+ *  none for a config without sensor inputs; every one when there is no config. */
+export function sensorFiles(config: any): string[] {
+  const byType: Record<string, string> = { bme280: "bme280", bmp280: "bme280", ds18b20: "ds18b20", dht22: "dht", dht11: "dht" };
+  const all = ["drv.run", "drv.bus", "drv.bme280", "drv.ds18b20", "drv.dht"];
+  if (config === undefined) return all;
+  const used = new Set<string>();
+  for (const it of Array.isArray(config && config.inputs) ? config.inputs : []) if (it && byType[it.type]) used.add("drv." + byType[it.type]);
+  return used.size ? all.filter((f) => f === "drv.run" || f === "drv.bus" || used.has(f)) : [];
 }
 
 function run(cmd: string, args: string[], quiet: boolean): Promise<string> {

@@ -31,6 +31,7 @@ export function runCommand(rt: Runtime, cmd: string, a: any): any {
       qd: rt.qd,
       err: rt.err,
       ota: b.sys("J", "jmqt.res"),
+      se: rt.se,
     };
   }
   if (cmd === "ota") {

@@ -138,35 +138,49 @@ export function validateConfig(cfg: any, board: BoardInfo, bad?: { [item: string
       else if (names["=" + nm]) errs.push(at + ".name: duplicate name " + nm + " (also " + names["=" + nm] + ")");
       else names["=" + nm] = at;
       const t = it.type;
-      const kinds = l ? "digital,pwm" : "digital,analog,pulse,temperature,memory,rssi,uptime";
+      const kinds = l ? "digital,pwm" : "digital,analog,pulse,temperature,memory,rssi,uptime,bme280,bmp280,ds18b20,dht22,dht11";
       const k = kinds.split(",").indexOf(t);
       if (k < 0) {
         errs.push(at + ".type: unknown " + key.slice(0, -1) + " type " + JSON.stringify(t) + " (one of " + kinds + ")");
         continue;
       }
-      const kind = "" + (l * 7 + k);
+      // row kinds: inputs 0-6, sensors a-e (bme280, bmp280, ds18b20, dht22, dht11), outputs 7-8
+      const kind = "0123456abcde78".charAt(l * 12 + k);
       const watched = !l && (k === 0 || k === 2);
-      const pin = it.pin;
-      if (l || k <= 2) {
-        const p = at + ".pin: " + pin;
+      // the pin fields: a BME280/BMP280 has sda and scl (one pair may carry two chips), the others pin
+      const pf = (l || k <= 2 || k > 8 ? "pin" : k > 6 ? "sda,scl" : "").split(",");
+      const pair = k === 7 || k === 8 ? it.sda + "," + it.scl : "";
+      for (let j = 0; pf[0] && j < pf.length; j++) {
+        const pin = it[pf[j]];
+        const p = at + "." + pf[j] + ": " + pin;
         let why = "";
-        if (typeof pin !== "string" || !pin) why = at + ".pin: missing";
+        if (typeof pin !== "string" || !pin) why = at + "." + pf[j] + ": missing";
         else if (board.pins.indexOf(pin) < 0) why = p + " is not a pin of " + board.id;
         else if (listed ? reserved.indexOf(pin) >= 0 : reserved.hasOwnProperty(pin)) why = p + " is reserved" + (listed ? "" : " (" + reserved[pin] + ")") + on;
-        else if (used["=" + pin]) why = p + " is already used by " + used["=" + pin];
+        else if (used["=" + pin] && (!pair || used["@" + pin] !== pair || j && it.sda === it.scl)) why = p + " is already used by " + used["=" + pin];
         else if (!l && k === 1 && board.analog.indexOf(pin) < 0) why = p + " cannot read analog" + on;
-        else if (watched && board.noWatch.indexOf(pin) >= 0) why = p + " cannot be watched" + on;
-        else if (l && board.inputOnly.indexOf(pin) >= 0) why = p + " is input-only" + on;
+        else if ((watched || k > 9) && board.noWatch.indexOf(pin) >= 0) why = p + " cannot be watched" + on;
+        else if ((l || k > 6) && board.inputOnly.indexOf(pin) >= 0) why = p + " is input-only" + on;
         else if (l && k && board.pwm.indexOf(pin) < 0) why = p + " has no PWM" + on;
         if (why) errs.push(why);
-        else used["=" + pin] = at;
-      } else if (pin !== undefined) errs.push(at + ".pin: not for " + t + " inputs");
+        else {
+          used["=" + pin] = at;
+          if (pair) used["@" + pin] = pair;
+        }
+      }
+      if (pf[0] !== "pin" && it.pin !== undefined) errs.push(at + ".pin: not for " + t + " inputs");
+      if (pair) {
+        const ak = "#" + pair + "," + (it.addr || 118);
+        if (used[ak]) errs.push(at + ".addr: " + (it.addr || 118) + " is already used on that bus by " + used[ak]);
+        else used[ak] = at;
+      }
       if (!l && k === 3 && !board.hasTemperature) errs.push(at + ".type: " + board.id + " has no temperature sensor");
       if (!l && k <= 2 && it.pull !== undefined && ["up", "down", "none"].indexOf(it.pull) < 0) errs.push(at + ".pull: must be up, down or none");
       if (watched && it.edge !== undefined && ["rising", "falling", "both"].indexOf(it.edge) < 0) errs.push(at + ".edge: must be rising, falling or both");
-      if (!l && (k ? it.period === undefined : it.period !== undefined)) errs.push(at + ".period: " + (k ? "missing" : "not for digital inputs"));
+      if (!l && (k ? k < 7 && it.period === undefined : it.period !== undefined)) errs.push(at + ".period: " + (k ? "missing" : "not for digital inputs"));
       checkNums(errs, at + ".", it,
-        "q 0 1 0123456,rt 0 1 0123456,debounce 0 10000 02,invert 0 1 027,period 100 86400000 123456," +
+        "q 0 1 0123456abcde,rt 0 1 0123456abcde,debounce 0 10000 02,invert 0 1 027,period 100 86400000 123456," +
+        "period 1000 86400000 abce,period 2000 86400000 d,addr 118 119 ab i,osr 1 5 ab i,res 9 12 c i," +
         "scale -1e9 1e9 13456,offset -1e9 1e9 13456,deadband 0 1e9 13456,precision 0 6 0123456 i," +
         "safe 0 1 78,initial 0 1 78,freq 1 40000000 8", kind);
       if (bad && errs.length === before) delete bad[at];

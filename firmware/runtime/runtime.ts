@@ -44,6 +44,9 @@ export interface Inp {
   cnt?: number;
   lc?: number;
   lt?: number;
+  /** sensors (kinds 7-11, set by drv.run): d the driver, o the one ROM id of a single-ROM ds18b20 */
+  d?: any;
+  o?: string;
 }
 
 /** One output: n name, k 0 digital / 1 PWM, p pin, s safe value (absent for 0), v logical value (before invert), f PWM Hz, inv inverted, pt pulse timer. */
@@ -112,6 +115,10 @@ export class Runtime {
   sd?: () => void;
   /** the OTA receiver while an update is open (commands.ts; absent otherwise: no RAM at idle) */
   ota?: (a?: any) => any;
+  /** sensors: the glue of Storage drv.run (firmware/drivers/run.ts), loaded with the first sensor
+   *  input; se {name: reason} of the sensor inputs whose last reading failed (absent when none) */
+  sx?: (rt: Runtime, i: Inp, it?: any) => void;
+  se?: { [name: string]: string };
 
   /** Sets what lasts across configs; run() sets the rest (prefix, group, timers, inputs, outputs). */
   constructor(board: Board, client: Client, fw: string) {
@@ -143,6 +150,7 @@ export class Runtime {
     for (let i = 0; i < rt.outs.length; i++) if (rt.outs[i].pt) clearTimeout(rt.outs[i].pt);
     if (rt.tmr) clearInterval(rt.tmr);
     R = this;
+    if (rt.se) rt.se = undefined;
     rt.errs = errs;
     if (errs.length) rt.err = "config: " + errs[0];
     rt.pre = typeof cfg.prefix === "string" ? cfg.prefix : "";
@@ -157,7 +165,7 @@ export class Runtime {
     for (let i = 0; i < list.length; i++) {
       if (bad["inputs[" + i + "]"]) continue;
       const it = list[i];
-      const k = "digital,analog,pulse,temperature,memory,rssi,uptime".split(",").indexOf(it.type);
+      const k = "digital,analog,pulse,temperature,memory,rssi,uptime,bme280,bmp280,ds18b20,dht22,dht11".split(",").indexOf(it.type);
       const pin = k <= K_PULSE ? b.pin(it.pin) : -1;
       if (pin === undefined) continue;
       const inp: Inp = { n: it.name, k: k };
@@ -185,6 +193,10 @@ export class Runtime {
             inp.lt = now;
           } else inp.v = rt.val(inp);
           b.watch(onEdge, pin, k === K_DIGITAL ? "both" : it.edge || "rising", it.debounce === undefined ? (k === K_DIGITAL ? 25 : 0) : it.debounce);
+        } else if (k > K_UPTIME) {
+          // a sensor (bme280 .. dht11): its glue and drivers are Storage files, loaded only now
+          if (!rt.sx) rt.sx = b.sys("E", "drv.run");
+          (rt.sx as any)(rt, inp, it);
         }
       } catch (e) {
         errs.push("inputs[" + i + "]: " + e);
@@ -225,6 +237,8 @@ export class Runtime {
     const b = this.b;
     if (k === K_DIGITAL) return b.io("r", i.p as number) ? 1 - (i.inv || 0) : i.inv || 0;
     if (k === K_PULSE) return i.cnt as number;
+    // a sensor: its last published reading (null before the first and while its reading fails)
+    if (k > K_UPTIME) return i.v === undefined || (this.se && this.se[i.n]) ? NaN : i.v;
     const x =
       k === K_ANALOG ? b.io("a", i.p as number)
       : k < K_UPTIME ? b.sys("   tfr".charAt(k))
@@ -314,6 +328,10 @@ function tick(): void {
     i.nx = (i.nx as number) + i.per;
     if (i.nx <= now) i.nx = now + i.per;
     try {
+      if (i.k > K_UPTIME) {
+        (rt.sx as any)(rt, i);
+        continue;
+      }
       if (i.k === K_PULSE) {
         const dt = now - (i.lt as number);
         const c = i.cnt as number;
@@ -377,6 +395,7 @@ function onState(state: number): void {
   }
   const dt: any = { online: 1, id: rt.cl.cl, fw: rt.fw };
   if (rt.errs.length) dt.err = rt.errs;
+  if (rt.se) dt.se = rt.se;
   rt.lost = rt.sf = 0;
   rt.cl.pub(rt.pre + "status", dt, 1, 1, null);
   // a verified OTA install on trial (jmqt.try) reached its session: confirm it (docs/ota.md);

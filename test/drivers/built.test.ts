@@ -26,7 +26,8 @@ for (const id of boardIds()) {
       it(`${d.name}: passes the gate, is one ES5 expression${d.name === "bus" ? "" : ", touches no hardware global"}`, () => {
         const r = load(d.name);
         const bus = load("bus");
-        const v = gateDriver(r, board, bus.min);
+        // drv.run calls the runtime's methods (b.sys, rt.pub): the main bundle's names count as defined
+        const v = gateDriver(r, board, d.name === "run" ? bus.min + ";\n" + readFileSync(join(ROOT, "dist", `${id}.js`), "utf8") : bus.min);
         assert.deepEqual(v, [], formatViolations(v));
         const ast: any = acorn.parse(r.min, { ecmaVersion: 5 });
         assert.equal(ast.body.length, 1, "one statement");

@@ -60,6 +60,22 @@ describe("flashing (espruino tool, dry run)", function () {
     await assert.rejects(flash({ board: "esp32", config: bad, dryRun: "/dev/null", quiet: true, noBuild: true }), /D99/);
   });
 
+  it("writes drv.run, drv.bus and the drivers of the sensor types the config names (none without sensors, all without a config)", async () => {
+    const { sensorFiles } = await import("../../tools/flash");
+    assert.deepEqual(sensorFiles(config), []);
+    assert.deepEqual(sensorFiles(undefined), ["drv.run", "drv.bus", "drv.bme280", "drv.ds18b20", "drv.dht"]);
+    const sensors = JSON.parse(readFileSync(join(ROOT, "examples", "device-sensors.json"), "utf8"));
+    assert.deepEqual(sensorFiles(sensors), ["drv.run", "drv.bus", "drv.bme280", "drv.ds18b20", "drv.dht"]);
+    assert.deepEqual(sensorFiles({ inputs: [{ type: "dht11" }, { type: "uptime" }] }), ["drv.run", "drv.bus", "drv.dht"]);
+    const out = join(mkdtempSync(join(tmpdir(), "flash-")), "upload.js");
+    const cfg = { ...sensors, inputs: sensors.inputs.filter((i: any) => i.type === "bmp280" || i.type === "uptime") };
+    const r = await flash({ board: "esp32", config: cfg, dryRun: out, quiet: true, noBuild: true });
+    assert.deepEqual(r.files, ["jmqt.json", ".boot1", "jmqt.otr", "drv.run", "drv.bus", "drv.bme280"]);
+    const { files } = replayUpload(readFileSync(out, "latin1"));
+    for (const n of ["run", "bus", "bme280"]) assert.equal(files["drv." + n], readFileSync(join(ROOT, "dist", `esp32.drv.${n}.js`), "latin1"), "drv." + n);
+    assert.equal(files["drv.dht"], undefined);
+  });
+
   it("refuses to run without a port or --dry-run", async () => {
     await assert.rejects(flash({ board: "esp32", quiet: true, noBuild: true }), /--port/);
   });

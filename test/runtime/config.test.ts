@@ -126,3 +126,78 @@ describe("runtime/config validateConfig", () => {
     expectError(c, esp32, "group", /\$/);
   });
 });
+
+describe("runtime/config validateConfig: sensor inputs (issue 13)", () => {
+  const base = () => {
+    const c = example();
+    c.inputs = [];
+    c.outputs = [];
+    return c;
+  };
+  const withInputs = (...inputs: any[]) => {
+    const c = base();
+    c.inputs = inputs;
+    return c;
+  };
+  it("accepts examples/device-sensors.json on esp32 (validator and drv.run's checks)", async () => {
+    const { validateForBoard } = await import("../../tools/build");
+    const { loadBoard } = await import("../../tools/api");
+    const c = JSON.parse(readFileSync("examples/device-sensors.json", "utf8"));
+    assert.deepEqual(validateConfig(c, esp32), []);
+    assert.deepEqual(await validateForBoard(c, loadBoard("esp32")), []);
+  });
+  it("accepts each type with its fields, period defaulting", () => {
+    const c = withInputs(
+      { name: "air", type: "bme280", sda: "D21", scl: "D22", addr: 118, osr: 3, precision: { t: 1, p: 1, h: 0 }, deadband: { t: 0.2, p: 0.5, h: 1 } },
+      { name: "baro", type: "bmp280", sda: "D21", scl: "D22", addr: 119, period: 1000 },
+      { name: "water", type: "ds18b20", pin: "D4", rom: ["282b4a4e03160432"], res: 12, precision: 2, deadband: 0.1 },
+      { name: "room", type: "dht22", pin: "D5", period: 2000 },
+      { name: "dry", type: "dht11", pin: "D18", period: 1000 },
+    );
+    assert.deepEqual(validateConfig(c, esp32), []);
+  });
+  it("checks the pins against the board: missing, unknown, reserved, input-only, unwatchable, used twice", () => {
+    expectError(withInputs({ name: "a", type: "bme280", sda: "D21" }), esp32, "inputs[0].scl", /missing/);
+    expectError(withInputs({ name: "a", type: "bme280", sda: "D99", scl: "D22" }), esp32, "inputs[0].sda", /not a pin of esp32/);
+    expectError(withInputs({ name: "a", type: "ds18b20", pin: "D6" }), esp32, "inputs[0].pin", /reserved/);
+    expectError(withInputs({ name: "a", type: "ds18b20", pin: "D34" }), esp32, "inputs[0].pin", /input-only/);
+    expectError(withInputs({ name: "a", type: "bme280", sda: "D4", scl: "D39" }), esp32, "inputs[0].scl", /input-only/);
+    expectError(withInputs({ name: "a", type: "dht22", pin: "D16" }), esp8266, "inputs[0].pin", /cannot be watched on esp8266/);
+    expectError(withInputs({ name: "a", type: "dht22", pin: "D5" }, { name: "b", type: "ds18b20", pin: "D5" }), esp32, "inputs[1].pin", /already used by inputs\[0\]/);
+    expectError(withInputs({ name: "a", type: "bme280", sda: "D21", scl: "D22" }, { name: "b", type: "digital", pin: "D22" }), esp32, "inputs[1].pin", /already used/);
+    expectError(withInputs({ name: "a", type: "bme280", sda: "D21", scl: "D22" }, { name: "b", type: "bme280", sda: "D21", scl: "D23", addr: 119 }), esp32, "inputs[1].sda", /already used/);
+    expectError(withInputs({ name: "a", type: "bme280", sda: "D21", scl: "D21" }), esp32, "inputs[0].scl", /already used/);
+    expectError(withInputs({ name: "a", type: "bme280", sda: "D21", scl: "D22", pin: "D4" }), esp32, "inputs[0].pin", /not for bme280/);
+  });
+  it("two chips on one sda/scl pair need two addresses", () => {
+    assert.deepEqual(validateConfig(withInputs({ name: "a", type: "bme280", sda: "D21", scl: "D22" }, { name: "b", type: "bmp280", sda: "D21", scl: "D22", addr: 119 }), esp32), []);
+    expectError(withInputs({ name: "a", type: "bme280", sda: "D21", scl: "D22" }, { name: "b", type: "bmp280", sda: "D21", scl: "D22" }), esp32, "inputs[1].addr", /118 is already used on that bus by inputs\[0\]/);
+  });
+  it("addr, osr, res ranges; period minimum per type", () => {
+    expectError(withInputs({ name: "a", type: "bme280", sda: "D21", scl: "D22", addr: 0x40 }), esp32, "inputs[0].addr", /between 118 and 119/);
+    expectError(withInputs({ name: "a", type: "bme280", sda: "D21", scl: "D22", osr: 6 }), esp32, "inputs[0].osr", /whole number between 1 and 5/);
+    expectError(withInputs({ name: "a", type: "ds18b20", pin: "D4", res: 8 }), esp32, "inputs[0].res", /between 9 and 12/);
+    expectError(withInputs({ name: "a", type: "dht22", pin: "D4", period: 1500 }), esp32, "inputs[0].period", /between 2000 and/);
+    expectError(withInputs({ name: "a", type: "dht11", pin: "D4", period: 500 }), esp32, "inputs[0].period", /between 1000 and/);
+    expectError(withInputs({ name: "a", type: "ds18b20", pin: "D4", period: 500 }), esp32, "inputs[0].period", /between 1000 and/);
+    assert.deepEqual(validateConfig(withInputs({ name: "a", type: "dht11", pin: "D4", period: 1000 }), esp32), []);
+  });
+  it("precision, deadband and rom are checked by drv.run's check (and the build)", async () => {
+    const { check } = await import("../../firmware/drivers/run");
+    const { validateForBoard } = await import("../../tools/build");
+    const { loadBoard } = await import("../../tools/api");
+    assert.equal(check({ precision: { t: 1, p: 0, h: 2 }, deadband: 0.5 }, 7), "");
+    assert.match(check({ precision: 7 }, 7), /^precision: must be a whole number between 0 and 6$/);
+    assert.match(check({ precision: { t: 1.5 } }, 7), /^precision\.t: must be a whole number/);
+    assert.match(check({ deadband: { x: 1 } }, 7), /^deadband\.x: .*quantities t, p, h/);
+    assert.match(check({ deadband: "1" }, 10), /^deadband: must be a number/);
+    assert.equal(check({ rom: ["282b4a4e03160432"] }, 9), "");
+    assert.match(check({ rom: ["282b4a4e03160433"] }, 9), /rom\[0\]: .*valid CRC/);
+    assert.match(check({ rom: ["102b4a4e03160432"] }, 9), /rom\[0\]/);
+    assert.match(check({ rom: ["282B4A4E03160432"] }, 9), /rom\[0\]/);
+    assert.match(check({ rom: [] }, 9), /rom: must be a non-empty list/);
+    assert.match(check({ type: "dht22", rom: ["282b4a4e03160432"] }, 10), /rom: not for dht22/);
+    const c = withInputs({ name: "w", type: "ds18b20", pin: "D4", rom: ["28zz4a4e03160432"] });
+    assert.deepEqual(await validateForBoard(c, loadBoard("esp32")), ["inputs[0].rom[0]: must be 16 lower-case hex digits, 28 first, with a valid CRC"]);
+  });
+});

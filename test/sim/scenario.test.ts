@@ -8,6 +8,7 @@ import { ESPRUINO_SKIP_MESSAGE, hasEspruino } from "../../sim/espruino/board";
 
 const BUTTON_WIFI = path.join(__dirname, "../../examples/scenarios/button-wifi.json");
 const FIRMWARE_WIFI_DROP = path.join(__dirname, "../../examples/scenarios/firmware-wifi-drop.json");
+const SENSORS = path.join(__dirname, "../../examples/scenarios/sensors.json");
 
 describe("sim scenarios", () => {
   it("runs examples/scenarios/button-wifi.json and every expectation holds", async () => {
@@ -22,6 +23,12 @@ describe("sim scenarios", () => {
     const r = await runScenario(FIRMWARE_WIFI_DROP);
     assert.deepEqual(r.failures, [], r.console.slice(-20).join("\n"));
     assert.equal(r.results.length, 14);
+  });
+
+  it("runs examples/scenarios/sensors.json (I2C, 1-Wire and DHT sensors, unplug and corrupt steps) and every expectation holds", async () => {
+    const r = await runScenario(SENSORS);
+    assert.deepEqual(r.failures, [], r.console.slice(-20).join("\n"));
+    assert.equal(r.results.length, 11);
   });
 
   it("a scaled run: times and scaled counts shrink together (v8 at timeScale 0.05, with the real engine's grace)", async () => {

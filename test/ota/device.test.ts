@@ -1,6 +1,6 @@
 // OTA end to end through the real firmware (test/ota/device.ts): v1 → v2 with readings flowing,
 // a corrupted chunk refused, a sender not on the allow list refused, a v2 that throws at boot
-// rolled back by the guard, a reboot mid-transfer booting v1. On the V8 model (SimBoard, real
+// rolled back by the guard, so is a v2 that never reaches its session, a reboot mid-transfer booting v1. On the V8 model (SimBoard, real
 // clock) and on the real interpreter (EspruinoBoard), both boards; the real engine skips with one
 // printed line when the interpreter is absent.
 import { strict as assert } from "node:assert";
@@ -111,6 +111,15 @@ function scenarios(engine: string, board: BoardId, make: (cfg: any, files: Recor
       const st = await waitFw(x, V1, 10000);
       assert.deepEqual(st.ota, { ok: 0, v: V2, err: "not confirmed in time: rolled back" });
       assert.ok(x.d.console.some((l) => /v2 crashes at boot/.test(l)), "v2 ran and threw");
+    });
+
+    it("a v2 that boots but never reaches its session is rolled back to v1 by the guard", async () => {
+      const x = await rig();
+      const out = await send(x, b.silent, { trial: 5, backMs: 60000 });
+      assert.equal(out.ok, false);
+      assert.match(out.message, /not confirmed in time: rolled back/);
+      const st = await waitFw(x, V1, 10000);
+      assert.deepEqual(st.ota, { ok: 0, v: V2, err: "not confirmed in time: rolled back" });
     });
 
     it("a reboot in the middle of a transfer boots v1; the next update goes through", async () => {

@@ -21,14 +21,16 @@ export const V2 = "9.9.9";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** dist/<board>.js, and the same bundle reporting `version` (FW_VERSION appears once, as a string literal). */
-export function bundles(board: string): { v1: string; v2: string; crashing: string } {
+export function bundles(board: string): { v1: string; v2: string; crashing: string; silent: string } {
   const v1 = readFileSync(join(ROOT, "dist", board + ".js"), "latin1");
   const lit = JSON.stringify(V1);
   assert.equal(v1.split(lit).length, 2, `FW_VERSION ${lit} once in dist/${board}.js`);
   // and the boot banner, where terser folded the constant into the text
   const v2 = v1.replace(lit, JSON.stringify(V2)).split("jmqt " + V1 + " ").join("jmqt " + V2 + " ");
   // a v2 that throws at boot: it never reaches a session, so it never confirms
-  return { v1, v2, crashing: 'throw new Error("v2 crashes at boot");' + v2 };
+  // a v2 that boots and runs but cannot open a connection: it never confirms either
+  const silent = 'require("net").connect=function(){throw new Error("v2 cannot connect")};' + v2;
+  return { v1, v2, crashing: 'throw new Error("v2 crashes at boot");' + v2, silent };
 }
 
 export function storageFiles(board: string): Record<string, string> {

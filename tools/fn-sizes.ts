@@ -5,6 +5,7 @@
 import * as acorn from "acorn";
 import * as walk from "acorn-walk";
 import { readFileSync } from "node:fs";
+process.stdout.on("error", () => process.exit(0));
 const src = readFileSync(process.argv[2], "latin1");
 const names = JSON.parse(readFileSync(process.argv[2].replace(/\.js$/, ".names.json"), "utf8"));
 const rev: any = {};

@@ -94,9 +94,13 @@ export interface EspruinoBoardOptions {
 interface Link {
   dev: net.Socket;
   up: net.Socket | null;
+  /** silent both ways (stallLinks) */
+  stalled?: boolean;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** a data listener that keeps a stalled socket flowing into nothing */
+const drop = () => {};
 
 export class EspruinoBoard implements Device {
   readonly engine = "espruino" as const;
@@ -689,6 +693,27 @@ export class EspruinoBoard implements Device {
   /** New connections hang (the device's own timeout ends them) while on. */
   serverUnreachable(on: boolean): void {
     this.net.unreachable = on;
+  }
+
+  /** The open links go silent both ways while on (the sockets stay open, nothing passes; bytes
+   *  sent meanwhile are dropped): the dead-link timers of both ends are what notices. Connections
+   *  opened afterwards are not stalled. */
+  stallLinks(on: boolean): void {
+    for (const l of this.links) {
+      if (!l.up || !!l.stalled === on) continue;
+      l.stalled = on;
+      if (on) {
+        l.dev.unpipe(l.up);
+        l.up.unpipe(l.dev);
+        l.dev.on("data", drop);
+        l.up.on("data", drop);
+      } else {
+        l.dev.off("data", drop);
+        l.up.off("data", drop);
+        l.dev.pipe(l.up);
+        l.up.pipe(l.dev);
+      }
+    }
   }
 
   /** sockets the device has open through the link */

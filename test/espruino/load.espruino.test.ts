@@ -7,6 +7,8 @@
 //   - malformed frames (not JSON, wrong shape, unknown type, binary garbage, a frame one byte per
 //     chunk) counted, never fatal; a 300-deep nested array 10 times (it would run JSON.parse out
 //     of memory) refused before parsing.
+//   - half a frame, then a link silent both ways: the dead-link timer ends the session, the device
+//     reconnects with no stale half frame in its framer and answers.
 //   - 10^4 random and mutated frames (the V8 fuzz's generator) in random splits: the session
 //     stays up and a ping is answered afterwards.
 //   - each case runs twice: `status` free after the second run is within 8 blocks of the first
@@ -50,7 +52,8 @@ describe("real Espruino interpreter (esp8266): bursts, oversized and malformed f
       console.log("      " + ESPRUINO_SKIP_MESSAGE);
       this.skip();
     }
-    broker = await startBroker({ port: 0, token: TOKEN });
+    // ts 4: heartbeats every 2 s, a link silent for 4 s is dead (the half-frame case below)
+    broker = await startBroker({ port: 0, token: TOKEN, ts: 4 });
     const cfg = { id: "dev", server: { host: "127.0.0.1", port: broker.port, token: TOKEN }, wifi: { ssid: "load", password: "load" }, allow: ["admin"], inputs: [], outputs: [] };
     dev = new EspruinoBoard({ board: "esp8266", config: cfg, wifi: { rssi: -60 } });
     p.c = createClient(nodeNet(), { host: "127.0.0.1", port: broker.port, cl: "admin", at: TOKEN, maxFrame: 65536, inflight: 4096, outQueue: 4096, dedup: 64 });
@@ -135,6 +138,28 @@ describe("real Espruino interpreter (esp8266): bursts, oversized and malformed f
     const st = await status();
     assert.equal(st.c.heavy - before.c.heavy, 10);
     assert.equal(st.c.rc, before.c.rc, "no reconnect");
+  }));
+
+  it("half a frame, then silence: the dead-link limit ends the session, the device reconnects and answers", () => twice(async (run) => {
+    const before = await status();
+    let back = false;
+    const onConnect = (id: string) => {
+      if (id === "dev") back = true;
+    };
+    broker.on("connect", onConnect);
+    assert.ok(broker.injectRaw("dev", '{"push":{"cn":"#dev","cl":"admin","dt":{"cmd":"ping","id":"ha'));
+    await sleep(100);
+    dev.stallLinks(true);
+    const end = Date.now() + 20000;
+    while (!back && Date.now() < end) await sleep(100);
+    dev.stallLinks(false);
+    broker.off("connect", onConnect);
+    assert.ok(back, "run " + run + ": the device opened a new session\n" + dev.console.slice(-6).join("\n"));
+    const ping = await ask(p, "dev", { cmd: "ping", id: "after-silence" + run });
+    assert.ok(ping && ping.ok === 1, "answered on the new session");
+    const st = await status();
+    assert.ok(st.c.rc > before.c.rc, "counted as a reconnect");
+    assert.equal(st.c.bad, before.c.bad, "the half frame did not join the new session's first frame");
   }));
 
   it("takes 10^4 random and mutated frames in random splits: the session stays up, a ping is answered after", () => {

@@ -19,12 +19,24 @@ describe("sim memory estimate against the interpreter (memory-corpus/answers.jso
       assert.ok(corpus.some((p) => p.firmware), "dist/" + board + ".js is built by npm test's pretest");
     });
     for (const p of corpus) {
-      it(`${board}: ${p.name} within 10 % (usage - baseline, and usage)`, async () => {
+      it(`${board}: ${p.name} within 10 % (usage - baseline, and usage)`, async function () {
         // the firmware changes with every firmware commit: it is measured afresh when the
         // interpreter is here, and compared with the recorded figure (of the bundle it was
         // recorded from) only when it is not
         const bin = p.firmware ? findInterpreter(board) : null;
-        const real = bin ? await measureInterpreter(bin, p) : ANSWERS[p.name] && ANSWERS[p.name][board];
+        let real: any = bin ? null : ANSWERS[p.name] && ANSWERS[p.name][board];
+        // this harness uploads over the console, which the Linux build can mangle under load: one
+        // more try, then a skip that says so (the firmware's budget itself is checked over TCP by
+        // test/runtime/memory.real.test.ts)
+        for (let attempt = 1; bin && !real; attempt++) {
+          try {
+            real = await measureInterpreter(bin, p);
+          } catch (e) {
+            if (!/upload failed/.test(String(e))) throw e;
+            console.log(`      harness: the console upload of ${p.name} to espruino-${board} failed (try ${attempt})`);
+            if (attempt === 2) return this.skip();
+          }
+        }
         if (!real) return assert.fail("no recorded answer for " + p.name);
         const model = await measureModel(board, p);
         const msg = `${p.name} on ${board}: interpreter ${JSON.stringify(real)}, model ${JSON.stringify(model)}`;

@@ -69,18 +69,33 @@ async function floor(board: Board, n: number, parse: boolean): Promise<{ ms: num
   }
 }
 
-async function peer(port: number): Promise<{ c: Client; got: any[] }> {
-  const got: any[] = [];
-  const c = createClient(nodeNet(), {
-    host: "127.0.0.1", port, cl: "admin", at: TOKEN, maxFrame: 65536, inflight: 4096, outQueue: 4096, dedup: 64,
+/** A Node-side JMQT client `admin` (the firmware's own client over node:net), READY when this
+ *  resolves: `got` the dt of every push on #admin (replies), `pushes` every other push. */
+export interface Peer {
+  c: Client;
+  got: any[];
+  pushes: { cn: string; dt: any }[];
+}
+
+export async function peer(port: number, token = TOKEN): Promise<Peer> {
+  const p: Peer = { c: null as any, got: [], pushes: [] };
+  p.c = createClient(nodeNet(), {
+    host: "127.0.0.1", port, cl: "admin", at: token, maxFrame: 65536, inflight: 4096, outQueue: 4096, dedup: 64,
   });
-  c.onPush = (cn, dt) => {
-    if (cn === "#admin") got.push(dt);
+  p.c.onPush = (cn, dt) => {
+    if (cn === "#admin") p.got.push(dt);
+    else p.pushes.push({ cn, dt });
   };
-  c.start();
+  p.c.start();
   const end = Date.now() + 5000;
-  while (c.state !== S_READY && Date.now() < end) await sleep(5);
-  return { c, got };
+  while (p.c.state !== S_READY && Date.now() < end) await sleep(5);
+  if (p.c.state !== S_READY) throw new Error("the admin peer did not connect");
+  return p;
+}
+
+/** Stops a peer's client; resolves once its socket is closed. */
+export function stopPeer(p: Peer | undefined): Promise<void> {
+  return p ? new Promise<void>((r) => p.c.stop(r)) : Promise.resolve();
 }
 
 export interface BurstResult {
@@ -92,7 +107,7 @@ export interface BurstResult {
 }
 
 /** A burst of n pings at QoS q from `admin` to the device `dev`; waits until 4 s pass without a reply. */
-export async function burst(p: { c: Client; got: any[] }, dev: string, n: number, q: number, tag: string): Promise<BurstResult> {
+export async function burst(p: Peer, dev: string, n: number, q: number, tag: string): Promise<BurstResult> {
   const mine = () => p.got.filter((d) => d && typeof d.re === "string" && d.re.indexOf(tag) === 0);
   const t0 = Date.now();
   for (let i = 0; i < n; i++) p.c.p2p(dev, { cmd: "ping", id: tag + i }, q);
@@ -114,7 +129,7 @@ export async function burst(p: { c: Client; got: any[] }, dev: string, n: number
 }
 
 /** One request, its reply (or null after 5 s). */
-export async function ask(p: { c: Client; got: any[] }, dev: string, dt: any): Promise<any> {
+export async function ask(p: Pick<Peer, "c" | "got">, dev: string, dt: any): Promise<any> {
   p.c.p2p(dev, dt, 1);
   const end = Date.now() + 5000;
   while (Date.now() < end) {
@@ -125,7 +140,7 @@ export async function ask(p: { c: Client; got: any[] }, dev: string, dt: any): P
   return null;
 }
 
-async function roundTrips(p: { c: Client; got: any[] }, dev: string, n: number, q: number): Promise<number> {
+async function roundTrips(p: Peer, dev: string, n: number, q: number): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < n; i++) {
     const id = "rt" + q + "-" + i;
@@ -167,7 +182,7 @@ export async function run(board: Board = (process.argv[3] as Board) || "esp8266"
       );
     console.log(`  round trip (200 sequential, median): q0 ${rt0.toFixed(2)} ms, q1 ${rt1.toFixed(2)} ms (q1/q0 = ${(rt1 / rt0).toFixed(2)})`);
   } finally {
-    await new Promise<void>((res) => p.c.stop(res));
+    await stopPeer(p);
     await dev.stop();
     await broker.close();
   }

@@ -122,34 +122,10 @@ export async function buildBoard(opts: BuildOptions): Promise<BuildResult> {
   });
   const esCode = bundled.outputFiles.find((f) => f.path.endsWith(".js"))!.text;
   const esMap = bundled.outputFiles.find((f) => f.path.endsWith(".map"))!.text;
-  // SWC: → ES5 for an IE 11-level engine, loose (no spec-only helpers), helpers inlined so the
-  // gate can see them. `instanceof` and `typeof` stay as they are: their ES2015 helpers test
-  // Symbol.hasInstance / Symbol, which Espruino does not have.
-  // No outer wrapper: the bundle's functions are declared at the top level of the program, where a
-  // function keeps no copied scope (measured: a wrapper costs one block per function on the board).
-  const lowered = transformSync(esCode, {
-    filename: board.id + ".debug.js",
-    sourceMaps: true,
-    inputSourceMap: esMap,
-    isModule: false,
-    env: { targets: { ie: "11" }, loose: true, exclude: ["transform-instanceof", "transform-typeof-symbol"] },
-    jsc: {
-      loose: true,
-      externalHelpers: false,
-      parser: { syntax: "ecmascript" },
-      assumptions: {
-        noClassCalls: true,
-        setPublicClassFields: true,
-        constantSuper: true,
-        ignoreFunctionLength: true,
-        ignoreToPrimitiveHint: true,
-        iterableIsArray: true,
-        arrayLikeIsIterable: false,
-        skipForOfIteratorClosing: true,
-        superIsCallableConstructor: true,
-      },
-    },
-  });
+  // SWC_ES5 (above). No outer wrapper: the bundle's functions are declared at the top level of
+  // the program, where a function keeps no copied scope (measured: a wrapper costs one block per
+  // function on the board).
+  const lowered = transformSync(esCode, { filename: board.id + ".debug.js", sourceMaps: true, inputSourceMap: esMap, ...SWC_ES5 });
   const debug = lowered.code;
   const map = lowered.map!;
   // Top-level names become globals on the board: the mangler never picks an Espruino global's
@@ -157,12 +133,9 @@ export async function buildBoard(opts: BuildOptions): Promise<BuildResult> {
   // keys and Espruino API names are reserved so that no mangled name can collide with them.
   const nameCache: any = {};
   const minified = await minify(debug, {
-    ecma: 5,
-    toplevel: true,
-    compress: { passes: 3, ecma: 5, unsafe_arrows: false, keep_fargs: false, pure_getters: true },
-    mangle: { toplevel: true, reserved: reservedGlobals(), properties: { regex: /_$/, reserved: reservedProperties() } },
+    ...TERSER_ES5,
+    mangle: { ...TERSER_ES5.mangle, reserved: reservedGlobals(), properties: { regex: /_$/, reserved: reservedProperties() } },
     nameCache,
-    format: { ascii_only: true, ecma: 5, comments: false },
   });
   const min = minified.code!;
   const mangled: Record<string, string> = {};
@@ -267,9 +240,7 @@ export async function buildDriver(boardId: string, name: string, outDir?: string
     filename: base + ".debug.js",
     sourceMaps: true,
     inputSourceMap: shiftMap(esMap, 1),
-    isModule: false,
-    env: { targets: { ie: "11" }, loose: true, exclude: ["transform-instanceof", "transform-typeof-symbol"] },
-    jsc: { loose: true, externalHelpers: false, parser: { syntax: "ecmascript" } },
+    ...SWC_ES5,
   });
   const debug = lowered.code;
   const map = lowered.map!;

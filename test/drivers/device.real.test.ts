@@ -7,12 +7,9 @@
 // commands, and print no `Uncaught`.
 import { strict as assert } from "node:assert";
 import { SENSOR_INPUTS } from "../../bench/espruino";
-import { ask } from "../../bench/load-espruino";
+import { ask, peer, stopPeer, type Peer } from "../../bench/load-espruino";
 import { startBroker, type Broker } from "../../sim/broker";
-import { nodeNet } from "../../sim/net";
 import { EspruinoBoard, ESPRUINO_SKIP_MESSAGE, hasEspruino } from "../../sim/espruino/board";
-import { S_READY } from "../../firmware/jmqt/api";
-import { createClient } from "../../firmware/jmqt/client";
 
 const TOKEN = "sense";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -22,7 +19,7 @@ for (const board of ["esp8266", "esp32"] as const) {
     this.timeout(120000);
     let broker: Broker;
     let dev: EspruinoBoard;
-    const p = { c: null as any, got: [] as any[] };
+    let p: Peer;
 
     before(async function () {
       if (!hasEspruino(board)) {
@@ -30,23 +27,17 @@ for (const board of ["esp8266", "esp32"] as const) {
         return this.skip();
       }
       broker = await startBroker({ port: 0, token: TOKEN });
-      p.c = createClient(nodeNet(), { host: "127.0.0.1", port: broker.port, cl: "admin", at: TOKEN, maxFrame: 65536, inflight: 64, outQueue: 256, dedup: 64 });
-      p.c.onPush = (cn: string, dt: any) => {
-        if (cn === "#admin") p.got.push(dt);
-      };
-      p.c.start();
+      p = await peer(broker.port, TOKEN);
       const cfg = {
         id: "senseless", prefix: "s/", server: { host: "127.0.0.1", port: broker.port, token: TOKEN }, wifi: { ssid: "s", password: "s" },
         inputs: [...SENSOR_INPUTS, { name: "up", type: "uptime", period: 1000 }],
       };
       dev = new EspruinoBoard({ board, config: cfg, wifi: { rssi: -60 } });
       await dev.boot();
-      const end = Date.now() + 15000;
-      while ((p.c.state !== S_READY || broker.clients().indexOf("senseless") < 0) && Date.now() < end) await sleep(20);
-      assert.equal(p.c.state, S_READY);
+      assert.ok(await dev.waitFor(() => broker.clients().indexOf("senseless") >= 0, 15000), "the device is online");
     });
     after(async () => {
-      if (p.c) await new Promise<void>((r) => p.c.stop(r));
+      await stopPeer(p);
       if (dev) await dev.stop();
       if (broker) await broker.close();
     });

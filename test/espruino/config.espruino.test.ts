@@ -8,21 +8,17 @@
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ask } from "../../bench/load-espruino";
+import { ask, peer, stopPeer, type Peer } from "../../bench/load-espruino";
 import { startBroker, type Broker } from "../../sim/broker";
-import { nodeNet } from "../../sim/net";
 import { EspruinoBoard, ESPRUINO_SKIP_MESSAGE, hasEspruino } from "../../sim/espruino/board";
-import { S_READY } from "../../firmware/jmqt/api";
-import { createClient } from "../../firmware/jmqt/client";
 
 const TOKEN = "cfg";
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("real Espruino interpreter (esp8266, examples/device-esp8266.json): config set", function () {
   this.timeout(120000);
   let broker: Broker;
   let dev: EspruinoBoard;
-  const p = { c: null as any, got: [] as any[] };
+  let p: Peer;
   let id = "";
 
   before(async function () {
@@ -35,19 +31,13 @@ describe("real Espruino interpreter (esp8266, examples/device-esp8266.json): con
     cfg.server = { host: "127.0.0.1", port: broker.port, token: TOKEN };
     cfg.allow = ["admin"];
     id = cfg.id;
-    p.c = createClient(nodeNet(), { host: "127.0.0.1", port: broker.port, cl: "admin", at: TOKEN, maxFrame: 65536, inflight: 64, outQueue: 256, dedup: 64 });
-    p.c.onPush = (cn: string, dt: any) => {
-      if (cn === "#admin") p.got.push(dt);
-    };
-    p.c.start();
+    p = await peer(broker.port, TOKEN);
     dev = new EspruinoBoard({ board: "esp8266", config: cfg, wifi: { rssi: -60 } });
     await dev.boot();
-    const end = Date.now() + 15000;
-    while ((p.c.state !== S_READY || broker.clients().indexOf(id) < 0) && Date.now() < end) await sleep(20);
-    assert.equal(p.c.state, S_READY);
+    assert.ok(await dev.waitFor(() => broker.clients().indexOf(id) >= 0, 15000), "the device is online");
   });
   after(async () => {
-    if (p.c) await new Promise<void>((r) => p.c.stop(r));
+    await stopPeer(p);
     if (dev) await dev.stop();
     if (broker) await broker.close();
   });

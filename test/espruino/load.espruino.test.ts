@@ -19,11 +19,8 @@
 // No time is asserted (bench/load-espruino.ts prints the times beside its floors).
 import { strict as assert } from "node:assert";
 import { startBroker, type Broker } from "../../sim/broker";
-import { nodeNet } from "../../sim/net";
 import { EspruinoBoard, ESPRUINO_SKIP_MESSAGE, hasEspruino } from "../../sim/espruino/board";
-import { S_READY } from "../../firmware/jmqt/api";
-import { createClient } from "../../firmware/jmqt/client";
-import { ask, burst } from "../../bench/load-espruino";
+import { ask, burst, peer, stopPeer, type Peer } from "../../bench/load-espruino";
 import { mutate, randomBytes, seeds } from "../jmqt/fuzz-frames";
 import { rng } from "../soak/soak";
 
@@ -35,7 +32,7 @@ describe("real Espruino interpreter (esp8266): bursts, oversized and malformed f
   this.timeout(120000);
   let broker: Broker;
   let dev: EspruinoBoard;
-  const p = { c: null as any, got: [] as any[] };
+  let p: Peer;
   let n = 0;
   const status = async () => {
     const st = await ask(p, "dev", { cmd: "status", id: "st" + n++ });
@@ -58,20 +55,14 @@ describe("real Espruino interpreter (esp8266): bursts, oversized and malformed f
     broker = await startBroker({ port: 0, token: TOKEN, ts: 4 });
     const cfg = { id: "dev", server: { host: "127.0.0.1", port: broker.port, token: TOKEN }, wifi: { ssid: "load", password: "load" }, allow: ["admin"], inputs: [], outputs: [] };
     dev = new EspruinoBoard({ board: "esp8266", config: cfg, wifi: { rssi: -60 } });
-    p.c = createClient(nodeNet(), { host: "127.0.0.1", port: broker.port, cl: "admin", at: TOKEN, maxFrame: 65536, inflight: 4096, outQueue: 4096, dedup: 64 });
-    p.c.onPush = (cn: string, dt: any) => {
-      if (cn === "#admin") p.got.push(dt);
-    };
-    p.c.start();
+    p = await peer(broker.port, TOKEN);
     await dev.boot();
-    const end = Date.now() + 10000;
-    while ((p.c.state !== S_READY || broker.clients().indexOf("dev") < 0) && Date.now() < end) await sleep(20);
-    assert.equal(p.c.state, S_READY);
+    assert.ok(await dev.waitFor(() => broker.clients().indexOf("dev") >= 0, 10000), "the device is online");
     // warm-up: fills the ring of recent q1 ids (dedup: 8) that the q1 status requests below use
     for (let i = 0; i < 10; i++) assert.ok(await ask(p, "dev", { cmd: "ping", id: "warm" + i }));
   });
   after(async () => {
-    if (p.c) await new Promise<void>((r) => p.c.stop(r));
+    await stopPeer(p);
     if (dev) await dev.stop();
     if (broker) await broker.close();
   });
@@ -206,22 +197,15 @@ describe("real Espruino interpreter (esp8266): the broker killed and restarted i
   let broker: Broker;
   let dev: EspruinoBoard;
   let port = 0;
-  const peers: { c: any; got: any[]; ups: number[] }[] = [];
-  const peer = async (): Promise<{ c: any; got: any[]; ups: number[] }> => {
-    const q = { c: null as any, got: [] as any[], ups: [] as number[] };
-    q.c = createClient(nodeNet(), { host: "127.0.0.1", port, cl: "admin", at: TOKEN, maxFrame: 65536, inflight: 4096, outQueue: 4096, dedup: 64 });
-    q.c.onPush = (cn: string, dt: any) => {
-      if (cn === "#admin") q.got.push(dt);
-      else if (cn === "r/up") q.ups.push(dt);
-    };
-    q.c.start();
-    const end = Date.now() + 5000;
-    while (q.c.state !== S_READY && Date.now() < end) await sleep(10);
-    assert.equal(q.c.state, S_READY);
+  const peers: Peer[] = [];
+  /** a peer subscribed to the readings; `ups(q)` the uptimes it got */
+  const subscriber = async (): Promise<Peer> => {
+    const q = await peer(port, TOKEN);
     await new Promise<void>((res) => q.c.sub("r/up", 0, () => res()));
     peers.push(q);
     return q;
   };
+  const ups = (q: Peer): number[] => q.pushes.filter((m) => m.cn === "r/up").map((m) => m.dt);
 
   before(async function () {
     if (!hasEspruino("esp8266")) {
@@ -239,34 +223,34 @@ describe("real Espruino interpreter (esp8266): the broker killed and restarted i
     await dev.boot();
   });
   after(async () => {
-    for (const q of peers) await new Promise<void>((r) => q.c.stop(r));
+    for (const q of peers) await stopPeer(q);
     if (dev) await dev.stop();
     if (broker) await broker.close();
   });
 
   it("reconnects, resubscribes its group, replays its QoS 1 readings in order, none twice", async () => {
-    const a = await peer();
+    const a = await subscriber();
     const end0 = Date.now() + 10000;
-    while (a.ups.length < 2 && Date.now() < end0) await sleep(50);
-    assert.ok(a.ups.length >= 2, "readings before the restart");
+    while (ups(a).length < 2 && Date.now() < end0) await sleep(50);
+    assert.ok(ups(a).length >= 2, "readings before the restart");
     for (let i = 0; i < 1000; i++) a.c.p2p("dev", { cmd: "ping", id: "m" + i }, 0);
     const end1 = Date.now() + 10000;
     while (a.got.length < 100 && Date.now() < end1) await sleep(5);
     assert.ok(a.got.length >= 100 && a.got.length < 1000, `killed mid-burst (${a.got.length} answered)`);
-    await new Promise<void>((r) => a.c.stop(r));
+    await stopPeer(a);
     await broker.close();
     await sleep(3000); // readings queue on the device meanwhile
     broker = await startBroker({ port, token: TOKEN });
-    const b = await peer();
+    const b = await subscriber();
     const end2 = Date.now() + 20000;
     while (broker.clients().indexOf("dev") < 0 && Date.now() < end2) await sleep(50);
     assert.ok(broker.clients().indexOf("dev") >= 0, "back on the new broker");
     // the readings made while the broker was down arrive in order, each once
     const end3 = Date.now() + 10000;
-    while (b.ups.length < 4 && Date.now() < end3) await sleep(50);
-    const all = [...a.ups, ...b.ups];
+    while (ups(b).length < 4 && Date.now() < end3) await sleep(50);
+    const all = [...ups(a), ...ups(b)];
     for (let i = 1; i < all.length; i++) assert.ok(all[i] > all[i - 1], "in order, none twice: " + all.join(","));
-    assert.ok(b.ups[0] - a.ups[a.ups.length - 1] <= 2, "none lost across the restart: " + all.join(","));
+    assert.ok(ups(b)[0] - ups(a)[ups(a).length - 1] <= 2, "none lost across the restart: " + all.join(","));
     // the group subscription was made again on the new broker
     const n = b.got.length;
     const end4 = Date.now() + 5000;

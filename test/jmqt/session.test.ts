@@ -47,6 +47,20 @@ describe("jmqt client session (fake timers)", () => {
     return r;
   }
 
+  /** READY, with a push handler that records each request id and answers it with a p2p reply */
+  function answering(extra: Partial<ClientOptions> = {}) {
+    const r = make(extra);
+    const seen: string[] = [];
+    r.c.onPush = (cn, dt, from) => {
+      seen.push(dt.id);
+      r.c.p2p(from, { re: dt.id, ok: 1 }, 0);
+    };
+    r.c.start();
+    net.last.connect();
+    net.last.recv({ connAck: { st: 1, ts: 15 } });
+    return { ...r, seen, s: net.last };
+  }
+
   function reconnect(c: JmqtClient, ts = 15) {
     reconnectToReady(clock, net, c, ts);
   }
@@ -391,14 +405,7 @@ describe("jmqt client session (fake timers)", () => {
   });
 
   it("a q=1 push's reply leaves in the same write as its pushAck", () => {
-    const { c } = make();
-    c.onPush = (cn, dt, from) => {
-      c.p2p(from, { re: dt.id, ok: 1 }, 0);
-    };
-    c.start();
-    net.last.connect();
-    net.last.recv({ connAck: { st: 1, ts: 15 } });
-    const s = net.last;
+    const { s } = answering();
     const before = s.written.length;
     s.recv({ push: { cn: "#dev1", dt: { cmd: "ping", id: "r1" }, cl: "admin", q: 1, id: "u9" } });
     assert.equal(s.written.length, before + 1, "one write");
@@ -410,16 +417,7 @@ describe("jmqt client session (fake timers)", () => {
   });
 
   it("while frames wait for a drain, inbound frames are held (not refused) and handled on the drain", () => {
-    const { c } = make({ writeWindow: 64, outQueue: 1 });
-    const seen: string[] = [];
-    c.onPush = (cn, dt, from) => {
-      seen.push(dt.id);
-      c.p2p(from, { re: dt.id, ok: 1 }, 0);
-    };
-    c.start();
-    net.last.connect();
-    net.last.recv({ connAck: { st: 1, ts: 15 } });
-    const s = net.last;
+    const { c, seen, s } = answering({ writeWindow: 64, outQueue: 1 });
     // no drain yet: the conn frame fills the window, the first reply+ack waits in the one-slot queue
     s.recv({ push: { cn: "#dev1", dt: { cmd: "ping", id: "a" }, cl: "admin", q: 1, id: "u1" } });
     s.recv({ push: { cn: "#dev1", dt: { cmd: "ping", id: "b" }, cl: "admin", q: 1, id: "u2" } });
@@ -434,16 +432,7 @@ describe("jmqt client session (fake timers)", () => {
   });
 
   it("past the hold bound, a q=1 push whose reply cannot be taken is not acked, counted, and fetched again by a session cycle once the flood is over", () => {
-    const { c, states } = make({ writeWindow: 64, outQueue: 1, maxFrame: 120 });
-    const seen: string[] = [];
-    c.onPush = (cn, dt, from) => {
-      seen.push(dt.id);
-      c.p2p(from, { re: dt.id, ok: 1 }, 0);
-    };
-    c.start();
-    net.last.connect();
-    net.last.recv({ connAck: { st: 1, ts: 15 } });
-    const s = net.last;
+    const { c, states, seen, s } = answering({ writeWindow: 64, outQueue: 1, maxFrame: 120 });
     const push = (id: string, u: string) => ({ push: { cn: "#dev1", dt: { cmd: "ping", id }, cl: "admin", q: 1, id: u } });
     // one chunk of three pushes (about 80 characters each): a's reply+ack is queued; the rest of
     // the chunk (b and c) is more than maxFrame, so b is handled anyway and its reply+ack refused

@@ -11,11 +11,8 @@ import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import { crc32 } from "node:zlib";
 import { startBroker, type Broker } from "../../sim/broker";
-import { nodeNet } from "../../sim/net";
 import { EspruinoBoard, ESPRUINO_SKIP_MESSAGE, hasEspruino, shimBaseline } from "../../sim/espruino/board";
-import { S_READY } from "../../firmware/jmqt/api";
-import { createClient } from "../../firmware/jmqt/client";
-import { ask } from "../../bench/load-espruino";
+import { ask, peer, stopPeer, type Peer } from "../../bench/load-espruino";
 
 /** Blocks over the shim-only baseline, connected and idle (measured with this harness: esp8266 685, esp32 688). */
 export const BUDGET = { esp8266: 690, esp32: 693 };
@@ -34,7 +31,7 @@ for (const board of ["esp8266", "esp32"] as const) {
     this.timeout(300000);
     let broker: Broker;
     let dev: EspruinoBoard;
-    const p = { c: null as any, got: [] as any[] };
+    let p: Peer;
     let n = 0;
     const command = async (dt: any) => {
       const r = await ask(p, "dev-" + board, { ...dt, id: "m" + n++ });
@@ -63,19 +60,13 @@ for (const board of ["esp8266", "esp32"] as const) {
       cfg.id = "dev-" + board;
       cfg.server = { host: "127.0.0.1", port: broker.port, token: TOKEN };
       cfg.allow = ["admin"];
-      p.c = createClient(nodeNet(), { host: "127.0.0.1", port: broker.port, cl: "admin", at: TOKEN, maxFrame: 65536, inflight: 64, outQueue: 1024, dedup: 64 });
-      p.c.onPush = (cn: string, dt: any) => {
-        if (cn === "#admin") p.got.push(dt);
-      };
-      p.c.start();
+      p = await peer(broker.port, TOKEN);
       dev = new EspruinoBoard({ board, config: cfg, wifi: { rssi: -60 } });
       await dev.boot();
-      const end = Date.now() + 15000;
-      while ((p.c.state !== S_READY || broker.clients().indexOf(cfg.id) < 0) && Date.now() < end) await sleep(20);
-      assert.equal(p.c.state, S_READY);
+      assert.ok(await dev.waitFor(() => broker.clients().indexOf(cfg.id) >= 0, 15000), "the device is online");
     });
     after(async () => {
-      if (p.c) await new Promise<void>((r) => p.c.stop(r));
+      await stopPeer(p);
       if (dev) await dev.stop();
       if (broker) await broker.close();
     });

@@ -411,7 +411,7 @@ function handleFrame(c: JmqtClient, f: string): void {
     // NOINLINE (here and below): terser would inline a function called once as a function
     // expression, which Espruino lexes twice per call (to create it, then to run it): measured
     // on the interpreter, a ping frame took 7.7 ms with everything inlined, 5.3 without typeCode's
-    // loop, and each NOINLINE costs the board about 5 blocks as a top-level function
+    // loop, 3.9 with these three out of line; each costs the board about 5 blocks (docs/memory.md)
     t = /*@__NOINLINE__*/ decode(f, c);
     if (t < 0) {
       c.counters.bad++;

@@ -106,7 +106,8 @@ function badField(t: number, b: any): string {
   switch (t) {
     case T_PUSH:
       // the hot path (every command, every subscribed reading) checked in one pass: Espruino
-      // interprets the source text, and each check() call lexes the whole of check() again
+      // interprets the source text, and each check() call lexes the whole of check() again (the
+      // flag expression is repeated rather than made a function: one costs about 5 blocks)
       if (typeof b.cn != "string" || !b.cn) return "cn";
       if (b.dt === undefined) return "dt";
       v = b.q;
@@ -294,6 +295,7 @@ export function decode(frame: string, out: Decoded): number {
     return E_SHAPE;
   }
   try {
+    // utf8Escapes only when there is an escape: inlined here by the build, its text is lexed twice per call
     root = JSON.parse(rawTokens(frame.indexOf("\\u") < 0 ? frame : utf8Escapes(frame)));
   } catch (e) {
     out.reason_ = "not JSON";

@@ -36,16 +36,19 @@ export interface BuildResult {
   mangled: Record<string, string>;
 }
 
+/** A pin list in BoardInfo's form: ",D0,D1,A0," (one string on the board instead of an array). */
+export const pinList = (pins: string[]): string => "," + pins.join(",") + ",";
+
 /** The board data the firmware gets (BOARD_JSON in firmware/types/build.d.ts), compacted from boards/<board>.json. */
 export function boardConstant(b: BoardJson): BoardInfo {
   return {
     id: b.id,
-    pins: b.pins,
-    analog: b.analog,
-    inputOnly: b.inputOnly,
-    pwm: b.pwm,
-    noWatch: b.noWatch,
-    reserved: Object.keys(b.reserved),
+    pins: pinList(b.pins),
+    analog: pinList(b.analog),
+    inputOnly: pinList(b.inputOnly),
+    pwm: pinList(b.pwm),
+    noWatch: pinList(b.noWatch),
+    reserved: pinList(Object.keys(b.reserved)),
     hasTemperature: b.hasTemperature,
     maxFrame: b.defaults.maxFrame,
     inflight: b.defaults.inflight,

@@ -6,13 +6,15 @@
 /** The board description: what the build puts in BOARD_JSON (tools/build.ts boardConstant). */
 export interface BoardInfo {
   id: string;
-  pins: string[];
-  analog: string[];
-  inputOnly: string[];
-  pwm: string[];
-  noWatch: string[];
-  /** pin names, or (boards/*.json form) pin name -> why it is reserved */
-  reserved: string[] | { [pin: string]: string };
+  /** Pin lists as one string each, ",D0,D1,A0,": parsed on the board, 51 blocks for the ESP8266
+   *  instead of 114 with arrays (measured with E.getSizeOf), which the `config` command needs free */
+  pins: string;
+  analog: string;
+  inputOnly: string;
+  pwm: string;
+  noWatch: string;
+  /** a pin list as above, or (boards/*.json form) pin name -> why it is reserved */
+  reserved: string | { [pin: string]: string };
   hasTemperature: boolean;
   maxFrame: number;
   inflight: number;
@@ -100,8 +102,14 @@ export function validateConfig(cfg: any, board: BoardInfo, bad?: { [item: string
     else for (let i = 0; i < allow.length; i++) if (typeof allow[i] !== "string" || !allow[i]) errs.push("allow[" + i + "]: must be a non-empty string (a client id)");
   }
   checkNums(errs, "", cfg, "safeMs 0 86400000 *,tick 50 60000 *", "*");
-  const reserved: any = board.reserved || [];
-  const listed = Array.isArray(reserved);
+  const reserved: any = board.reserved || ",";
+  const listed = typeof reserved === "string";
+  // whether pin is in a list ",D0,D1,": the match must be whole, because Espruino's indexOf counts
+  // a needle that only starts at the end of the string as found (",D0,".indexOf(",D9,") is 3)
+  const has = (list: string, pin: string): boolean => {
+    const at = list.indexOf("," + pin + ",");
+    return at >= 0 && at + pin.length + 2 <= list.length && pin.indexOf(",") < 0;
+  };
   // keyed "=" + name: a bare name such as "constructor" or "toString" would find the prototype's
   const used: any = {};
   const names: any = {};
@@ -145,13 +153,13 @@ export function validateConfig(cfg: any, board: BoardInfo, bad?: { [item: string
         const p = at + "." + pf[j] + ": " + pin;
         let why = "";
         if (typeof pin !== "string" || !pin) why = at + "." + pf[j] + ": missing";
-        else if (board.pins.indexOf(pin) < 0) why = p + " is not a pin of " + board.id;
-        else if (listed ? reserved.indexOf(pin) >= 0 : reserved.hasOwnProperty(pin)) why = p + " is reserved" + (listed ? "" : " (" + reserved[pin] + ")") + on;
+        else if (!has(board.pins, pin)) why = p + " is not a pin of " + board.id;
+        else if (listed ? has(reserved, pin) : reserved.hasOwnProperty(pin)) why = p + " is reserved" + (listed ? "" : " (" + reserved[pin] + ")") + on;
         else if (used["=" + pin] && (!pair || used["@" + pin] !== pair || j && it.sda === it.scl)) why = p + " is already used by " + used["=" + pin];
-        else if (!l && k === 1 && board.analog.indexOf(pin) < 0) why = p + " cannot read analog" + on;
-        else if ((watched || k > 9) && board.noWatch.indexOf(pin) >= 0) why = p + " cannot be watched" + on;
-        else if ((l || k > 6) && board.inputOnly.indexOf(pin) >= 0) why = p + " is input-only" + on;
-        else if (l && k && board.pwm.indexOf(pin) < 0) why = p + " has no PWM" + on;
+        else if (!l && k === 1 && !has(board.analog, pin)) why = p + " cannot read analog" + on;
+        else if ((watched || k > 9) && has(board.noWatch, pin)) why = p + " cannot be watched" + on;
+        else if ((l || k > 6) && has(board.inputOnly, pin)) why = p + " is input-only" + on;
+        else if (l && k && !has(board.pwm, pin)) why = p + " has no PWM" + on;
         if (why) errs.push(why);
         else {
           used["=" + pin] = at;

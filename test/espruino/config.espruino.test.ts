@@ -3,8 +3,8 @@
 // validator needed 350-400 free blocks with its table of string fields and every range row split
 // at once; 200-250 with one call per string field, one row at a time). On a fresh device it is
 // now validated, written and applied. (After the long e2e run on this layout, with the test shim's
-// ~170 blocks more than a board's Wifi, it still runs out: test/espruino/e2e.espruino.test.ts runs
-// that case on esp8266 only with ESPRUINO_FULL=1.)
+// ~170 blocks more than a board's Wifi, it still ran out until the board description's pin lists
+// became strings, 114 -> 51 blocks: test/espruino/e2e.espruino.test.ts runs it there too now.)
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";

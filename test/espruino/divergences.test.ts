@@ -5,6 +5,7 @@
 //   - arr.length = 0 threw: the client never connected            -> it connects, goes online
 //   - {1,24} never matched: every name was refused                  -> valid names run
 //   - ",up,down,none,".indexOf(",sideways,") was 13                  -> bad pull/edge/name reported in status.err, the rest runs
+//     (also in the board's pin lists ",D0,D1,": a pin "Q9" was found)  -> reported as not a pin of the board
 //   - names["constructor"] found Object.prototype's                  -> inputs named constructor/toString are not duplicates
 //   - socket.write() is false on every call                          -> 200 commands in bursts of 20 are answered, each once
 //   - Math.round(-30.5) is -31 on Espruino, -30 in V8                 -> the same reading on both engines
@@ -50,6 +51,8 @@ function config(port: number, prefix = PREFIX): any {
       { name: "badpull", type: "digital", pin: "D4", pull: "sideways" },
       { name: "badedge", type: "pulse", pin: "D5", edge: "up", period: 1000 },
       { name: "x".repeat(25), type: "digital", pin: "D12" },
+      // the board's pin lists are strings ",D0,D1,": on Espruino ",D0,D1,".indexOf(",Q9,") is 6
+      { name: "nopin", type: "digital", pin: "Q9" },
     ],
     outputs: [{ name: "led", type: "digital", pin: "D2", safe: 0 }],
   };
@@ -146,9 +149,11 @@ for (const engine of ["espruino", "v8"] as const) {
       const st = admin.got.filter((m) => m.cn === PREFIX_TEXT + "status" && m.dt.online === 1).pop()!.dt;
       assert.deepEqual(
         (st.err as string[]).map((e) => e.split(":")[0]).sort(),
-        ["inputs[2].pull", "inputs[3].edge", "inputs[4].name"],
+        ["inputs[2].pull", "inputs[3].edge", "inputs[4].name", "inputs[5].pin"],
         JSON.stringify(st.err),
       );
+      // not "reserved", which a match found only by the indexOf tail would also report
+      assert.ok((st.err as string[]).indexOf("inputs[5].pin: Q9 is not a pin of esp32") >= 0, JSON.stringify(st.err));
     });
 
     it("runs the valid items: constructor/toString are names like any other; -30.5 rounds to -31 on both engines", async () => {

@@ -7,11 +7,14 @@ import type { BoardInfo } from "../../firmware/runtime/config";
 import esp32 from "../../boards/esp32.json";
 import esp8266 from "../../boards/esp8266.json";
 
+/** BoardInfo's pin list form (tools/build.ts pinList): ",D0,D1,A0," */
+const pinList = (pins: string[]): string => "," + pins.join(",") + ",";
+
 export function boardInfo(name: "esp32" | "esp8266"): BoardInfo {
   const b: any = name === "esp32" ? esp32 : esp8266;
   return {
-    id: b.id, family: b.family, pins: b.pins, analog: b.analog, inputOnly: b.inputOnly, pwm: b.pwm,
-    noWatch: b.noWatch, reserved: Object.keys(b.reserved), led: b.led, ledActiveLow: b.ledActiveLow,
+    id: b.id, family: b.family, pins: pinList(b.pins), analog: pinList(b.analog), inputOnly: pinList(b.inputOnly), pwm: pinList(b.pwm),
+    noWatch: pinList(b.noWatch), reserved: pinList(Object.keys(b.reserved)), led: b.led, ledActiveLow: b.ledActiveLow,
     button: b.button, hasTemperature: b.hasTemperature, blocks: b.memory.blocks, ...b.defaults,
   };
 }
@@ -38,8 +41,13 @@ export class FakeBoard implements Board {
   killHandlers: Array<() => void> = [];
   wifiHandlers: Record<string, Array<(d?: any) => void>> = {};
   wifiCalls: Array<[string, string]> = [];
-  constructor(name: "esp32" | "esp8266" = "esp32") { this.info = boardInfo(name); }
-  pin(name: string) { const i = this.info.pins.indexOf(name); return i < 0 ? undefined : i; }
+  /** the board's pin names; a pin's number is its index here */
+  pinNames: string[];
+  constructor(name: "esp32" | "esp8266" = "esp32") {
+    this.info = boardInfo(name);
+    this.pinNames = (name === "esp32" ? esp32 : esp8266).pins;
+  }
+  pin(name: string) { const i = this.pinNames.indexOf(name); return i < 0 ? undefined : i; }
   pinOf(name: string): number { const p = this.pin(name); if (p === undefined) throw new Error(name); return p; }
   io(op: string, pin: number, v?: number, f?: number): number {
     if (op === "r") return this.read(pin);

@@ -8,7 +8,7 @@ import { hal } from "./hal";
 import { createClient } from "./jmqt/client";
 import type { Client } from "./jmqt/api";
 import { S_IDLE } from "./jmqt/api";
-import { Runtime, shutdown } from "./runtime/runtime";
+import { createDevice, run, shutdown } from "./runtime/runtime";
 
 /** The client, once the config names a server; started by the first WiFi `connected` (it reconnects on its own afterwards). */
 let client: Client | null = null;
@@ -52,8 +52,8 @@ function boot(): void {
   bi.auth = srv.auth;
   const c = createClient(hal.net, bi);
   if (hasServer) client = c;
-  const rt = new Runtime(hal, c, FW_VERSION);
-  rt.run(cfg);
+  const rt = createDevice(hal, c, FW_VERSION);
+  run(cfg);
   if (loaded[1]) {
     rt.errs.unshift(loaded[1]);
     rt.err = loaded[1];

@@ -1,17 +1,17 @@
 // The runtime's sensor glue (issue 13 phase B), kept out of the main bundle: built to
-// dist/<board>.drv.run.js, flashed as Storage `drv.run`, evaluated by Runtime.run only when the
+// dist/<board>.drv.run.js, flashed as Storage `drv.run`, evaluated by run() (firmware/runtime/runtime.ts) only when the
 // config names a sensor input (every function of the main bundle costs RAM blocks on the board
 // even when unused; this file costs nothing on a device without sensors, docs/memory.md).
 //
 // It evaluates to one function, sense(rt, i, it):
 //   - with `it` (the input's config, at apply time): loads `drv.bus` once and each type's driver
-//     file once (a missing file throws "driver drv.<x> not in Storage, flash it", which Runtime.run
+//     file once (a missing file throws "driver drv.<x> not in Storage, flash it", which run()
 //     reports as a config error of that input), makes the bus and the driver, and sets the input's
 //     record: d driver, m multipliers {t, p, h} (10^precision), db deadband (number or {t, p, h}),
 //     o the one ROM id of a ds18b20 with exactly one `rom` (published as a number), per/nx;
 //   - without (the input's period, from tick): starts a reading; its callback rounds each quantity,
 //     applies the deadband (a reading is published when any quantity moved by its deadband or
-//     more) and publishes through Runtime.pub, or records the failure in rt.se {name: reason}.
+//     more) and publishes through rt.pub (the bundle's pub(), set on the device with drv.run), or records the failure in rt.se {name: reason}.
 //     A change of the set of failing inputs republishes the retained `<prefix>status` with `se`
 //     (rt.sp set while the client refused that status: sent again with the next reading).
 // Nothing here throws out of a callback: a failing sensor never stops the other inputs.

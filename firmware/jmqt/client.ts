@@ -75,7 +75,7 @@ export interface JmqtClient extends Client, FrameState, Decoded {
   /** stop() callback, run on the close of the socket it ended */
   stopCb_: (() => void) | null | undefined;
   /** while a QoS 1 push is handled: the frames its handler sent, to leave with the pushAck in one write */
-  batch_: string | null;
+  batch_: string | null | undefined;
   /** limits from the options (boards/*.json defaults) */
   inflight_: number;
   queueMax_: number;
@@ -110,11 +110,6 @@ const enum Default {
   MaxSubs = 16,
   /** no inbound frame for this long: a flood is over (owed pushes, see tick) */
   QuietMs = 500,
-}
-
-/** v when it is a number of at least `least`, else d. */
-function opt(v: any, d: number, least: number): number {
-  return typeof v == "number" && v >= least ? v : d;
 }
 
 /** An optional limit: its value when the options set one, else the default. */
@@ -428,7 +423,7 @@ function handleFrame(c: JmqtClient, f: string): void {
   } catch (x) {
     c.err = "handler: " + x;
   }
-  c.batch_ = c.body_ = null;
+  c.batch_ = c.body_ = undefined;
 }
 
 // SPEC "QoS 1": every q=1 push that is not retained is acked; a redelivered id is acked, not
@@ -450,7 +445,7 @@ function onPushPacket(c: JmqtClient, b: any): void {
   }
   if (!q1) return;
   f = c.batch_ + encode(T_PUSHACK, { st: ST_OK, id: b.id });
-  c.batch_ = null;
+  c.batch_ = undefined;
   if (!send(c, f)) {
     refused(c);
     c.owed_ = 1;
@@ -604,6 +599,11 @@ function subscribable(cn: any): boolean {
 
 export function createClient(net: NetLike, o: ClientOptions): Client {
   var c: JmqtClient = Object.create(METHODS);
+  // an option: v when it is a number of at least `least`, else the default d (a local function:
+  // only createClient needs it, and a top-level one would cost 6 blocks for good)
+  var opt = function (v: any, d: number, least: number): number {
+    return typeof v == "number" && v >= least ? v : d;
+  };
   c.net_ = net;
   c.address_ = { host: o.host, port: o.port };
   c.auth_ = o.auth;
@@ -625,7 +625,7 @@ export function createClient(net: NetLike, o: ClientOptions): Client {
   c.state = S_IDLE;
   c.counters = { fi: 0, fo: 0, bad: 0, big: 0, heavy: 0, rc: 0, qd: 0 };
   c.err = c.reason_ = c.buffer_ = "";
-  c.onPush = c.onState = c.onRepeat = c.socket_ = c.body_ = c.batch_ = null;
+  c.onPush = c.onState = c.onRepeat = c.socket_ = null;
   c.timer_ = c.deadline_ = c.lastIn_ = c.lastHb_ = c.readyAt_ = c.hbMs_ = c.deadMs_ = c.reauthed_ = c.backoff_ = 0;
   c.staleCloses_ = c.lastId_ = c.subCount_ = c.ackCount_ = c.recentNext_ = c.written_ = c.skipping_ = 0;
   // q1 ids are numbered from a random start, so that ids after a reboot do not repeat the ones

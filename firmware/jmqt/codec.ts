@@ -172,7 +172,7 @@ export interface Decoded {
 }
 
 export function newDecoded(): Decoded {
-  return { body_: null, reason_: "" };
+  return { body_: undefined, reason_: "" };
 }
 
 /** One packet as it goes on the wire: `{"<type>":<body>}` and its NUL terminator. */
@@ -220,6 +220,13 @@ export function utf8Escapes(f: string): string {
   var c: number;
   var d: number;
   var e: number;
+  // the 4 hex digits at s[i..i+3] as a number, or -1 when they are not 4 hex digits (a local
+  // function: created only when a frame has an escape, instead of 5 blocks for good)
+  var hex4 = function (s: string, i: number): number {
+    var h = s.substr(i, 4);
+    var v = parseInt(h, 16);
+    return h.length == 4 && ("000" + v.toString(16)).slice(-4) == h.toLowerCase() ? v : -1;
+  };
   while (i >= 0 && i + 2 <= f.length) {
     c = hex4(f, i + 2);
     e = i + 6;
@@ -263,13 +270,6 @@ export function rawTokens(f: string): string {
   return from ? out + f.substring(from) : f;
 }
 
-/** The 4 hex digits at s[i..i+3] as a number, or -1 when they are not 4 hex digits. */
-function hex4(s: string, i: number): number {
-  var h = s.substr(i, 4);
-  var v = parseInt(h, 16);
-  return h.length == 4 && ("000" + v.toString(16)).slice(-4) == h.toLowerCase() ? v : -1;
-}
-
 /**
  * Decode one frame. Returns the T_* code (body in out.body_) or an E_* code below zero with the
  * reason in out.reason_. Never throws.
@@ -283,7 +283,8 @@ export function decode(frame: string, out: Decoded): number {
   var t: number;
   var bad: string;
   var i: number;
-  out.body_ = null;
+  // undefined rather than null between frames: a property holding null costs one block more
+  out.body_ = undefined;
   // JSON.parse on Espruino lets a "__proto__" key set the object's prototype.
   // Espruino's indexOf counts a needle that runs off the end of the string as found, and clamps a
   // search from past the end to the last places, so a match is checked to be whole: a frame
@@ -301,7 +302,9 @@ export function decode(frame: string, out: Decoded): number {
     out.reason_ = "not JSON";
     return E_JSON;
   }
-  if (!isObject(root)) {
+  // a JSON object, not null, an array or a primitive (here and for the body below: written out
+  // rather than a helper, which would cost 4 blocks for good)
+  if (root == null || typeof root != "object" || Array.isArray(root)) {
     out.reason_ = "not an object";
     return E_SHAPE;
   }
@@ -319,7 +322,7 @@ export function decode(frame: string, out: Decoded): number {
     return E_TYPE;
   }
   body = root[name];
-  if (!isObject(body)) {
+  if (body == null || typeof body != "object" || Array.isArray(body)) {
     out.reason_ = name + ": not an object";
     return E_SHAPE;
   }
@@ -331,9 +334,4 @@ export function decode(frame: string, out: Decoded): number {
   out.body_ = body;
   out.reason_ = "";
   return t;
-}
-
-/** A JSON object (not null, an array or a primitive). */
-function isObject(v: any): boolean {
-  return v != null && typeof v == "object" && !Array.isArray(v);
 }

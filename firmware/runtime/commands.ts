@@ -2,8 +2,8 @@
 // fields of the reply (an object) or the error reason (a string); on an error nothing else
 // happens. The dispatcher in runtime.ts (onPush) adds "re"/"ok"/"err" and caches the reply.
 // One function with the whole command set: each function object costs RAM on the board.
-import type { Inp, Out, Runtime } from "./runtime";
-import { later, shutdown } from "./runtime";
+import type { Device, Inp, Out } from "./runtime";
+import { later, out, run, shutdown, val } from "./runtime";
 import { validateConfig } from "./config";
 
 /**
@@ -13,7 +13,7 @@ import { validateConfig } from "./config";
  * reboot; ota {op, ...} (docs/ota.md: the receiver from Storage, held in rt.ota while an update
  * is open; a commit reboots after the reply).
  */
-export function runCommand(rt: Runtime, cmd: string, a: any): any {
+export function runCommand(rt: Device, cmd: string, a: any): any {
   if (cmd === "ping") return {};
   if (cmd === "status") {
     const b = rt.b;
@@ -73,7 +73,7 @@ export function runCommand(rt: Runtime, cmd: string, a: any): any {
       if (errs.length) return "invalid config: " + errs.join("; ");
       if (!rt.b.sys("S", "jmqt.json", JSON.stringify(next))) return "storage write failed";
       if (!restart) {
-        rt.run(next);
+        run(next);
         return { applied: 1 };
       }
       next = { reboot: 1 };
@@ -92,7 +92,7 @@ export function runCommand(rt: Runtime, cmd: string, a: any): any {
   const isOut = rt.outs.indexOf(t) >= 0;
   if (cmd === "get") {
     if (isOut) return { v: t.v };
-    const x = rt.val(t as Inp);
+    const x = val(t as Inp);
     return { v: x === x ? x : null };
   }
   if (!isOut) return name + " is an input";
@@ -102,7 +102,7 @@ export function runCommand(rt: Runtime, cmd: string, a: any): any {
     if (o.k) return name + " is PWM, pulse needs a digital output";
     if (typeof a.ms !== "number" || !(a.ms >= 1 && a.ms <= 60000)) return "bad ms (1..60000)";
     if (o.pt) return name + " is already pulsing";
-    rt.out(o, 1 - o.v);
+    out(o, 1 - o.v);
     o.pt = setTimeout(later, a.ms, o);
     return { v: o.v };
   }
@@ -111,6 +111,6 @@ export function runCommand(rt: Runtime, cmd: string, a: any): any {
   if (typeof v !== "number" || !(v >= 0 && v <= 1) || (!o.k && v !== 0 && v !== 1)) return "bad value for " + name + (o.k ? " (0..1)" : " (0 or 1)");
   if (o.pt) clearTimeout(o.pt);
   o.pt = 0;
-  rt.out(o, v);
+  out(o, v);
   return { v: v };
 }

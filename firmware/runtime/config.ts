@@ -1,6 +1,6 @@
 // Device configuration (jmqt.json): the pure validator that both the build (tools/build.ts) and
 // the device (boot, `config` command) run. It never throws; it returns one message per problem,
-// "<field>: <reason>". Two functions only (each function object costs RAM on the board); the
+// "<field>: <reason>". One top-level function (each costs RAM on the board for good; its helpers are local, created per call); the
 // lists of names and the table of numeric ranges are string literals, so they stay in flash.
 
 /** The board description: what the build puts in BOARD_JSON (tools/build.ts boardConstant). */
@@ -26,39 +26,6 @@ export interface BoardInfo {
 }
 
 /**
- * Table-driven range checks (one string in flash instead of a call per field). rows: "name min
- * max kinds [i]" separated by ","; kinds: the item kinds the row applies to (inputs 0-6 in the
- * order of the input type names, outputs 7 digital, 8 pwm; "*" top level), i: whole numbers
- * only. Pushes "<at><name>: <reason>" for each field of `o` that applies to `kind`, is given (a
- * boolean counts as 0/1) and is not a number in range.
- */
-function checkNums(errs: string[], at: string, o: any, rows: string, kind: string): void {
-  // one row at a time (indexOf, not split): the pieces of all the rows at once cost 66 blocks,
-  // more than the ESP8266 had to spare during the `config` command (measured on the interpreter)
-  for (let from = 0; from < rows.length; ) {
-    let end = rows.indexOf(",", from);
-    if (end < 0) end = rows.length;
-    const f = rows.substring(from, end).split(" ");
-    from = end + 1;
-    let v = o[f[0]];
-    if (typeof v === "boolean") v = +v;
-    if (v === undefined || f[3].indexOf(kind) < 0) continue;
-    if (typeof v !== "number" || !isFinite(v) || v < +f[1] || v > +f[2] || (f[4] && v % 1))
-      errs.push(at + f[0] + ": must be a " + (f[4] ? "whole " : "") + "number between " + f[1] + " and " + f[2]);
-  }
-}
-
-/** Whether s is 1 to 24 letters, digits, _ or - (a loop: Espruino's regexps have no {n,m}). */
-function isName(s: any): boolean {
-  if (typeof s !== "string" || !s || s.length > 24) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charAt(i);
-    if (!((c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || c === "_" || c === "-")) return false;
-  }
-  return true;
-}
-
-/**
  * Validates a device config against a board. Returns [] when valid, else one message per
  * problem ("<field>: <reason>"). When `bad` is given, it gets a key per input or output that has
  * an error ("inputs[1]", "outputs[0]"): the runtime skips those items.
@@ -67,10 +34,41 @@ export function validateConfig(cfg: any, board: BoardInfo, bad?: { [item: string
   if (!cfg || typeof cfg !== "object" || Array.isArray(cfg)) return ["config: must be a JSON object"];
   const errs: string[] = [];
   const on = " on " + board.id;
+  // The helpers are local functions: created for each validation and freed after it, instead of
+  // 12 blocks for good (measured on the interpreter); only the config paths call the validator.
+  // Table-driven range checks (one string in flash instead of a call per field). rows: "name min
+  // max kinds [i]" separated by ","; kinds: the item kinds the row applies to (inputs 0-6 in the
+  // order of the input type names, outputs 7 digital, 8 pwm; "*" top level), i: whole numbers
+  // only. Pushes "<at><name>: <reason>" for each field of `o` that applies to `kind`, is given (a
+  // boolean counts as 0/1) and is not a number in range.
+  const checkNums = (at: string, o: any, rows: string, kind: string): void => {
+    // one row at a time (indexOf, not split): the pieces of all the rows at once cost 66 blocks,
+    // more than the ESP8266 had to spare during the `config` command (measured on the interpreter)
+    for (let from = 0; from < rows.length; ) {
+      let end = rows.indexOf(",", from);
+      if (end < 0) end = rows.length;
+      const f = rows.substring(from, end).split(" ");
+      from = end + 1;
+      let v = o[f[0]];
+      if (typeof v === "boolean") v = +v;
+      if (v === undefined || f[3].indexOf(kind) < 0) continue;
+      if (typeof v !== "number" || !isFinite(v) || v < +f[1] || v > +f[2] || (f[4] && v % 1))
+        errs.push(at + f[0] + ": must be a " + (f[4] ? "whole " : "") + "number between " + f[1] + " and " + f[2]);
+    }
+  };
+  // whether s is 1 to 24 letters, digits, _ or - (a loop: Espruino's regexps have no {n,m})
+  const isName = (s: any): boolean => {
+    if (typeof s !== "string" || !s || s.length > 24) return false;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charAt(i);
+      if (!((c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || c === "_" || c === "-")) return false;
+    }
+    return true;
+  };
   const srv = cfg.server;
   if (!srv || typeof srv !== "object") errs.push("server: missing");
   else {
-    checkNums(errs, "server.", srv, "port 1 65535 * i", "*");
+    checkNums("server.", srv, "port 1 65535 * i", "*");
     if (srv.auth === null || (srv.auth !== undefined && typeof srv.auth !== "object" && typeof srv.auth !== "string")) errs.push("server.auth: must be an object or string");
     if (srv.token === undefined && srv.auth === undefined) errs.push("server: needs token or auth");
   }
@@ -101,7 +99,7 @@ export function validateConfig(cfg: any, board: BoardInfo, bad?: { [item: string
     if (!Array.isArray(allow)) errs.push("allow: must be a list");
     else for (let i = 0; i < allow.length; i++) if (typeof allow[i] !== "string" || !allow[i]) errs.push("allow[" + i + "]: must be a non-empty string (a client id)");
   }
-  checkNums(errs, "", cfg, "safeMs 0 86400000 *,tick 50 60000 *", "*");
+  checkNums("", cfg, "safeMs 0 86400000 *,tick 50 60000 *", "*");
   const reserved: any = board.reserved || ",";
   const listed = typeof reserved === "string";
   // whether pin is in a list ",D0,D1,": the match must be whole, because Espruino's indexOf counts
@@ -176,7 +174,7 @@ export function validateConfig(cfg: any, board: BoardInfo, bad?: { [item: string
       if (!l && k <= 2 && it.pull !== undefined && ["up", "down", "none"].indexOf(it.pull) < 0) errs.push(at + ".pull: must be up, down or none");
       if (watched && it.edge !== undefined && ["rising", "falling", "both"].indexOf(it.edge) < 0) errs.push(at + ".edge: must be rising, falling or both");
       if (!l && (k ? k < 7 && it.period === undefined : it.period !== undefined)) errs.push(at + ".period: " + (k ? "missing" : "not for digital inputs"));
-      checkNums(errs, at + ".", it,
+      checkNums(at + ".", it,
         "q 0 1 0123456abcde,rt 0 1 0123456abcde,debounce 0 10000 02,invert 0 1 027,period 100 86400000 123456," +
         "period 1000 86400000 abce,period 2000 86400000 d,addr 118 119 ab i,osr 1 5 ab i,res 9 12 c i," +
         "scale -1e9 1e9 13456,offset -1e9 1e9 13456,deadband 0 1e9 13456,precision 0 6 0123456 i," +

@@ -73,28 +73,33 @@ export function roundTo(x: number, m: number): number {
   return x < 0 && r ? -r : r;
 }
 
-/** The running runtime: what the board and client callbacks below act on. */
-let R: Runtime;
+/** The running device: what the board and client callbacks below act on (set by createDevice). */
+let R: Device;
 
-export class Runtime {
+/**
+ * The device: one plain object (a class would add a prototype, a constructor and a kept scope
+ * per method: 24 blocks on the ESP8266 layout, measured) with what lasts across configs, and what run()
+ * sets from the config. The functions below act on the one device, R.
+ */
+export interface Device {
   b: Board;
   cl: Client;
   /** firmware version reported on status */
   fw: string;
   /** channel prefix, group channel ("" for none), group channel subscribed */
-  pre!: string;
-  grp!: string;
+  pre: string;
+  grp: string;
   sg: string;
   /** client ids allowed to send commands, null for anyone */
   alw?: string[];
   /** ms without a session before outputs go to their safe state (0: never); tick ms and timer */
-  sms!: number;
-  tms!: number;
+  sms: number;
+  tms: number;
   tmr?: any;
-  ins!: Inp[];
+  ins: Inp[];
   outs: Out[];
   /** config errors found by the last apply (sent on status), last error (for the status command) */
-  errs!: string[];
+  errs: string[];
   err: string;
   /** offline queue: inputs and values, its bound, readings dropped because it was full */
   qi: Inp[];
@@ -117,174 +122,192 @@ export class Runtime {
   ota?: (a?: any) => any;
   /** sensors: the glue of Storage drv.run (firmware/drivers/run.ts), loaded with the first sensor
    *  input; se {name: reason} of the sensor inputs whose last reading failed (absent when none) */
-  sx?: (rt: Runtime, i: Inp, it?: any) => void;
+  sx?: (rt: Device, i: Inp, it?: any) => void;
   se?: { [name: string]: string };
+  /** pub(), for drv.run (a separate Storage file that cannot name the bundle's functions): set
+   *  with sx, so that a device without sensors does not pay the property */
+  pub?: (i: Inp, dt: any) => void;
+}
 
-  /** Sets what lasts across configs; run() sets the rest (prefix, group, timers, inputs, outputs). */
-  constructor(board: Board, client: Client, fw: string) {
-    this.b = board;
-    this.cl = client;
-    this.fw = fw;
-    this.sg = this.err = "";
-    this.qd = this.np = this.nc = 0;
-    this.outs = [];
-    this.qi = [];
-    this.qv = [];
-    this.rc = [];
-    this.qmax = (board.sys("B") as BoardInfo).offlineQueue || 16;
-    this.t0 = this.lost = Date.now();
-    R = this;
-  }
+/** Creates the device with what lasts across configs; run() sets the rest (prefix, group, timers, inputs, outputs). */
+export function createDevice(board: Board, client: Client, fw: string): Device {
+  const now = Date.now();
+  R = {
+    b: board,
+    cl: client,
+    fw: fw,
+    pre: "",
+    grp: "",
+    sg: "",
+    sms: 0,
+    tms: 1000,
+    ins: [],
+    errs: [],
+    err: "",
+    qd: 0,
+    np: 0,
+    nc: 0,
+    outs: [],
+    qi: [],
+    qv: [],
+    rc: [],
+    qmax: (board.sys("B") as BoardInfo).offlineQueue || 16,
+    t0: now,
+    lost: now,
+  } as Device;
+  return R;
+}
 
-  /**
-   * Applies a config (invalid items are skipped and reported), hooks the client, starts the tick;
-   * called at boot and by the `config` command. Nothing of `cfg` is kept but compact records.
-   */
-  run(cfg: any): void {
-    const rt = this;
-    const b = rt.b;
-    const bad: { [item: string]: number } = {};
-    const errs = validateConfig(cfg, b.sys("B"), bad);
-    if (!cfg || typeof cfg !== "object") cfg = {};
-    b.watch(null);
-    for (let i = 0; i < rt.outs.length; i++) if (rt.outs[i].pt) clearTimeout(rt.outs[i].pt);
-    if (rt.tmr) clearInterval(rt.tmr);
-    R = this;
-    if (rt.se) rt.se = undefined;
-    rt.errs = errs;
-    if (errs.length) rt.err = "config: " + errs[0];
-    rt.pre = typeof cfg.prefix === "string" ? cfg.prefix : "";
-    rt.grp = typeof cfg.group === "string" ? cfg.group : "";
-    rt.alw = Array.isArray(cfg.allow) ? cfg.allow : undefined;
-    rt.sms = typeof cfg.safeMs === "number" ? cfg.safeMs : 60000;
-    rt.tms = typeof cfg.tick === "number" && cfg.tick >= 50 ? cfg.tick : 1000;
-    rt.ins = [];
-    rt.outs = [];
-    const now = Date.now();
-    let list = Array.isArray(cfg.inputs) ? cfg.inputs : [];
-    for (let i = 0; i < list.length; i++) {
-      if (bad["inputs[" + i + "]"]) continue;
-      const it = list[i];
-      const k = "digital,analog,pulse,temperature,memory,rssi,uptime,bme280,bmp280,ds18b20,dht22,dht11".split(",").indexOf(it.type);
-      const pin = k <= K_PULSE ? b.pin(it.pin) : -1;
-      if (pin === undefined) continue;
-      const inp: Inp = { n: it.name, k: k };
-      if (k <= K_PULSE) inp.p = pin;
-      if (it.q) inp.q = 1;
-      if (it.rt) inp.r = 1;
-      if (it.period) {
-        inp.per = it.period;
-        inp.nx = now + it.period;
-      }
-      if (it.scale !== undefined) inp.sc = it.scale;
-      if (it.offset) inp.of = it.offset;
-      const m = k === K_DIGITAL ? 1 : Math.pow(10, it.precision === undefined ? +"0321000".charAt(k) : it.precision);
-      if (m !== 1) inp.m = m;
-      if (it.deadband !== undefined) inp.db = it.deadband;
-      if (it.invert) inp.inv = 1;
-      // a board call that throws (a pin the validator let through, setWatch refusing an edge)
-      // costs this input only, never the boot
-      try {
-        if (k === K_ANALOG) b.io("analog", pin);
-        else if (k === K_DIGITAL || k === K_PULSE) {
-          b.io(it.pull === "up" || it.pull === "down" ? "input_pull" + it.pull : "input", pin);
-          if (k === K_PULSE) {
-            inp.cnt = inp.lc = 0;
-            inp.lt = now;
-          } else inp.v = rt.val(inp);
-          b.watch(onEdge, pin, k === K_DIGITAL ? "both" : it.edge || "rising", it.debounce === undefined ? (k === K_DIGITAL ? 25 : 0) : it.debounce);
-        } else if (k > K_UPTIME) {
-          // a sensor (bme280 .. dht11): its glue and drivers are Storage files, loaded only now
-          if (!rt.sx) rt.sx = b.sys("E", "drv.run");
-          (rt.sx as any)(rt, inp, it);
+/**
+ * Applies a config (invalid items are skipped and reported), hooks the client, starts the tick;
+ * called at boot and by the `config` command. Nothing of `cfg` is kept but compact records.
+ */
+export function run(cfg: any): void {
+  const rt = R;
+  const b = rt.b;
+  const bad: { [item: string]: number } = {};
+  const errs = validateConfig(cfg, b.sys("B"), bad);
+  if (!cfg || typeof cfg !== "object") cfg = {};
+  b.watch(null);
+  for (let i = 0; i < rt.outs.length; i++) if (rt.outs[i].pt) clearTimeout(rt.outs[i].pt);
+  if (rt.tmr) clearInterval(rt.tmr);
+  if (rt.se) rt.se = undefined;
+  rt.errs = errs;
+  if (errs.length) rt.err = "config: " + errs[0];
+  rt.pre = typeof cfg.prefix === "string" ? cfg.prefix : "";
+  rt.grp = typeof cfg.group === "string" ? cfg.group : "";
+  rt.alw = Array.isArray(cfg.allow) ? cfg.allow : undefined;
+  rt.sms = typeof cfg.safeMs === "number" ? cfg.safeMs : 60000;
+  rt.tms = typeof cfg.tick === "number" && cfg.tick >= 50 ? cfg.tick : 1000;
+  rt.ins = [];
+  rt.outs = [];
+  const now = Date.now();
+  let list = Array.isArray(cfg.inputs) ? cfg.inputs : [];
+  for (let i = 0; i < list.length; i++) {
+    if (bad["inputs[" + i + "]"]) continue;
+    const it = list[i];
+    const k = "digital,analog,pulse,temperature,memory,rssi,uptime,bme280,bmp280,ds18b20,dht22,dht11".split(",").indexOf(it.type);
+    const pin = k <= K_PULSE ? b.pin(it.pin) : -1;
+    if (pin === undefined) continue;
+    const inp: Inp = { n: it.name, k: k };
+    if (k <= K_PULSE) inp.p = pin;
+    if (it.q) inp.q = 1;
+    if (it.rt) inp.r = 1;
+    if (it.period) {
+      inp.per = it.period;
+      inp.nx = now + it.period;
+    }
+    if (it.scale !== undefined) inp.sc = it.scale;
+    if (it.offset) inp.of = it.offset;
+    const m = k === K_DIGITAL ? 1 : Math.pow(10, it.precision === undefined ? +"0321000".charAt(k) : it.precision);
+    if (m !== 1) inp.m = m;
+    if (it.deadband !== undefined) inp.db = it.deadband;
+    if (it.invert) inp.inv = 1;
+    // a board call that throws (a pin the validator let through, setWatch refusing an edge)
+    // costs this input only, never the boot
+    try {
+      if (k === K_ANALOG) b.io("analog", pin);
+      else if (k === K_DIGITAL || k === K_PULSE) {
+        b.io(it.pull === "up" || it.pull === "down" ? "input_pull" + it.pull : "input", pin);
+        if (k === K_PULSE) {
+          inp.cnt = inp.lc = 0;
+          inp.lt = now;
+        } else inp.v = val(inp);
+        b.watch(onEdge, pin, k === K_DIGITAL ? "both" : it.edge || "rising", it.debounce === undefined ? (k === K_DIGITAL ? 25 : 0) : it.debounce);
+      } else if (k > K_UPTIME) {
+        // a sensor (bme280 .. dht11): its glue and drivers are Storage files, loaded only now
+        if (!rt.sx) {
+          rt.sx = b.sys("E", "drv.run");
+          rt.pub = pub;
         }
-      } catch (e) {
-        errs.push("inputs[" + i + "]: " + e);
-        rt.err = "config: " + errs[errs.length - 1];
-        continue;
+        (rt.sx as any)(rt, inp, it);
       }
-      rt.ins.push(inp);
+    } catch (e) {
+      errs.push("inputs[" + i + "]: " + e);
+      rt.err = "config: " + errs[errs.length - 1];
+      continue;
     }
-    list = Array.isArray(cfg.outputs) ? cfg.outputs : [];
-    for (let i = 0; i < list.length; i++) {
-      if (bad["outputs[" + i + "]"]) continue;
-      const it = list[i];
-      const p = b.pin(it.pin);
-      if (p === undefined) continue;
-      const o: Out = { n: it.name, k: it.type === "pwm" ? 1 : 0, p: p, v: 0 };
-      if (it.safe) o.s = it.safe;
-      if (o.k) o.f = it.freq || 1000;
-      else b.io("output", p);
-      if (it.invert) o.inv = 1;
-      rt.outs.push(o);
-      rt.out(o, it.initial === undefined ? o.s || 0 : it.initial);
-    }
-    rt.tmr = setInterval(tick, rt.tms);
-    rt.cl.onPush = rt.cl.onRepeat = onPush;
-    rt.cl.onState = onState;
-    if (rt.cl.state === S_READY) onState(S_READY);
+    rt.ins.push(inp);
   }
-
-  /** Drives an output to a logical value (0/1, or a duty 0..1 for PWM). */
-  out(o: Out, v: number): void {
-    o.v = v;
-    this.b.io(o.k ? "p" : "w", o.p, o.inv ? 1 - v : v, o.f);
+  list = Array.isArray(cfg.outputs) ? cfg.outputs : [];
+  for (let i = 0; i < list.length; i++) {
+    if (bad["outputs[" + i + "]"]) continue;
+    const it = list[i];
+    const p = b.pin(it.pin);
+    if (p === undefined) continue;
+    const o: Out = { n: it.name, k: it.type === "pwm" ? 1 : 0, p: p, v: 0 };
+    if (it.safe) o.s = it.safe;
+    if (o.k) o.f = it.freq || 1000;
+    else b.io("output", p);
+    if (it.invert) o.inv = 1;
+    rt.outs.push(o);
+    out(o, it.initial === undefined ? o.s || 0 : it.initial);
   }
+  rt.tmr = setInterval(tick, rt.tms);
+  rt.cl.onPush = rt.cl.onRepeat = onPush;
+  rt.cl.onState = onState;
+  if (rt.cl.state === S_READY) onState(S_READY);
+}
 
-  /** Current reading of an input: digital level, pulse count, else scaled and rounded (NaN when unavailable); temperature, memory and rssi are the board's sys ops "t", "f", "r" at their kind's index. */
-  val(i: Inp): number {
-    const k = i.k;
-    const b = this.b;
-    if (k === K_DIGITAL) return b.io("r", i.p as number) ? 1 - (i.inv || 0) : i.inv || 0;
-    if (k === K_PULSE) return i.cnt as number;
-    // a sensor: its last published reading (null before the first and while its reading fails)
-    if (k > K_UPTIME) return i.v === undefined || (this.se && this.se[i.n]) ? NaN : i.v;
-    const x =
-      k === K_ANALOG ? b.io("a", i.p as number)
-      : k < K_UPTIME ? b.sys("   tfr".charAt(k))
-      : Math.floor((Date.now() - this.t0) / 1000);
-    return roundTo(x * (i.sc === undefined ? 1 : i.sc) + (i.of || 0), i.m || 1);
+/** Drives an output to a logical value (0/1, or a duty 0..1 for PWM). */
+export function out(o: Out, v: number): void {
+  o.v = v;
+  R.b.io(o.k ? "p" : "w", o.p, o.inv ? 1 - v : v, o.f);
+}
+
+/** Current reading of an input: digital level, pulse count, else scaled and rounded (NaN when unavailable); temperature, memory and rssi are the board's sys ops "t", "f", "r" at their kind's index. */
+export function val(i: Inp): number {
+  const k = i.k;
+  const b = R.b;
+  if (k === K_DIGITAL) return b.io("r", i.p as number) ? 1 - (i.inv || 0) : i.inv || 0;
+  if (k === K_PULSE) return i.cnt as number;
+  // a sensor: its last published reading (null before the first and while its reading fails)
+  if (k > K_UPTIME) return i.v === undefined || (R.se && R.se[i.n]) ? NaN : i.v;
+  const x =
+    k === K_ANALOG ? b.io("a", i.p as number)
+    : k < K_UPTIME ? b.sys("   tfr".charAt(k))
+    : Math.floor((Date.now() - R.t0) / 1000);
+  return roundTo(x * (i.sc === undefined ? 1 : i.sc) + (i.of || 0), i.m || 1);
+}
+
+/**
+ * Publishes a reading. QoS 1 readings always pass through the bounded offline queue, which
+ * flush() drains in order while there is a session (so they stay in order across outages and
+ * BUSY answers); when it is full the oldest reading is dropped and counted. QoS 0 readings are
+ * sent only while there is a session.
+ */
+export function pub(i: Inp, dt: any): void {
+  const rt = R;
+  const ready = rt.cl.state === S_READY;
+  if (!i.q) {
+    if (!ready) return;
+    const st = rt.cl.pub(rt.pre + i.n, dt, 0, i.r || 0, null);
+    if (st === ST_OK) rt.np++;
+    else rt.err = i.n + ": publish failed " + st;
+    return;
   }
-
-  /**
-   * Publishes a reading. QoS 1 readings always pass through the bounded offline queue, which
-   * flush() drains in order while there is a session (so they stay in order across outages and
-   * BUSY answers); when it is full the oldest reading is dropped and counted. QoS 0 readings are
-   * sent only while there is a session.
-   */
-  pub(i: Inp, dt: any): void {
-    const rt = this;
-    const ready = rt.cl.state === S_READY;
-    if (!i.q) {
-      if (!ready) return;
-      const st = rt.cl.pub(rt.pre + i.n, dt, 0, i.r || 0, null);
-      if (st === ST_OK) rt.np++;
-      else rt.err = i.n + ": publish failed " + st;
-      return;
-    }
-    if (rt.qi.length >= rt.qmax) {
-      rt.qi.shift();
-      rt.qv.shift();
-      rt.qd++;
-    }
-    rt.qi.push(i);
-    rt.qv.push(dt);
-    if (ready) rt.flush();
+  if (rt.qi.length >= rt.qmax) {
+    rt.qi.shift();
+    rt.qv.shift();
+    rt.qd++;
   }
+  rt.qi.push(i);
+  rt.qv.push(dt);
+  if (ready) flush();
+}
 
-  /** Sends queued readings in order until the client says it is busy; each pubAck runs tick() (and so flush) again. */
-  flush(): void {
-    const rt = this;
-    const qi = rt.qi;
-    while (qi.length && rt.cl.state === S_READY) {
-      const i = qi[0];
-      const st = rt.cl.pub(rt.pre + i.n, rt.qv[0], 1, i.r || 0, tick);
-      if (st === ST_BUSY) return;
-      qi.shift();
-      rt.qv.shift();
-      if (st === ST_OK) rt.np++;
-      else rt.err = i.n + ": publish failed " + st;
-    }
+/** Sends queued readings in order until the client says it is busy; each pubAck runs tick() (and so flush) again. */
+export function flush(): void {
+  const rt = R;
+  const qi = rt.qi;
+  while (qi.length && rt.cl.state === S_READY) {
+    const i = qi[0];
+    const st = rt.cl.pub(rt.pre + i.n, rt.qv[0], 1, i.r || 0, tick);
+    if (st === ST_BUSY) return;
+    qi.shift();
+    rt.qv.shift();
+    if (st === ST_OK) rt.np++;
+    else rt.err = i.n + ": publish failed " + st;
   }
 }
 
@@ -338,28 +361,28 @@ function tick(): void {
         const r = dt > 0 ? roundTo(((c - (i.lc as number)) * 1000) / dt, i.m || 1) : 0;
         i.lc = c;
         i.lt = now;
-        rt.pub(i, { n: c, r: r });
+        pub(i, { n: c, r: r });
         continue;
       }
-      const v = rt.val(i);
+      const v = val(i);
       if (v !== v) rt.err = i.n + ": no reading";
       else if (i.v === undefined || i.db === undefined || (v !== i.v && Math.abs(v - i.v) >= i.db)) {
         i.v = v;
-        rt.pub(i, v);
+        pub(i, v);
       }
     } catch (e) {
       rt.err = rt.pre + i.n + ": " + e;
     }
   }
   if (rt.cl.state === S_READY) {
-    if (rt.qi.length) rt.flush();
+    if (rt.qi.length) flush();
   } else if (rt.sms > 0 && !rt.sf && now - rt.lost >= rt.sms) {
     rt.sf = 1;
     for (let n = 0; n < rt.outs.length; n++) {
       const o = rt.outs[n];
       if (o.pt) clearTimeout(o.pt);
       o.pt = 0;
-      rt.out(o, o.s || 0);
+      out(o, o.s || 0);
     }
     rt.err = "no session: outputs in safe state";
   }
@@ -376,7 +399,7 @@ function onEdge(e: WatchEvent): void {
       const v = i.inv ? (e.state ? 0 : 1) : e.state ? 1 : 0;
       if (v === i.v) return;
       i.v = v;
-      R.pub(i, v);
+      pub(i, v);
     }
     return;
   }
@@ -409,7 +432,7 @@ function onState(state: number): void {
     if (rt.sg) rt.cl.unsub(rt.sg, null);
     rt.sg = rt.grp && rt.cl.sub(rt.grp, 1, null) === ST_OK ? rt.grp : "";
   }
-  rt.flush();
+  flush();
 }
 
 /**
@@ -466,6 +489,6 @@ export function later(x: Out | number): void {
   } else {
     const o = x as Out;
     o.pt = 0;
-    R.out(o, 1 - o.v);
+    out(o, 1 - o.v);
   }
 }

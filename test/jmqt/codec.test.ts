@@ -141,7 +141,7 @@ describe("jmqt codec", () => {
     const out = newDecoded();
     for (const [text, code] of malformed) {
       assert.equal(decode(text, out), code, text);
-      assert.equal(out.body_, null);
+      assert.equal(out.body_, undefined, "no body after a refused frame");
       assert.ok(out.reason_.length > 0, text);
     }
   });

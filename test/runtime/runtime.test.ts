@@ -2,16 +2,16 @@ import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import * as sinon from "sinon";
 import { S_BACKOFF, S_READY } from "../../firmware/jmqt/api";
-import { Runtime, shutdown } from "../../firmware/runtime/runtime";
+import { createDevice, run, shutdown, type Device } from "../../firmware/runtime/runtime";
 import { FakeBoard, FakeClient } from "./fakes";
 
 const example = () => JSON.parse(readFileSync("examples/device.json", "utf8"));
 
-describe("runtime/Runtime (fake board, fake client, fake timers)", () => {
+describe("runtime/runtime (fake board, fake client, fake timers)", () => {
   let clock: sinon.SinonFakeTimers;
   let board: FakeBoard;
   let client: FakeClient;
-  let rt: Runtime;
+  let rt: Device;
   let stored: any;
 
   function boot(cfg: any = example(), ready = true) {
@@ -20,8 +20,8 @@ describe("runtime/Runtime (fake board, fake client, fake timers)", () => {
     client = new FakeClient();
     client.cl = (cfg && cfg.id) || "dev1";
     board.config = [stored, ""];
-    rt = new Runtime(board, client, "9.9.9");
-    rt.run(cfg);
+    rt = createDevice(board, client, "9.9.9");
+    run(cfg);
     if (ready) client.setState(S_READY);
   }
   function command(dt: any, from = "admin", cn = "#" + client.cl) {

@@ -171,6 +171,14 @@ async function everyType(t: Rig): Promise<void> {
   assert.deepEqual((await t.ask(a, { cmd: "get", id: "g1", target: "air" })).v, { t: 22.3, p: 1001.2, h: 41 });
   const st0 = await t.ask(a, { cmd: "status", id: "s0" });
   assert.equal(st0.se, undefined);
+  // the config command refuses a bad rom, precision or deadband (the device's own validator)
+  const refused = await t.ask(a, { cmd: "config", id: "c0", set: { inputs: [
+    { name: "one", type: "ds18b20", pin: "D15", rom: ["282b4a4e03160433"], period: 2000 },
+    { name: "air", type: "bme280", sda: "D21", scl: "D22", period: 2000, precision: { t: 1.5 }, deadband: { p: -1 } },
+  ] } });
+  assert.equal(refused.ok, 0);
+  assert.equal(refused.err, "invalid config: inputs[0].rom: must be ds18b20 ROM ids (16 lower-case hex digits, 28 first, valid CRC); " +
+    "inputs[1].deadband.p: must be a number between 0 and 1e9; inputs[1].precision.t: must be a whole number between 0 and 6");
 
   // the BME280 goes away: se on status (command and retained channel), the others go on
   bme.unplug();

@@ -4,6 +4,7 @@
 // over the console return a Promise there; `await` works on both.
 import type { BoardId } from "./board";
 import type { SensorModel } from "./sensors";
+import type { SensorBuses } from "./hw/buses";
 export type { BoardId };
 
 export interface DeviceMemory {
@@ -21,6 +22,8 @@ export interface Device {
   readonly console: string[];
   /** reboots so far: {t (engine ms), reason} ("software", "watchdog", "reset", ...) */
   readonly resets: { t: number; reason: string }[];
+  /** the virtual I2C chips, 1-Wire DS18B20s and DHTs wired to the pins (sim/hw/buses.ts); wire them before boot() */
+  readonly sensors: SensorBuses;
   boot(): void | Promise<void>;
   stop(): void | Promise<void>;
   /** reboots the board (a power cycle on the real engine: the interpreter restarts on the same Storage) */

@@ -438,21 +438,7 @@ function bakedBytes(config: any): number {
 /** Build-time config validation with the firmware's own validator (firmware/runtime/config.ts). */
 export async function validateForBoard(config: any, board: BoardJson): Promise<string[]> {
   const mod = await import("../firmware/runtime/config");
-  return [...mod.validateConfig(config, boardConstant(board)), ...(await validateSensors(config))];
-}
-
-/** The sensor fields checked by drv.run on the device (firmware/drivers/run.ts check), for the build. */
-export async function validateSensors(config: any): Promise<string[]> {
-  const { check } = await import("../firmware/drivers/run");
-  const types = "digital,analog,pulse,temperature,memory,rssi,uptime,bme280,bmp280,ds18b20,dht22,dht11".split(",");
-  const out: string[] = [];
-  const list = config && Array.isArray(config.inputs) ? config.inputs : [];
-  list.forEach((it: any, n: number) => {
-    const k = it && typeof it === "object" ? types.indexOf(it.type) : -1;
-    const e = k > 6 ? check(it, k) : "";
-    if (e) out.push(...e.split("; ").map((m) => `inputs[${n}].${m}`));
-  });
-  return out;
+  return mod.validateConfig(config, boardConstant(board));
 }
 
 if (require.main === module) {

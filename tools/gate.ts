@@ -35,6 +35,8 @@ export interface Violation {
     | "split-limit"
     | "to-fixed"
     | "stringify-args"
+    | "string-after-skip"
+    | "var-hoisting"
     | "size"
     | "mangle";
   message: string;
@@ -326,9 +328,11 @@ function walkProgram(
       case "Program":
       case "BlockStatement":
         checkHoisting(n.body, fn);
+        checkStringAfterSkip(n.body, fn);
         break;
       case "SwitchCase":
         checkHoisting(n.consequent, fn);
+        checkStringAfterSkip(n.consequent, fn);
         break;
       case "Literal":
         if (n.regex) checkRegex(n, n.regex.pattern, n.regex.flags, fn);
@@ -347,7 +351,9 @@ function walkProgram(
         const inner: Scope = { names, modules: new Map(), parent: scope };
         let name = n.id ? n.id.name : null;
         if (!name && parent && parent.type === "VariableDeclarator") name = parent.id.name;
-        walk(n.body, inner, fn && HELPER_NAME.test(fn) ? fn : name || fn, n);
+        const inFn = fn && HELPER_NAME.test(fn) ? fn : name || fn;
+        checkVarHoisting(n, inFn);
+        walk(n.body, inner, inFn, n);
         return;
       }
       case "CatchClause": {
@@ -548,6 +554,126 @@ function walkProgram(
   };
 
   /**
+   * Espruino 2v29 does not hoist `var` either: a name declared with `var` in a function is the
+   * function's own only once that `var` statement has run. Before it (and when it never runs: in a
+   * branch not taken, after a return) the name is the enclosing scope's, so an assignment changes
+   * an outer variable (measured: `function f() { u = 5; return; var u; }` sets the outer u). Terser
+   * writes such code: it moves the `var` of a callback's locals behind its last `return`, and the
+   * DHT driver's temperature went into the variable holding its start pulse length. Flags every use
+   * of a var-declared name of this function, outside nested functions, that no `var` of it comes
+   * before in the same or an enclosing statement list (a `for (var ...)` counts for its loop and
+   * what follows). Parameters, function declarations and catch parameters are the function's from
+   * the start.
+   */
+  const checkVarHoisting = (f: Node, fn: string | null): void => {
+    const decls = new Map<string, Node[]>();
+    const own = new Set<string>(f.params.map((p: Node) => p.name));
+    if (f.id) own.add(f.id.name);
+    own.add("arguments");
+    const refs: Node[] = [];
+    // what a var statement is in: the list it is an item of, and the item (a for loop holding it in its init)
+    const anchorOf = (v: Node): { item: Node; list: Node } => {
+      let item = v;
+      const p = parents.get(v)!;
+      if ((p.type === "ForStatement" && p.init === v) || (p.type === "ForInStatement" && p.left === v)) item = p;
+      const list = parents.get(item)!;
+      return { item, list: list.type === "BlockStatement" || list.type === "SwitchCase" || list.type === "Program" ? list : item };
+    };
+    const within = (x: Node, outer: Node): boolean => {
+      for (let q: Node | undefined = x; q; q = parents.get(q)) if (q === outer) return true;
+      return false;
+    };
+    const look = (x: any, shadow: Set<string>): void => {
+      if (!x || typeof x.type !== "string") return;
+      switch (x.type) {
+        case "FunctionDeclaration":
+          own.add(x.id.name);
+          return;
+        case "FunctionExpression":
+          return;
+        case "VariableDeclaration":
+          for (const d of x.declarations) {
+            if (x.kind === "var") decls.set(d.id.name, [...(decls.get(d.id.name) || []), x]);
+            look(d.init, shadow);
+          }
+          return;
+        case "CatchClause":
+          look(x.body, new Set([...shadow, x.param.name]));
+          return;
+        case "Identifier":
+          if (!shadow.has(x.name)) refs.push(x);
+          return;
+        case "MemberExpression":
+          look(x.object, shadow);
+          if (x.computed) look(x.property, shadow);
+          return;
+        case "Property":
+          if (x.computed) look(x.key, shadow);
+          look(x.value, shadow);
+          return;
+        case "LabeledStatement":
+          look(x.body, shadow);
+          return;
+        case "BreakStatement":
+        case "ContinueStatement":
+          return;
+      }
+      for (const key of Object.keys(x)) {
+        if (key === "loc") continue;
+        const v = x[key];
+        if (Array.isArray(v)) v.forEach((c) => look(c, shadow));
+        else if (v && typeof v.type === "string") look(v, shadow);
+      }
+    };
+    look(f.body, new Set());
+    const flagged = new Set<string>();
+    for (const r of refs) {
+      const vs = decls.get(r.name);
+      if (!vs || own.has(r.name) || flagged.has(r.name)) continue;
+      const covered = vs.some((v) => {
+        const a = anchorOf(v);
+        return r.start > v.start && within(r, a.list) && (a.list !== a.item || within(r, a.item));
+      });
+      if (covered) continue;
+      flagged.add(r.name);
+      report("var-hoisting", r, `${r.name} is used where its \`var ${r.name}\` has not run (before it, after a return, or outside the branch that declares it): Espruino does not hoist var, so there ${r.name} is an outer variable; declare it at the top of the function`, fn);
+    }
+  };
+
+  /**
+   * Espruino 2v29 reads a string literal that starts a statement as "" when the statement before
+   * it ends with a block that was skipped at run time: an `if` whose last branch is a block (a
+   * false condition, or the else block of a true one) or a `try`/`catch` whose catch did not run.
+   * After `try { t = f(); } catch (e) { t = "x"; }`, `"number" == typeof t ? a() : b()` calls b()
+   * on the board (measured; terser writes `typeof t === "number"` that way). A skipped branch that
+   * ends with ";" (`if (c) return 1;`) and a try with a finally are fine (measured too).
+   */
+  const checkStringAfterSkip = (stmts: Node[], fn: string | null): void => {
+    for (let i = 1; i < stmts.length; i++) {
+      const st = stmts[i];
+      const prev = stmts[i - 1];
+      if (st.type !== "ExpressionStatement") continue;
+      if (!endsInSkippableBlock(prev)) continue;
+      // the leftmost operand, unless parenthesized (a statement that starts with "(" is fine)
+      let x: Node = st.expression;
+      for (;;) {
+        const next = x.type === "BinaryExpression" || x.type === "LogicalExpression" ? x.left
+          : x.type === "ConditionalExpression" ? x.test
+          : x.type === "SequenceExpression" ? x.expressions[0]
+          : x.type === "MemberExpression" ? x.object
+          : x.type === "CallExpression" ? x.callee
+          : null;
+        if (!next) break;
+        x = next;
+      }
+      if (isStringLiteral(x) && x.start === st.start) {
+        const what = prev.type === "IfStatement" ? "an if" : "a try/catch";
+        report("string-after-skip", st, `a statement that starts with a string literal right after ${what}: Espruino reads the literal as "" when the if's last branch or the catch did not run; put another statement between them, e.g. move the try/catch into a function that returns its fallback (the minifier turns \`typeof t === "number"\` into \`"number"==typeof t\`, so rewriting the test alone does not help)`, fn);
+      }
+    }
+  };
+
+  /**
    * Espruino does not hoist function declarations: a statement of a block that runs before the
    * block's `function f() {}` statement cannot use f. Flags the uses of f in the statements before
    * the declaration, outside nested function bodies (those run later; an immediately called
@@ -628,6 +754,15 @@ function anyStatic(api: BoardApi, name: string): boolean {
 const LENGTH_HINT = "assignment to .length throws on Espruino (TypeError: Assignment to a constant); empty or cut an array with a.splice(n), and build a new string instead of cutting one";
 
 const COMPARISONS = new Set(["<", "<=", ">", ">=", "==", "!=", "===", "!=="]);
+
+/** an if whose last branch is a block (`if (c) {..}`, `if (c) x; else {..}`), or a try/catch without finally */
+function endsInSkippableBlock(s: Node): boolean {
+  if (s.type === "IfStatement") {
+    const last = s.alternate || s.consequent;
+    return last.type === "BlockStatement" || endsInSkippableBlock(last);
+  }
+  return s.type === "TryStatement" && !!s.handler && !s.finalizer;
+}
 
 function isStringLiteral(n: Node | undefined): n is Node & { value: string } {
   return !!n && n.type === "Literal" && typeof n.value === "string";

@@ -54,6 +54,11 @@ export function dht(bus: PinBus, o?: DhtOptions): Driver {
       }
       // the whole answer takes at most 0.2 + 0.16 + 40 * 0.12 ≈ 5.2 ms after the release
       setTimeout(() => {
+        // declared before the returns below: Espruino does not hoist var, and a `var` behind a
+        // return never runs; minified, t and h took the names of the factory's `start` and
+        // `last`, so a reading overwrote the start pulse (a negative one: no answer ever after)
+        let t: number;
+        let h: number;
         busy = false;
         try {
           if (id !== null) bus.unwatch(id);
@@ -63,8 +68,6 @@ export function dht(bus: PinBus, o?: DhtOptions): Driver {
         if (n < 3) return cb(null, "no answer");
         if (n < 42) return cb(null, "short frame (" + (n - 2) + " bits)");
         if (((s[0] + s[1] + s[2] + s[3]) & 255) !== s[4]) return cb(null, "checksum");
-        let t: number;
-        let h: number;
         if (d11) {
           // integral and decimal bytes; a set bit 7 of the temperature decimal marks below zero
           h = s[0] + s[1] / 10;

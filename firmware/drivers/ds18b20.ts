@@ -36,22 +36,28 @@ export function ds18b20(bus: OneWireBus, o?: Ds18b20Options): Driver {
   let busy = false;
   /** one sensor's temperature, or why not */
   const one = (rom: string): number | string => {
-    if (!bus.reset()) return "no answer";
-    bus.select(rom);
-    bus.write(0xbe);
-    const d = bus.read(9);
-    let ones = 0;
-    for (let i = 0; i < 9; i++) if (d[i] === 255) ones++;
-    if (ones === 9) return "no answer";
-    if (crc8(d, 9)) return "crc error";
-    // configuration register: bit 7 is 0, bits 4..0 are 1 (all zeros has a valid CRC: a shorted line)
-    if ((d[4] & 0x9f) !== 0x1f) return "bad scratchpad";
-    let raw = d[0] | (d[1] << 8);
-    if (raw > 32767) raw -= 65536;
-    // bits below the resolution are undefined (datasheet: 9 bits leaves 3 of them)
-    const drop = 3 - ((d[4] >> 5) & 3);
-    raw = raw - (raw & ((1 << drop) - 1));
-    return raw / 16;
+    // the try/catch is the whole body, so that nothing follows it in the caller: on Espruino 2v29
+    // the minified `"number"==typeof t` right after a catch that did not run reads its string as ""
+    try {
+      if (!bus.reset()) return "no answer";
+      bus.select(rom);
+      bus.write(0xbe);
+      const d = bus.read(9);
+      let ones = 0;
+      for (let i = 0; i < 9; i++) if (d[i] === 255) ones++;
+      if (ones === 9) return "no answer";
+      if (crc8(d, 9)) return "crc error";
+      // configuration register: bit 7 is 0, bits 4..0 are 1 (all zeros has a valid CRC: a shorted line)
+      if ((d[4] & 0x9f) !== 0x1f) return "bad scratchpad";
+      let raw = d[0] | (d[1] << 8);
+      if (raw > 32767) raw -= 65536;
+      // bits below the resolution are undefined (datasheet: 9 bits leaves 3 of them)
+      const drop = 3 - ((d[4] >> 5) & 3);
+      raw = raw - (raw & ((1 << drop) - 1));
+      return raw / 16;
+    } catch (e) {
+      return "bus error";
+    }
   };
   return {
     read(cb: Done): void {
@@ -103,12 +109,7 @@ export function ds18b20(bus: OneWireBus, o?: Ds18b20Options): Driver {
           let n = 0;
           let bad = "";
           for (let i = 0; i < roms.length; i++) {
-            let t: number | string;
-            try {
-              t = one(roms[i]);
-            } catch (e) {
-              t = "bus error";
-            }
+            const t = one(roms[i]);
             if (typeof t === "number") {
               v[roms[i]] = t;
               n++;

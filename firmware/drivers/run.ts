@@ -24,56 +24,10 @@ const fac: any = {};
 // (measured: evaluating the driver files here, in a one-parameter function of this file, cost
 // 25 blocks more per type than through hal.sys("E"), bench/drivers.ts)
 
-/**
- * The sensor fields the main bundle's validator leaves to this file (to keep the bundle small):
- * `precision` and `deadband` one number or per quantity {t, p, h}, `rom` a non-empty list of ROM
- * ids (16 lower-case hex digits, family 28 first, CRC8 0). "" when fine, else "<field>: <reason>"
- * per problem joined by "; ". tools/build.ts runs it with validateConfig (validateSensors).
- */
-export function check(it: any, k: number): string {
-  const e: string[] = [];
-  for (let j = 0; j < 2; j++) {
-    const f = j ? "deadband" : "precision";
-    const v = it[f];
-    const max = j ? 1e9 : 6;
-    const o = v && typeof v === "object" ? v : { "": v };
-    for (const c in o) {
-      const x = o[c];
-      if (x !== undefined && (typeof x !== "number" || !(x >= 0 && x <= max) || (!j && x % 1) || (c && c !== "t" && c !== "p" && c !== "h")))
-        e.push(f + (c ? "." + c : "") + ": must be a " + (j ? "" : "whole ") + "number between 0 and " + max + (c ? " (quantities t, p, h)" : ""));
-    }
-  }
-  const rom = it.rom;
-  if (rom !== undefined && (k !== 9 || !Array.isArray(rom) || !rom.length)) e.push("rom: " + (k === 9 ? "must be a non-empty list" : "not for " + it.type + " inputs"));
-  else if (rom) {
-    for (let j = 0; j < rom.length; j++) {
-      const s = rom[j];
-      let c = 0;
-      let ok = typeof s === "string" && s.length === 16 && s.charAt(0) === "2" && s.charAt(1) === "8";
-      for (let x = 0; ok && x < 16; x += 2) {
-        const hi = "0123456789abcdef".indexOf(s.charAt(x));
-        const lo = "0123456789abcdef".indexOf(s.charAt(x + 1));
-        if (hi < 0 || lo < 0) ok = false;
-        let b = hi * 16 + lo;
-        for (let n = 0; n < 8; n++) {
-          const m = (c ^ b) & 1;
-          c >>= 1;
-          if (m) c ^= 0x8c;
-          b >>= 1;
-        }
-      }
-      if (!ok || c) e.push("rom[" + j + "]: must be 16 lower-case hex digits, 28 first, with a valid CRC");
-    }
-  }
-  return e.join("; ");
-}
-
 export function sense(rt: any, i: any, it?: any): void {
   const b = rt.b;
   const k = i.k;
   if (it) {
-    const bad = check(it, k);
-    if (bad) throw bad;
     // kinds 7..11: bme280, bmp280, ds18b20, dht22, dht11 (the order of the type names in runtime.ts)
     const f = "bme280,bme280,ds18b20,dht,dht".split(",")[k - 7];
     if (!bus) bus = b.sys("E", "drv.bus");

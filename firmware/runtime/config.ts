@@ -37,10 +37,11 @@ export function validateConfig(cfg: any, board: BoardInfo, bad?: { [item: string
   // The helpers are local functions: created for each validation and freed after it, instead of
   // 12 blocks for good (measured on the interpreter); only the config paths call the validator.
   // Table-driven range checks (one string in flash instead of a call per field). rows: "name min
-  // max kinds [i]" separated by ","; kinds: the item kinds the row applies to (inputs 0-6 in the
-  // order of the input type names, outputs 7 digital, 8 pwm; "*" top level), i: whole numbers
-  // only. Pushes "<at><name>: <reason>" for each field of `o` that applies to `kind`, is given (a
-  // boolean counts as 0/1) and is not a number in range.
+  // max kinds [flags]" separated by ","; kinds: the item kinds the row applies to (inputs 0-6 in
+  // the order of the input type names, sensors a-e, outputs 7 digital, 8 pwm; "*" top level);
+  // flags: i whole numbers only, q for a sensor one number or one per quantity {t, p, h}
+  // (precision and deadband). Pushes "<at><name>: <reason>" for each field of `o` that applies to
+  // `kind`, is given (a boolean counts as 0/1) and is not a number in range.
   const checkNums = (at: string, o: any, rows: string, kind: string): void => {
     // one row at a time (indexOf, not split): the pieces of all the rows at once cost 66 blocks,
     // more than the ESP8266 had to spare during the `config` command (measured on the interpreter)
@@ -49,11 +50,18 @@ export function validateConfig(cfg: any, board: BoardInfo, bad?: { [item: string
       if (end < 0) end = rows.length;
       const f = rows.substring(from, end).split(" ");
       from = end + 1;
-      let v = o[f[0]];
-      if (typeof v === "boolean") v = +v;
-      if (v === undefined || f[3].indexOf(kind) < 0) continue;
-      if (typeof v !== "number" || !isFinite(v) || v < +f[1] || v > +f[2] || (f[4] && v % 1))
-        errs.push(at + f[0] + ": must be a " + (f[4] ? "whole " : "") + "number between " + f[1] + " and " + f[2]);
+      const given = o[f[0]];
+      if (given === undefined || f[3].indexOf(kind) < 0) continue;
+      const flags = f[4] || "";
+      const whole = flags.indexOf("i") >= 0;
+      // q: for a sensor (kinds a-e), an object is one value per quantity, each checked ("" stands for the one number)
+      const each = flags.indexOf("q") >= 0 && kind > "9" && given && typeof given === "object" ? given : { "": given };
+      for (const c in each) {
+        let v = each[c];
+        if (typeof v === "boolean") v = +v;
+        if (typeof v !== "number" || !isFinite(v) || v < +f[1] || v > +f[2] || (whole && v % 1))
+          errs.push(at + f[0] + (c ? "." + c : "") + ": must be a " + (whole ? "whole " : "") + "number between " + f[1] + " and " + f[2]);
+      }
     }
   };
   // whether s is 1 to 24 letters, digits, _ or - (a loop: Espruino's regexps have no {n,m})
@@ -177,8 +185,23 @@ export function validateConfig(cfg: any, board: BoardInfo, bad?: { [item: string
       checkNums(at + ".", it,
         "q 0 1 0123456abcde,rt 0 1 0123456abcde,debounce 0 10000 02,invert 0 1 027,period 100 86400000 123456," +
         "period 1000 86400000 abce,period 2000 86400000 d,addr 118 119 ab i,osr 1 5 ab i,res 9 12 c i," +
-        "scale -1e9 1e9 13456,offset -1e9 1e9 13456,deadband 0 1e9 13456,precision 0 6 0123456 i," +
+        "scale -1e9 1e9 13456,offset -1e9 1e9 13456,deadband 0 1e9 13456abcde q,precision 0 6 0123456abcde iq," +
         "safe 0 1 78,initial 0 1 78,freq 1 40000000 8", kind);
+      // a ds18b20's rom: ROM ids as OneWire.search() gives them, family 28 first, CRC8 of the 8 bytes 0
+      const rom = it.rom;
+      if (!l && rom !== undefined) {
+        let ok: any = k === 9 && Array.isArray(rom) && rom.length;
+        for (let j = 0; ok && j < rom.length; j++) {
+          const r = rom[j];
+          // (the pattern also rules out a non-string of length 16: an array prints with commas)
+          ok = r && r.length === 16 && /^28[0-9a-f]*$/.test(r);
+          let crc = 0;
+          for (let x = 0; ok && x < 16; x += 2)
+            for (let n = 0, b = parseInt(r.substr(x, 2), 16); n < 8; n++, b >>= 1) crc = (crc >> 1) ^ ((crc ^ b) & 1 ? 0x8c : 0);
+          if (crc) ok = false;
+        }
+        if (!ok) errs.push(at + ".rom: must be ds18b20 ROM ids (16 lower-case hex digits, 28 first, valid CRC)");
+      }
       if (bad && errs.length === before) delete bad[at];
     }
   }

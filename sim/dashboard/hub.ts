@@ -7,7 +7,7 @@ export interface PinInfo {
   pin: string;
   /** config name of the input/output using it, "" when unused */
   name: string;
-  /** "out" digital output, "pwm" PWM output, "in" digital input, "analog" analog input, "count" pulse counter, "" unused */
+  /** "out" digital output, "pwm" PWM output, "in" digital input, "analog" analog input, "count" pulse counter, "sensor" a sensor's bus pin (I2C sda/scl, 1-Wire, DHT), "" unused */
   kind: string;
   /** true for pins the board reserves (flash, console) */
   reserved?: boolean;
@@ -188,7 +188,10 @@ export class DashboardHub {
       readings: this.readings,
       log: this.log.slice(-100),
       connection: this.connection,
+      // the page highlights the inputs named in status.se (sensors whose last reading failed), also
+      // those that never published: it finds their channel here
       status: this.status,
+      channels: this.channelNames,
       engine: this.engine,
       memory: this.memory,
     };

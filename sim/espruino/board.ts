@@ -16,7 +16,9 @@
 // The virtual hardware is sim/hw/'s, as on the V8 engine (sim/board.ts): the pins (levels driven,
 // analog values, sensor models, outputs and their timelines: sim/hw/pins.ts), the access point and
 // station state (up/down, wants/connected, connect delay, RSSI: sim/hw/wifi.ts) and the network
-// faults (sim/hw/net.ts). What is the engine's own: the transport (console and control
+// faults (sim/hw/net.ts), and the sensor buses with their chip models (sim/hw/buses.ts), which the
+// device reaches through .boot2 = sim/espruino/buses.js, one blocking transaction at a time
+// (sim/espruino/buses.ts). What is the engine's own: the transport (console and control
 // connection), the link forwarder, sensor sampling on real timers, the watchdog check and the
 // temperature sent to the shim.
 import { spawn, type ChildProcess } from "node:child_process";
@@ -30,20 +32,25 @@ import { makeSensor, type Sensor, type SensorModel } from "../sensors";
 import { Pins, loadBoardData, type BoardData, type BoardId, type PinChange, type HwTimers } from "../hw/pins";
 import { Wifi } from "../hw/wifi";
 import { NetFaults } from "../hw/net";
+import { SensorBuses } from "../hw/buses";
+import { BUSES_FILE, BusAnswerer, wiredKinds } from "./buses";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 export const SHIM_FILE = path.join(__dirname, "shim.js");
 const MAX_CONSOLE_LINES = 5000;
 
-/** Where the interpreter for a board is: $ESPRUINO_ESP8266 / $ESPRUINO_ESP32, else ../shared/espruino/bin/espruino-<board>. */
-export function espruinoBinary(board: BoardId): string {
+/** The interpreters: one per board layout, and "large" (64-bit, grows as needed: the language, not the memory). */
+export type EspruinoBuild = BoardId | "large";
+
+/** Where an interpreter is: $ESPRUINO_ESP8266 / $ESPRUINO_ESP32 / $ESPRUINO_LARGE, else ../shared/espruino/bin/espruino-<build>. */
+export function espruinoBinary(board: EspruinoBuild): string {
   const env = process.env["ESPRUINO_" + board.toUpperCase()];
   return env ? path.resolve(env) : path.resolve(ROOT, "..", "shared", "espruino", "bin", "espruino-" + board);
 }
 
 /** true when the interpreter for this board (default: both boards) is there and executable. */
-export function hasEspruino(board?: BoardId): boolean {
-  const boards: BoardId[] = board ? [board] : ["esp8266", "esp32"];
+export function hasEspruino(board?: EspruinoBuild): boolean {
+  const boards: EspruinoBuild[] = board ? [board] : ["esp8266", "esp32"];
   return boards.every((b) => {
     try {
       fs.accessSync(espruinoBinary(b), fs.constants.X_OK);
@@ -55,7 +62,7 @@ export function hasEspruino(board?: BoardId): boolean {
 }
 
 /** Why the real engine cannot run (for one board, default both): where the interpreter was looked for, and how to get it. */
-export function espruinoMissing(board?: BoardId): string {
+export function espruinoMissing(board?: EspruinoBuild): string {
   const at = board ? espruinoBinary(board) : `${espruinoBinary("esp8266")} / ${espruinoBinary("esp32")}`;
   const env = board ? "ESPRUINO_" + board.toUpperCase() : "ESPRUINO_ESP8266 / ESPRUINO_ESP32";
   return `no Espruino Linux build at ${at} (set ${env}, or build it: README "Testing on the real interpreter", recipe in ../shared/espruino/LINUX.md)`;
@@ -128,6 +135,16 @@ export class EspruinoBoard implements Device {
   readonly pins: Pins;
   readonly wifi: Wifi;
   readonly net: NetFaults;
+  /**
+   * the sensor buses wired to the pins (sim/hw/buses.ts, as on the V8 engine): wire them before
+   * boot(). A board with some device wired gets sim/espruino/buses.js as .boot2, whose I2C,
+   * OneWire and digitalPulse ask these models for every transaction (sim/espruino/buses.ts);
+   * without, the Linux build's own I2C (it throws) and OneWire (finds nothing) stay.
+   */
+  readonly sensors: SensorBuses;
+  private answerer: BusAnswerer | null = null;
+  /** the device's getTime() (ms) of the bus transaction being answered: the sensor models' clock */
+  private busMs = 0;
   /** the sampling timer of each pin with a sensor model */
   private sampling: Record<string, NodeJS.Timeout> = {};
   private temperature: number | null;
@@ -178,6 +195,10 @@ export class EspruinoBoard implements Device {
       { later: timers.later, cancel: timers.cancel, emit: () => {}, call: () => {}, dropSockets: (silent) => this.dropLinks(silent) },
     );
     this.net = new NetFaults();
+    // the models read their clock only inside a transaction: a conversion started by a write
+    // finishes after the device's own time has moved on by the conversion time (as on V8's
+    // virtual clock), whatever the latency of the line that carried the write
+    this.sensors = new SensorBuses(() => this.busMs);
     this.temperature = this.data.hasTemperature ? 40 : null;
   }
 
@@ -230,6 +251,10 @@ export class EspruinoBoard implements Device {
     await this.bootstrap();
     this.viaCtl = true;
     this.store(".boot0", fs.readFileSync(SHIM_FILE, "latin1").replace("port: CTL_PORT", "port: " + this.ctlPort));
+    if (this.sensors.byName.size) {
+      this.answerer = new BusAnswerer(this.dir, this.sensors, (l) => this.println(l));
+      this.store(".boot2", fs.readFileSync(BUSES_FILE, "latin1").replace('"WIRED"', JSON.stringify(wiredKinds(this.sensors))));
+    }
     // The dry run is sent verbatim: each line is a complete statement (Storage.write of an atob()
     // or a JSON string chunk, then load(".bootcde")); "\x10" in front only turns echo off for it.
     if (firmware) for (const l of this.uploadLines) this.send(l);
@@ -475,7 +500,12 @@ export class EspruinoBoard implements Device {
   }
 
   private message(m: any): void {
-    if (m.a !== undefined) {
+    if (m.s !== undefined) {
+      // a sensor bus transaction (buses.js): the device waits for its answer
+      const p = this.proc;
+      this.busMs = Number(m.t) * 1000;
+      if (this.answerer) this.answerer.answer(m.s, () => this.proc === p && !this.stopped);
+    } else if (m.a !== undefined) {
       if (m.a === this.awaiting) {
         if (this.ackTimer) clearTimeout(this.ackTimer);
         this.awaiting = 0;

@@ -104,6 +104,33 @@ describe("desktop: dashboard server", () => {
     assert.deepEqual(events.find((e) => e.event === "pins")!.data, { D2: 1 });
   });
 
+  it("streams the device status and gives the reading channels, so the page can mark failing sensors (status.se)", async () => {
+    const done = collectEvents(server.url, (ev) => ev.some((e) => e.event === "status"));
+    await new Promise((r) => setTimeout(r, 50));
+    hub.setStatus({ online: 1, id: "dev1", fw: "0.1.0", se: { light: "no answer at 0x76" } });
+    const events = await done;
+    assert.equal(events[0].event, "snapshot");
+    assert.deepEqual(events[0].data.channels, { "home/light": "light" });
+    assert.deepEqual(events.find((e) => e.event === "status")!.data.se, { light: "no answer at 0x76" });
+    const snap = JSON.parse((await request(server.url + "api/state")).text);
+    assert.deepEqual(snap.status.se, { light: "no answer at 0x76" });
+  });
+
+  it("draws a sensor's bus pins (describePins): sda/scl of a BME280, the pin of a DS18B20 or DHT", async () => {
+    const { describePins } = await import("../../sim/dashboard/pins");
+    const pins = describePins({ pins: ["D4", "D5", "D21", "D22", "D23"], reserved: {} }, {
+      inputs: [
+        { name: "air", type: "bme280", sda: "D21", scl: "D22" },
+        { name: "baro", type: "bmp280", sda: "D21", scl: "D22", addr: 119 },
+        { name: "water", type: "ds18b20", pin: "D4" },
+        { name: "room", type: "dht22", pin: "D5" },
+      ],
+    });
+    const role = (pin: string) => pins.find((p) => p.pin === pin)!;
+    assert.deepEqual([role("D21").name, role("D21").kind, role("D22").name], ["air", "sensor", "air"]);
+    assert.deepEqual([role("D4").name, role("D5").name, role("D5").kind, role("D23").kind], ["water", "room", "sensor", ""]);
+  });
+
   it("forwards commands and returns the device reply", async () => {
     const ok = await request(server.url + "api/cmd", "POST", JSON.stringify({ cmd: "toggle", target: "led" }));
     assert.equal(ok.status, 200);

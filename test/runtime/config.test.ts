@@ -139,7 +139,7 @@ describe("runtime/config validateConfig: sensor inputs (issue 13)", () => {
     c.inputs = inputs;
     return c;
   };
-  it("accepts examples/device-sensors.json on esp32 (validator and drv.run's checks)", async () => {
+  it("accepts examples/device-sensors.json on esp32 (the validator, and the build's check of it)", async () => {
     const { validateForBoard } = await import("../../tools/build");
     const { loadBoard } = await import("../../tools/api");
     const c = JSON.parse(readFileSync("examples/device-sensors.json", "utf8"));
@@ -182,22 +182,32 @@ describe("runtime/config validateConfig: sensor inputs (issue 13)", () => {
     expectError(withInputs({ name: "a", type: "ds18b20", pin: "D4", period: 500 }), esp32, "inputs[0].period", /between 1000 and/);
     assert.deepEqual(validateConfig(withInputs({ name: "a", type: "dht11", pin: "D4", period: 1000 }), esp32), []);
   });
-  it("precision, deadband and rom are checked by drv.run's check (and the build)", async () => {
-    const { check } = await import("../../firmware/drivers/run");
+  it("rejects a bad precision, deadband or rom of a sensor input (the config command and boot refuse them too)", async () => {
     const { validateForBoard } = await import("../../tools/build");
     const { loadBoard } = await import("../../tools/api");
-    assert.equal(check({ precision: { t: 1, p: 0, h: 2 }, deadband: 0.5 }, 7), "");
-    assert.match(check({ precision: 7 }, 7), /^precision: must be a whole number between 0 and 6$/);
-    assert.match(check({ precision: { t: 1.5 } }, 7), /^precision\.t: must be a whole number/);
-    assert.match(check({ deadband: { x: 1 } }, 7), /^deadband\.x: .*quantities t, p, h/);
-    assert.match(check({ deadband: "1" }, 10), /^deadband: must be a number/);
-    assert.equal(check({ rom: ["282b4a4e03160432"] }, 9), "");
-    assert.match(check({ rom: ["282b4a4e03160433"] }, 9), /rom\[0\]: .*valid CRC/);
-    assert.match(check({ rom: ["102b4a4e03160432"] }, 9), /rom\[0\]/);
-    assert.match(check({ rom: ["282B4A4E03160432"] }, 9), /rom\[0\]/);
-    assert.match(check({ rom: [] }, 9), /rom: must be a non-empty list/);
-    assert.match(check({ type: "dht22", rom: ["282b4a4e03160432"] }, 10), /rom: not for dht22/);
-    const c = withInputs({ name: "w", type: "ds18b20", pin: "D4", rom: ["28zz4a4e03160432"] });
-    assert.deepEqual(await validateForBoard(c, loadBoard("esp32")), ["inputs[0].rom[0]: must be 16 lower-case hex digits, 28 first, with a valid CRC"]);
+    const air = (o: any) => withInputs({ name: "air", type: "bme280", sda: "D21", scl: "D22", ...o });
+    const water = (o: any) => withInputs({ name: "w", type: "ds18b20", pin: "D4", ...o });
+    assert.deepEqual(validateConfig(air({ precision: { t: 1, p: 0, h: 2 }, deadband: 0.5 }), esp32), []);
+    assert.deepEqual(validateConfig(air({ precision: 3, deadband: { t: 0.2, h: 2 } }), esp32), []);
+    expectError(air({ precision: 7 }), esp32, "inputs[0].precision", /^inputs\[0\]\.precision: must be a whole number between 0 and 6$/);
+    expectError(air({ precision: { t: 1.5 } }), esp32, "inputs[0].precision.t", /whole number between 0 and 6/);
+    expectError(air({ precision: "2" }), esp32, "inputs[0].precision", /whole number/);
+    expectError(air({ deadband: { p: -1 } }), esp32, "inputs[0].deadband.p", /number between 0 and 1e9/);
+    expectError(air({ deadband: { h: "1" } }), esp32, "inputs[0].deadband.h", /number between/);
+    expectError(withInputs({ name: "r", type: "dht22", pin: "D5", period: 2000, deadband: "1" }), esp32, "inputs[0].deadband", /number between/);
+    expectError(withInputs({ name: "r", type: "dht11", pin: "D5", period: 2000, precision: null }), esp32, "inputs[0].precision", /whole number/);
+    // an object is per quantity for sensors only: an analog input's precision stays one number
+    expectError(withInputs({ name: "a", type: "analog", pin: "D34", period: 1000, precision: { t: 1 } }), esp32, "inputs[0].precision", /whole number/);
+    assert.deepEqual(validateConfig(water({ rom: ["282b4a4e03160432"] }), esp32), []);
+    assert.deepEqual(validateConfig(water({ rom: ["282b4a4e03160432", "281111111111117e"] }), esp32), []);
+    const romErr = /^inputs\[0\]\.rom: must be ds18b20 ROM ids \(16 lower-case hex digits, 28 first, valid CRC\)$/;
+    for (const rom of [["282b4a4e03160433"], ["102b4a4e03160432"], ["282B4A4E03160432"], ["28zz4a4e03160432"], ["282b4a4e0316043"], [], "282b4a4e03160432", [null], [282], [["282b4a4e03160432"]], ["282b4a4e03160432", "x"]])
+      expectError(water({ rom }), esp32, "inputs[0].rom", romErr);
+    expectError(withInputs({ name: "r", type: "dht22", pin: "D5", period: 2000, rom: ["282b4a4e03160432"] }), esp32, "inputs[0].rom", romErr);
+    // a bad field makes the input one the runtime skips (boot), and the build and flashing refuse it
+    const bad: any = {};
+    validateConfig(water({ rom: ["28zz4a4e03160432"] }), esp32, bad);
+    assert.deepEqual(Object.keys(bad), ["inputs[0]"]);
+    assert.deepEqual(await validateForBoard(water({ rom: ["28zz4a4e03160432"] }), loadBoard("esp32")), ["inputs[0].rom: must be ds18b20 ROM ids (16 lower-case hex digits, 28 first, valid CRC)"]);
   });
 });

@@ -3,7 +3,8 @@
 // POST P2P commands to /api/cmd, which the dashboard's JMQT client sends to the device.
 "use strict";
 
-var state = { pins: [], levels: {}, readings: {}, connection: {}, deviceId: "" };
+// se: the inputs whose last reading failed, {name: reason}, from the retained status (status.se)
+var state = { pins: [], levels: {}, readings: {}, connection: {}, deviceId: "", se: {}, channels: {} };
 var MAX_LOG = 200;
 var SVG = "http://www.w3.org/2000/svg";
 
@@ -47,6 +48,7 @@ function pinFill(p) {
   if (p.kind === "pwm") return "rgba(192,132,252," + (0.2 + 0.8 * (lv || 0)).toFixed(2) + ")";
   if (p.kind === "analog") return "#4fb3ff";
   if (p.kind === "in" || p.kind === "count") return lv ? "#3ecf8e" : "#1f4f3a";
+  if (p.kind === "sensor") return state.se[p.name] !== undefined ? "#ff6b6b" : "#e0a040";
   return "#2a3542";
 }
 function drawBoard() {
@@ -64,6 +66,7 @@ function drawBoard() {
     var left = i < half, row = left ? i : i - half;
     var y = top + row * rowH + 8, x = left ? bx + 12 : bx + bw - 12;
     var c = svgEl("circle", { cx: x, cy: y, r: 7, fill: pinFill(p), stroke: p.kind ? "#dce3ea" : "#4a5866", "stroke-width": p.kind ? 1.5 : 1, "data-pin": p.pin });
+    if (p.kind === "sensor" && state.se[p.name] !== undefined) c.setAttribute("data-failing", "1");
     if (p.reserved) c.setAttribute("stroke-dasharray", "2 2");
     svg.appendChild(c);
     var t = svgEl("text", { x: left ? x + 12 : x - 12, y: y + 4, "text-anchor": left ? "start" : "end", "font-size": 11, fill: "#c9d3dc" });
@@ -73,6 +76,7 @@ function drawBoard() {
       var lv = state.levels[p.pin], extra = "";
       if (p.kind === "pwm" && typeof lv === "number") extra = " " + Math.round(lv * 100) + "%";
       else if (p.kind === "out") extra = lv ? " ON" : " off";
+      else if (p.kind === "sensor" && state.se[p.name] !== undefined) extra = " ✗";
       else if ((p.kind === "analog" || p.kind === "count" || p.kind === "in") && state.readings[p.name + ""]) extra = "";
       var n = svgEl("text", { x: left ? bx - 10 : bx + bw + 10, y: y + 4, "text-anchor": left ? "end" : "start", "font-size": 12, fill: pinFill(p) === "#2a3542" ? "#c9d3dc" : "#e8eef3", "font-weight": 600 });
       n.textContent = p.name + extra;
@@ -188,7 +192,7 @@ function card(r) {
   if (!c) {
     var none = $("no-readings");
     if (none) none.remove();
-    c = el("div", { class: "card", id: id, "data-cn": r.cn });
+    c = el("div", { class: "card", id: id, "data-cn": r.cn, "data-name": r.name });
     var head = el("div", { class: "head" });
     head.appendChild(el("span", { class: "label" }, r.name));
     head.appendChild(el("span", { class: "cn", title: r.cn }, r.cn));
@@ -199,9 +203,27 @@ function card(r) {
     svg.appendChild(svgEl("path", { class: "line", fill: "none", stroke: "#4fb3ff", "stroke-width": 1.6, "vector-effect": "non-scaling-stroke" }));
     c.appendChild(svg);
     c.appendChild(el("div", { class: "when" }, ""));
+    c.appendChild(el("div", { class: "why" }, ""));
     $("readings").appendChild(c);
   }
+  markFailing(c, r.name);
   return c;
+}
+// a card whose input is in status.se: highlighted, with the reason (the value shown is the last good one)
+function markFailing(c, name) {
+  var why = state.se[name];
+  c.classList.toggle("failing", why !== undefined);
+  c.querySelector(".why").textContent = why !== undefined ? "failing: " + why : "";
+}
+function showStatus(st) {
+  state.se = st && st.se && typeof st.se === "object" ? st.se : {};
+  document.querySelectorAll(".card").forEach(function (c) { markFailing(c, c.dataset.name); });
+  // an input that fails before its first reading gets its card now
+  Object.keys(state.se).forEach(function (name) {
+    var cn = Object.keys(state.channels).filter(function (k) { return state.channels[k] === name; })[0];
+    if (cn && !state.readings[cn]) card({ cn: cn, name: name });
+  });
+  drawBoard();
 }
 function drawReading(r) {
   var c = card(r);
@@ -253,6 +275,7 @@ function addLog(e) {
 
 function applySnapshot(s) {
   state.pins = s.pins; state.levels = s.levels || {}; state.deviceId = s.deviceId; state.boardName = s.boardName;
+  state.channels = s.channels || {};
   state.readings = {};
   $("device").textContent = s.deviceId;
   $("board").textContent = s.boardName + (s.engine ? " · " + (s.engine === "espruino" ? "real Espruino interpreter" : "V8 simulator") : "");
@@ -265,7 +288,7 @@ function applySnapshot(s) {
   keys.forEach(function (k) { state.readings[k] = s.readings[k]; drawReading(s.readings[k]); });
   $("log").innerHTML = "";
   (s.log || []).forEach(addLog);
-  drawBoard();
+  showStatus(s.status);
   buildControls();
 }
 
@@ -279,6 +302,7 @@ function connect() {
   es.addEventListener("log", function (m) { addLog(JSON.parse(m.data)); });
   es.addEventListener("state", function (m) { showConnection(JSON.parse(m.data)); });
   es.addEventListener("memory", function (m) { showMemory(JSON.parse(m.data)); });
+  es.addEventListener("status", function (m) { showStatus(JSON.parse(m.data)); });
   es.addEventListener("pins", function (m) { state.levels = JSON.parse(m.data); drawBoard(); refreshControls(); });
 }
 

@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { ROOT } from "../tools/api";
 import { buildDrivers } from "../tools/build";
 import { CASES, ESPRUINO_ESP8266, haveInterpreter, measureDriver } from "../test/drivers/interp";
-import { SENSOR_INPUTS, bundle, driverFiles, interpreter, liveDevice } from "./espruino";
+import { hasEspruino } from "../sim/espruino/board";
+import { SENSOR_INPUTS, bundle, driverFiles, liveDevice } from "./espruino";
 
 export async function run(): Promise<void> {
   if (!haveInterpreter()) {
@@ -24,8 +25,7 @@ export async function run(): Promise<void> {
     console.log(`| ${c.title} | ${m.bus} | ${m.factory} | ${m.instance} | +${m.first} | ${m.idle}${m.again === m.idle ? "" : ` (then ${m.again})`} | ${m.results[0]} |`);
   }
   for (const board of ["esp8266", "esp32"] as const) {
-    const bin = interpreter(board);
-    if (!bin) continue;
+    if (!hasEspruino(board)) continue;
     console.log(`\nwhole device, ${board}: blocks over the same device without the sensor input (connected, idle, sensor missing)`);
     console.log("| sensor inputs | blocks | se |");
     console.log("|---|---|---|");
@@ -33,20 +33,14 @@ export async function run(): Promise<void> {
     // one reading (2 s after boot), measured 2 s later: no reading in flight when measured
     const slow = (l: any[]) => l.map((x) => ({ ...x, period: 60000 }));
     const measure = async (inputs: any[]) => {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          const dev = await liveDevice(bin, bundle(board), { id: "bench", inputs: [up, ...inputs] }, 600, inputs.length ? driverFiles(board) : {});
-          try {
-            await new Promise((r) => setTimeout(r, inputs.length ? 4000 : 0));
-            const u = await dev.usage();
-            const st = inputs.length ? await dev.command({ cmd: "status" }) : {};
-            return { u, se: st.se };
-          } finally {
-            await dev.close();
-          }
-        } catch (e) {
-          if (attempt) throw e;
-        }
+      const dev = await liveDevice(board, bundle(board), { id: "bench", inputs: [up, ...inputs] }, { files: inputs.length ? driverFiles(board) : {} });
+      try {
+        await new Promise((r) => setTimeout(r, inputs.length ? 4000 : 0));
+        const u = await dev.usage();
+        const st = inputs.length ? await dev.command({ cmd: "status" }) : {};
+        return { u, se: st.se };
+      } finally {
+        await dev.close();
       }
     };
     try {

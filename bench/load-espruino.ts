@@ -1,15 +1,24 @@
-// Load on the REAL interpreter (issue 12): the firmware (dist/<board>.js, booted from Storage)
-// against the project's broker, beside floors measured on the same interpreter in the same run.
+// Load on the REAL interpreter and on the V8 model (issue 12): the firmware (dist/<board>.js)
+// against the project's broker, each engine beside floors measured on that engine in the same run.
 //   floor "split+parse+answer": a bare socket program (no JMQT session) that splits the stream on
 //     NUL, JSON.parses each frame and writes a reply frame: what any JSON-over-TCP device must do.
 //   floor "bare write": the same program answering with a constant 60-byte frame (no parse).
+// The engines: the real interpreter (EspruinoBoard, booted from Storage as flashed) and the V8
+// model (SimBoard on a real clock: the same bundle in its realm, sockets over loopback TCP, the
+// same broker); each floor program runs on the engine it is the floor of (in the V8 model after a
+// WiFi join, which its sockets need; the timing starts once it is connected).
 // Figures: a burst of N pings (q0 and q1, sent at once) answered completely, each once, and the
-// time to the last reply; 200 sequential round trips (median, q0 and q1). Ratios are to the
-// split+parse floor. Nothing here is asserted: the tests (test/espruino/load.espruino.test.ts)
-// check completeness and memory, never time. `npm run bench -- load-espruino [esp8266|esp32] [N]`.
+// time to the last reply; 200 sequential round trips (median, q0 and q1; the floor's: one frame
+// at a time to the split+parse program). Ratios are to the split+parse floor of the same engine,
+// the firmware's bursts to its burst, its round trips to its round trip (the floor answers the
+// host directly, the firmware through the broker). Nothing here is asserted: the tests
+// (test/espruino/load.espruino.test.ts) check completeness and memory, never time.
+// `npm run bench -- load-espruino [esp8266|esp32] [N]`.
 import * as net from "node:net";
-import { startBroker } from "../sim/broker";
+import { startBroker, type Broker } from "../sim/broker";
 import { nodeNet } from "../sim/net";
+import { SimBoard } from "../sim/board";
+import type { Device } from "../sim/device";
 import { EspruinoBoard, ESPRUINO_SKIP_MESSAGE, hasEspruino } from "../sim/espruino/board";
 import { S_READY } from "../firmware/jmqt/api";
 import type { Client } from "../firmware/jmqt/api";
@@ -18,6 +27,9 @@ import { createClient } from "../firmware/jmqt/client";
 const TOKEN = "load";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 type Board = "esp8266" | "esp32";
+type Engine = "espruino" | "v8";
+/** the V8 model's access point (the real engine's shim joins whatever the firmware asks for) */
+const AP = { ssid: "load", password: "load" };
 
 /** The floor program: connects to the host, answers every NUL-terminated frame. */
 function floorCode(port: number, parse: boolean): string {
@@ -30,8 +42,28 @@ function floorCode(port: number, parse: boolean): string {
   );
 }
 
-/** Times N ping frames sent at once to the floor program until N replies came back. */
-async function floor(board: Board, n: number, parse: boolean): Promise<{ ms: number; got: number }> {
+/** A board of `engine` running `code`, or the firmware (dist/<board>.js) with `config`; not booted. */
+function device(engine: Engine, board: Board, o: { code?: string; config?: any }): Device {
+  if (engine === "espruino")
+    return o.code !== undefined ? new EspruinoBoard({ board, code: o.code, wifi: null }) : new EspruinoBoard({ board, config: o.config, wifi: { rssi: -60 } });
+  if (o.code !== undefined)
+    // the model's sockets need a joined station: the floor program opens its socket once joined
+    return new SimBoard({ board, clock: "real", wifi: { ...AP, connectMs: 50 }, code: `require("Wifi").connect(${JSON.stringify(AP.ssid)},{password:${JSON.stringify(AP.password)}},function(){${o.code}});` });
+  return new SimBoard({ board, clock: "real", wifi: { ...AP, rssi: -60, connectMs: 50 }, storage: { "jmqt.json": JSON.stringify(o.config) } });
+}
+
+const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+export interface FloorResult {
+  /** time from the burst sent to its last reply */
+  ms: number;
+  got: number;
+  /** median of 200 sequential round trips (one frame, its reply) */
+  rt: number;
+}
+
+/** Times N ping frames sent at once to the floor program until N replies came back, then 200 one at a time. */
+async function floor(engine: Engine, board: Board, n: number, parse: boolean): Promise<FloorResult> {
   let sock: net.Socket | null = null;
   let got = 0;
   let buf = "";
@@ -39,6 +71,8 @@ async function floor(board: Board, n: number, parse: boolean): Promise<{ ms: num
   const server = net.createServer((s) => {
     sock = s;
     s.setNoDelay(true);
+    // the board's end is reset when it stops
+    s.on("error", () => {});
     s.on("data", (d) => {
       buf += d.toString("latin1");
       let i: number;
@@ -51,18 +85,30 @@ async function floor(board: Board, n: number, parse: boolean): Promise<{ ms: num
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const port = (server.address() as net.AddressInfo).port;
-  const dev = new EspruinoBoard({ board, code: floorCode(port, parse), wifi: null });
+  const dev = device(engine, board, { code: floorCode(port, parse) });
+  const ping = (i: number) => JSON.stringify({ push: { cn: "#dev", dt: { cmd: "ping", id: "p" + i }, cl: "admin" } }) + "\0";
   try {
     await dev.boot();
     const end = Date.now() + 10000;
     while (!sock && Date.now() < end) await sleep(10);
-    if (!sock) throw new Error("floor program did not connect");
+    if (!sock) throw new Error(`floor program did not connect (${engine})`);
+    const s: net.Socket = sock;
     let frames = "";
-    for (let i = 0; i < n; i++) frames += JSON.stringify({ push: { cn: "#dev", dt: { cmd: "ping", id: "p" + i }, cl: "admin" } }) + "\0";
+    for (let i = 0; i < n; i++) frames += ping(i);
     const t0 = Date.now();
-    (sock as net.Socket).write(frames, "latin1");
+    s.write(frames, "latin1");
     while (got < n && Date.now() - Math.max(t0, last) < 3000) await sleep(5);
-    return { ms: last - t0, got };
+    const burstMs = last - t0;
+    const burstGot = got;
+    const times: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const want = got + 1;
+      const t = process.hrtime.bigint();
+      s.write(ping(n + i), "latin1");
+      while (got < want) await new Promise((r) => setImmediate(r));
+      times.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+    return { ms: burstMs, got: burstGot, rt: median(times) };
   } finally {
     await dev.stop();
     server.close();
@@ -143,47 +189,85 @@ export async function ask(p: Pick<Peer, "c" | "got">, dev: string, dt: any): Pro
 async function roundTrips(p: Peer, dev: string, n: number, q: number): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < n; i++) {
-    const id = "rt" + q + "-" + i;
+    const id = dev + "-rt" + q + "-" + i;
     const t0 = process.hrtime.bigint();
     p.c.p2p(dev, { cmd: "ping", id }, q);
     while (!p.got.find((d) => d && d.re === id)) await new Promise((r) => setImmediate(r));
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return median(times);
+}
+
+interface EngineFigures {
+  fl: FloorResult;
+  bare: FloorResult;
+  b0: BurstResult;
+  b1: BurstResult;
+  rt0: number;
+  rt1: number;
+}
+
+/** Every figure of one engine: its floors, then the firmware as device `id` on `broker`, driven by `p`. */
+async function measure(engine: Engine, board: Board, n: number, broker: Broker, p: Peer, id: string): Promise<EngineFigures> {
+  const fl = await floor(engine, board, n, true);
+  const bare = await floor(engine, board, n, false);
+  const cfg = { id, server: { host: "127.0.0.1", port: broker.port, token: TOKEN }, wifi: AP, allow: ["admin"], inputs: [], outputs: [] };
+  const dev = device(engine, board, { config: cfg });
+  try {
+    await dev.boot();
+    if (!(await dev.waitFor(() => broker.clients().indexOf(id) >= 0, 15000))) throw new Error(`${engine}: the device did not come online`);
+    await sleep(2000);
+    const rt0 = await roundTrips(p, id, 200, 0);
+    const rt1 = await roundTrips(p, id, 200, 1);
+    const b0 = await burst(p, id, n, 0, id + "a");
+    const b1 = await burst(p, id, n, 1, id + "b");
+    return { fl, bare, b0, b1, rt0, rt1 };
+  } finally {
+    await dev.stop();
+  }
+}
+
+function print(title: string, n: number, f: EngineFigures): void {
+  const r = (x: number, of: number) => (of > 0 ? (x / of).toFixed(1) + "x" : "-");
+  const ms = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(0));
+  console.log(`${title}, ${n} pings sent at once (time to the last reply):`);
+  console.log(`  floor: bare socket, split + JSON.parse + answer   ${f.fl.ms} ms (${f.fl.got}/${n} answered); round trip ${ms(f.fl.rt)} ms`);
+  console.log(`  floor: bare socket, constant answer, no parse     ${f.bare.ms} ms (${f.bare.got}/${n})`);
+  for (const [name, b] of [["firmware, q0 pings", f.b0], ["firmware, q1 pings", f.b1]] as [string, BurstResult][])
+    console.log(
+      `  ${name.padEnd(48)}  ${b.ms} ms = ${r(b.ms, f.fl.ms)} the floor; ${b.answered}/${n} answered, ${b.once ? "each once" : "SOME TWICE"}; ` +
+        `refused ${b.counters ? b.counters.qd : "?"}, session cycles ${b.counters ? b.counters.rc : "?"}, free ${b.free} blocks after`,
+    );
+  console.log(
+    `  round trip (200 sequential, median): q0 ${ms(f.rt0)} ms = ${r(f.rt0, f.fl.rt)} the floor's, q1 ${ms(f.rt1)} ms = ${r(f.rt1, f.fl.rt)} (q1/q0 = ${(f.rt1 / f.rt0).toFixed(2)})`,
+  );
 }
 
 export async function run(board: Board = (process.argv[3] as Board) || "esp8266", n = Number(process.argv[4]) || 1000): Promise<void> {
-  if (!hasEspruino(board)) {
-    console.log(ESPRUINO_SKIP_MESSAGE);
-    return;
-  }
-  const fl = await floor(board, n, true);
-  const bare = await floor(board, n, false);
   const broker = await startBroker({ port: 0, token: TOKEN });
-  const cfg = { id: "dev", server: { host: "127.0.0.1", port: broker.port, token: TOKEN }, wifi: { ssid: "load", password: "load" }, allow: ["admin"], inputs: [], outputs: [] };
-  const dev = new EspruinoBoard({ board, config: cfg, wifi: { rssi: -60 } });
   const p = await peer(broker.port);
   try {
-    await dev.boot();
-    await dev.waitFor(() => false, 2000);
-    const rt0 = await roundTrips(p, "dev", 200, 0);
-    const rt1 = await roundTrips(p, "dev", 200, 1);
-    const b0 = await burst(p, "dev", n, 0, "a");
-    const b1 = await burst(p, "dev", n, 1, "b");
-    const r = (x: number) => (fl.ms > 0 ? (x / fl.ms).toFixed(1) + "x" : "-");
-    console.log(`real interpreter, ${board} layout, ${n} pings sent at once (time to the last reply):`);
-    console.log(`  floor: bare socket, split + JSON.parse + answer   ${fl.ms} ms (${fl.got}/${n} answered)`);
-    console.log(`  floor: bare socket, constant answer, no parse     ${bare.ms} ms (${bare.got}/${n})`);
-    for (const [name, b] of [["firmware, q0 pings", b0], ["firmware, q1 pings", b1]] as [string, BurstResult][])
+    let real: EngineFigures | null = null;
+    if (hasEspruino(board)) {
+      real = await measure("espruino", board, n, broker, p, "dev");
+      print(`real interpreter, ${board} layout`, n, real);
+    } else console.log(ESPRUINO_SKIP_MESSAGE);
+    const v8 = await measure("v8", board, n, broker, p, "dev-v8");
+    print(`V8 model (SimBoard, real clock, the same bundle and broker), ${board}`, n, v8);
+    console.log(
+      "  (the model's real clock runs every socket event as a Node timer: 1 ms at least, the floor of its round trips;\n" +
+        "   between two drain events it hands the device 40-80 frames of a burst, more replies than the firmware's write window\n" +
+        "   and out queue hold: the rest is refused)",
+    );
+    if (real) {
+      const x = (a: number, b: number) => (b > 0 ? (a / b < 10 ? (a / b).toFixed(1) : (a / b).toFixed(0)) + "x" : "-");
       console.log(
-        `  ${name.padEnd(48)}  ${b.ms} ms = ${r(b.ms)} the floor; ${b.answered}/${n} answered, ${b.once ? "each once" : "SOME TWICE"}; ` +
-          `refused ${b.counters ? b.counters.qd : "?"}, session cycles ${b.counters ? b.counters.rc : "?"}, free ${b.free} blocks after`,
+        `real interpreter / V8 model: floor burst ${x(real.fl.ms, v8.fl.ms)}, round trip ${x(real.fl.rt, v8.fl.rt)}; ` +
+          `firmware q0 burst ${x(real.b0.ms, v8.b0.ms)}, q1 burst ${x(real.b1.ms, v8.b1.ms)}, round trip q0 ${x(real.rt0, v8.rt0)}, q1 ${x(real.rt1, v8.rt1)}`,
       );
-    console.log(`  round trip (200 sequential, median): q0 ${rt0.toFixed(2)} ms, q1 ${rt1.toFixed(2)} ms (q1/q0 = ${(rt1 / rt0).toFixed(2)})`);
+    }
   } finally {
     await stopPeer(p);
-    await dev.stop();
     await broker.close();
   }
 }

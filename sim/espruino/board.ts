@@ -1,17 +1,22 @@
 // EspruinoBoard: the real Espruino 2v29 interpreter built for Linux (../shared/espruino/LINUX.md),
 // booted like a board. Each board runs in its own temporary directory, whose espruino.flash is its
 // Storage: `.boot0` holds the board shim (sim/espruino/shim.js), and `.bootcde` + `jmqt.json` are
-// written by replaying, line by line on the interpreter's console, exactly the file that
-// `npm run flash -- --dry-run` writes (tools/flash.ts), which ends with load(".bootcde").
+// written by replaying, line by line, exactly the file that `npm run flash -- --dry-run` writes
+// (tools/flash.ts), which ends with load(".bootcde").
 //
-// The host drives the shim (see shim.js for the line protocol): pin levels, analog values,
-// temperature, RSSI and WiFi events go in as "__sim(op,pin,value)" lines over a TCP connection the
-// shim opens to this board's control server at each boot (the console is used only to upload,
-// before the firmware runs: the Linux build's console loses input while socket events come in);
-// output changes, Wifi.connect, watchdog kicks and E.reboot come out as "@@SIM <json>" lines. Sockets are
-// the interpreter's own TCP: the device connects to a link (a TCP forwarder on 127.0.0.1 owned by
-// this board) that stands for the WiFi: jmqt.json's server is rewritten to point at it, it
-// forwards to the configured server, and wifiDown()/resetConnections() cut it. Time is real.
+// The console carries one line in: a short bootstrap typed at the prompt that opens a TCP
+// connection to this board's control server and evals the lines that come over it (the Linux
+// build's console loses and mixes up input while the firmware runs, and long input under load).
+// The upload goes over that connection; after load() the shim opens its own at each boot, and
+// everything the host sends goes over it: pin levels, analog values, temperature, RSSI and WiFi
+// events as "__sim(op,pin,value)" lines, and any code (eval(), query(), store()). What comes out is
+// printed on the console: "@@SIM <json>" lines for answers to query(), output changes,
+// Wifi.connect, watchdog kicks, E.reboot and process.memory(). Sockets are the interpreter's own
+// TCP: the device connects to a link (a TCP forwarder on 127.0.0.1 owned by this board) that stands
+// for the WiFi: jmqt.json's server is rewritten to point at it, it forwards to the configured
+// server, and wifiDown()/resetConnections() cut it. Time is real. A reboot (reboot(), E.reboot(),
+// the watchdog) is a SIGKILL at that moment and a new process in the same directory, which boots
+// from Storage as it is.
 //
 // The virtual hardware is sim/hw/'s, as on the V8 engine (sim/board.ts): the pins (levels driven,
 // analog values, sensor models, outputs and their timelines: sim/hw/pins.ts), the access point and
@@ -75,8 +80,12 @@ export interface EspruinoBoardOptions {
   board: BoardId;
   /** the device config, written as jmqt.json by the flash dry run (its server is reached through the link) */
   config?: any;
-  /** the access point; the shim joins whatever SSID the firmware asks for while it is up (default up, rssi -55) */
-  wifi?: { rssi?: number; connectMs?: number; up?: boolean } | null;
+  /**
+   * the access point; the shim joins whatever SSID the firmware asks for while it is up (default
+   * up, rssi -55). joined: the station is associated at every power-on, before any Wifi.connect
+   * (an ESP8266 rejoins the network it saved): for code that opens sockets without the Wifi module.
+   */
+  wifi?: { rssi?: number; connectMs?: number; up?: boolean; joined?: boolean } | null;
   /** the interpreter (default espruinoBinary(board)) */
   binary?: string;
   /** every console line as printed */
@@ -96,6 +105,14 @@ export interface EspruinoBoardOptions {
   storage?: Record<string, string>;
   /** reboot the interpreter when the watchdog is not kicked in time (default true) */
   watchdogReset?: boolean;
+  /**
+   * false: no board shim in .boot0 (for `code` that needs no hardware, such as a memory
+   * measurement that must not count the shim). Only the upload goes over the control connection:
+   * once the code runs nothing can be sent to it, only what it prints read (console, waitFor).
+   */
+  shim?: boolean;
+  /** with `code`: store PIN_METHODS as .boot1 (default: with the shim). false leaves .boot1 to `storage` (an OTA guard) or absent. */
+  pinMethods?: boolean;
 }
 
 interface Link {
@@ -126,6 +143,8 @@ export class EspruinoBoard implements Device {
   watchdogMisses = 0;
   /** boots of the interpreter so far (the shim says {boot:1} at each) */
   boots = 0;
+  /** console lines printed so far (console keeps the last MAX_CONSOLE_LINES) */
+  private printed = 0;
   private opts: EspruinoBoardOptions;
   private proc: ChildProcess | null = null;
   private exited: Promise<void> = Promise.resolve();
@@ -216,14 +235,17 @@ export class EspruinoBoard implements Device {
 
   /**
    * First boot: an empty Storage gets the shim as .boot0, then the flash dry run for the config
-   * (jmqt.json, .bootcde, load(".bootcde")) is replayed on the console. Resolves once the shim
-   * has booted and the firmware's top level has run.
+   * (jmqt.json, .bootcde, load(".bootcde")) is replayed over the control connection. Resolves once
+   * the shim has booted and the firmware's top level has run (with `shim: false`: once load() has
+   * run, which closes the connection the upload came over).
    */
   async boot(): Promise<void> {
     if (this.stopped) throw new Error("EspruinoBoard: stopped");
     const bin = this.opts.binary || espruinoBinary(this.id);
     if (!fs.existsSync(bin)) throw new Error(ESPRUINO_SKIP_MESSAGE);
     const firmware = this.opts.firmware !== false;
+    const shim = this.opts.shim !== false;
+    if (!shim && this.opts.code === undefined) throw new Error("EspruinoBoard: shim: false needs `code` (the firmware needs the shim's Wifi)");
     if (firmware) {
       await this.startLink();
       const files = { ...(this.opts.storage || {}) };
@@ -237,11 +259,12 @@ export class EspruinoBoard implements Device {
       for (const [name, text] of Object.entries(files)) pre.push(...storeLines(name, text));
       if (this.opts.code !== undefined) {
         if (this.deviceConfig !== undefined) pre.push(...storeLines("jmqt.json", JSON.stringify(this.deviceConfig)));
-        pre.push(...storeLines(".boot1", PIN_METHODS));
+        if (this.opts.pinMethods ?? shim) pre.push(...storeLines(".boot1", PIN_METHODS));
         this.uploadLines = [...pre, ...storeLines(".bootcde", this.opts.code), 'load(".bootcde")'];
       } else this.uploadLines = [...pre, ...(await dryRunLines(this.id, this.deviceConfig))];
     }
     await this.startControl();
+    this.powerOn();
     this.spawn();
     // input that arrives while the interpreter starts up is mangled: wait for its banner, and a little
     await this.waitOutput(/espruino\.com\/Donate/, 5000);
@@ -250,21 +273,40 @@ export class EspruinoBoard implements Device {
     const boots = this.boots;
     await this.bootstrap();
     this.viaCtl = true;
-    this.store(".boot0", fs.readFileSync(SHIM_FILE, "latin1").replace("port: CTL_PORT", "port: " + this.ctlPort));
+    if (shim) this.store(".boot0", fs.readFileSync(SHIM_FILE, "latin1").replace("port: CTL_PORT", "port: " + this.ctlPort));
     if (this.sensors.byName.size) {
       this.answerer = new BusAnswerer(this.dir, this.sensors, (l) => this.println(l));
       this.store(".boot2", fs.readFileSync(BUSES_FILE, "latin1").replace('"WIRED"', JSON.stringify(wiredKinds(this.sensors))));
     }
     // The dry run is sent verbatim: each line is a complete statement (Storage.write of an atob()
-    // or a JSON string chunk, then load(".bootcde")); "\x10" in front only turns echo off for it.
+    // or a JSON string chunk, then load(".bootcde")).
     if (firmware) for (const l of this.uploadLines) this.send(l);
     else this.send("load()");
+    if (!shim) {
+      if (!(await this.waitFor(() => this.ctl === null, 10000))) throw new Error(`${this.name}: load() did not run:\n${this.console.slice(-20).join("\n")}`);
+      return;
+    }
     if (!(await this.waitFor(() => this.boots > boots, 10000))) throw new Error(`${this.name}: the interpreter did not boot:\n${this.console.slice(-20).join("\n")}`);
     // the bundle's top level runs right after .boot0, in the same load(); a query answered means it is done
     await this.query("1");
   }
 
-  /** Like a power cycle: the interpreter is killed and started again in the same directory (Storage persists). */
+  /**
+   * Resolves once the interpreter has booted more than `boots` times in all (compare with
+   * `boots` read before) and the top level of that boot has run: for reboots the device asks for
+   * (E.reboot(), a watchdog) as well as reboot()'s.
+   */
+  async booted(boots: number, timeoutMs = 15000): Promise<void> {
+    if (!(await this.waitFor(() => this.boots > boots && !this.restarting, timeoutMs)))
+      throw new Error(`${this.name}: no boot within ${timeoutMs} ms:\n${this.console.slice(-20).join("\n")}`);
+    await this.query("1");
+  }
+
+  /**
+   * Like a power cycle: the interpreter is killed at once (SIGKILL: whatever it was doing stops
+   * there) and started again in the same directory, which boots from Storage as it is. Resolves
+   * once the shim has booted; booted() waits for the top level too.
+   */
   async reboot(reason = "reset"): Promise<void> {
     if (this.stopped) return;
     if (this.restarting) return this.restarting;
@@ -277,12 +319,11 @@ export class EspruinoBoard implements Device {
       // the old process's control connection is gone: lines wait for the new shim's
       if (this.ctl) this.ctl.destroy();
       this.ctl = null;
-      this.wifi.sta.want = false;
-      this.setStaUp(false);
       this.wdMs = 0;
       for (const p of this.pins.all()) p.out = 0;
       if (this.stopped) return;
       this.queue = [];
+      this.powerOn();
       this.spawn();
       await this.waitFor(() => this.boots > boots, 10000);
     })();
@@ -339,6 +380,13 @@ export class EspruinoBoard implements Device {
     }
   }
 
+  // the station at power-on: off, or associated already (wifi.joined, while the access point is up)
+  private powerOn(): void {
+    const joined = !!(this.opts.wifi && this.opts.wifi.joined) && this.wifi.ap!.up;
+    this.wifi.sta.want = joined;
+    this.setStaUp(joined);
+  }
+
   private async kill(): Promise<void> {
     const p = this.proc;
     if (!p) return;
@@ -351,12 +399,13 @@ export class EspruinoBoard implements Device {
   // ---- console ---------------------------------------------------------------------------
 
   /**
-   * Sends one line to the console ("\x10" first: not echoed). Lines go one at a time, each followed
-   * by an acknowledgement line the interpreter prints back: the Linux build's console loses or
-   * mixes up input that arrives faster than it runs it when the machine is busy (seen with two
-   * interpreters booting side by side), so the next line is written only once the last one ran.
+   * Sends one line of code to the device: over the control connection once there is one (every
+   * line but the bootstrap's), queued while there is none (a boot in progress). The bootstrap line
+   * goes to the console ("\x10" first: not echoed) and is acknowledged: the Linux build's console
+   * loses or mixes up input that arrives faster than it runs it when the machine is busy.
    */
   send(code: string): void {
+    if (code.indexOf("\n") >= 0) throw new Error("EspruinoBoard.send: one line of code, no newline");
     this.queue.push(code);
     this.pump();
   }
@@ -430,12 +479,15 @@ export class EspruinoBoard implements Device {
     await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
   }
 
-  /** runs code at the device's console (its result is not returned: use query()) */
+  /**
+   * Runs one line of code on the device (its result is not returned: use query()). It is eval()ed
+   * inside the shim's connection handler: `var x` stays local to it, `x = ...` makes a global.
+   */
   eval(code: string): void {
     this.send(code);
   }
 
-  /** evaluates an expression on the device and resolves with its JSON value */
+  /** evaluates an expression on the device and resolves with its JSON value (printed back on the console as an @@SIM line) */
   query(expr: string, timeoutMs = 5000): Promise<any> {
     const id = this.nextQuery++;
     return new Promise((resolve, reject) => {
@@ -448,30 +500,33 @@ export class EspruinoBoard implements Device {
     });
   }
 
-  /** writes a Storage file in chunks through the console (what the espruino tool does) */
+  /** writes a Storage file in chunks of 256 characters (what the espruino tool does), over the control connection */
   store(name: string, text: string): void {
     for (const l of storeLines(name, text)) this.send(l);
   }
 
-  /** reads a Storage file back over the console, byte for byte (undefined when it does not exist) */
+  /** reads a Storage file back, byte for byte, in base64 pieces of 512 bytes (undefined when it does not exist) */
   async readFile(name: string): Promise<string | undefined> {
     const n = JSON.stringify(name);
     const len = await this.query(`(require("Storage").read(${n})||{}).length`);
     if (typeof len !== "number") return undefined;
     let out = "";
     for (let o = 0; o < len; o += 512) {
-      const want = Math.min(512, len - o);
-      // each answer says which chunk it is: a reply to a line the console mangled is asked again
-      for (let tries = 0; ; tries++) {
-        const r = await this.query(`{o:${o},d:btoa(require("Storage").read(${n},${o},${want}))}`, 3000).catch(() => null);
-        if (r && r.o === o && typeof r.d === "string" && Buffer.from(r.d, "base64").length === want) {
-          out += Buffer.from(r.d, "base64").toString("latin1");
-          break;
-        }
-        if (tries >= 3) throw new Error(`${this.name}: could not read ${name} at ${o}`);
-      }
+      const d = Buffer.from(await this.query(`btoa(require("Storage").read(${n},${o},${Math.min(512, len - o)}))`), "base64");
+      if (d.length !== Math.min(512, len - o)) throw new Error(`${this.name}: ${name} read ${d.length} bytes at ${o}`);
+      out += d.toString("latin1");
     }
     return out;
+  }
+
+  /** how many console lines have been printed so far: a mark for since() */
+  mark(): number {
+    return this.printed;
+  }
+
+  /** the console lines printed after mark() returned `m` (of the last MAX_CONSOLE_LINES kept) */
+  since(m: number): string[] {
+    return this.console.slice(Math.max(0, this.console.length - (this.printed - m)));
   }
 
   private take(s: string): void {
@@ -494,6 +549,7 @@ export class EspruinoBoard implements Device {
   }
 
   private println(line: string): void {
+    this.printed++;
     this.console.push(line);
     if (this.console.length > MAX_CONSOLE_LINES) this.console.splice(0, this.console.length - MAX_CONSOLE_LINES);
     if (this.opts.log) this.opts.log(line);
@@ -554,6 +610,7 @@ export class EspruinoBoard implements Device {
     for (const p of pins) if (p.analogSet) this.send(`__sim("a",${JSON.stringify(p.name)},${p.analog})`);
     if (this.temperature !== null) this.send(`__sim("t",0,${this.temperature})`);
     this.send(`__sim("r",0,${this.wifi.ap!.rssi})`);
+    if (this.wifi.connected) this.send('__sim("w",0,1)');
   }
 
   private waitOutput(re: RegExp, ms: number): Promise<boolean> {

@@ -1,17 +1,19 @@
-// OTA on the real interpreter (../shared/espruino/bin/espruino-esp8266, or $ESPRUINO_ESP8266):
-// a directory is a board (Storage in ./espruino.flash), starting the interpreter again there is a
-// reboot. The built .boot1 guard and jmqt.otr receiver go to Storage with a tiny v1 .bootcde;
-// the receiver is then driven over the console the way the dispatcher will drive it, and the
-// interpreter is restarted, or SIGKILLed mid-transfer and mid-install. Block costs are measured
-// with process.memory() and printed.
+// OTA on the real interpreter (espruino-esp8266: EspruinoBoard, sim/espruino/board.ts): each board
+// is a directory (Storage in ./espruino.flash there), and a reboot is the process SIGKILLed and
+// started again there, booting from Storage as it is. The built .boot1 guard and jmqt.otr
+// receiver go to Storage with a tiny v1 .bootcde (after the board shim as .boot0, which stands in
+// for E.reboot: the board is rebooted when the code calls it); the receiver is then driven over
+// the board's TCP control connection the way the dispatcher drives it, and the interpreter is
+// rebooted, or killed mid-transfer and mid-install. Block costs are measured with
+// process.memory() and printed.
 import { strict as assert } from "node:assert";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { ESPRUINO, Interp, haveEspruino } from "./espruino";
+import { EspruinoBoard, ESPRUINO_SKIP_MESSAGE, hasEspruino } from "../../sim/espruino/board";
 import { chunks, crc, guardCode, receiverCode } from "./fakes";
 
-const V1 = 'print("FW v1");';
+// rx(S) loads the receiver as the dispatcher does (into global H): a function of the firmware's,
+// not a line evaluated over the control connection, whose closure would keep that connection
+// handler's scope alive and count it in the receiver's cost
+const V1 = 'print("FW v1");function rx(S){H=eval(require("Storage").read("jmqt.otr"))(S);}';
 const CONFIRM = 'print("CONFIRMED "+JSON.stringify(eval(require("Storage").read("jmqt.otr"))(require("Storage"))({op:"confirm"})));';
 // filler keeps the bundles several chunks long (comments cost flash, not RAM)
 const V2 = 'print("FW v2");' + CONFIRM + "/*" + "x".repeat(2000) + "*/";
@@ -21,143 +23,121 @@ const costs: Record<string, number> = {};
 
 describe("ota on the real Espruino interpreter (esp8266 build)", function () {
   this.timeout(30000);
-  // the harness types uploads at the console, which the Linux build can mangle under load: a
-  // test whose upload was mangled is run again (a firmware failure fails every try)
-  this.retries(2);
-  const dirs: string[] = [];
-  const live: Interp[] = [];
+  const live: EspruinoBoard[] = [];
 
   before(function () {
-    if (!haveEspruino()) {
-      console.log(`      skipped: no Espruino interpreter at ${ESPRUINO} (set ESPRUINO_ESP8266)`);
+    if (!hasEspruino("esp8266")) {
+      console.log("      " + ESPRUINO_SKIP_MESSAGE);
       this.skip();
     }
   });
   afterEach(async () => {
-    for (const i of live.splice(0)) await i.kill();
+    for (const b of live.splice(0)) await b.stop();
   });
   after(() => {
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
     if (Object.keys(costs).length) console.log("      blocks (esp8266, 12-byte blocks): " + JSON.stringify(costs));
   });
 
-  function start(dir: string): Interp {
-    const i = new Interp(dir);
-    live.push(i);
-    return i;
+  /** A fresh board, booted: .boot1 (guard, unless withGuard is false), jmqt.otr (receiver), .bootcde v1. */
+  async function board(withGuard = true, v1 = V1): Promise<EspruinoBoard> {
+    const storage: Record<string, string> = { "jmqt.otr": receiverCode("esp8266") };
+    if (withGuard) storage[".boot1"] = guardCode();
+    const b = new EspruinoBoard({ board: "esp8266", code: v1, storage, pinMethods: false, wifi: null });
+    live.push(b);
+    await b.boot();
+    return b;
   }
 
-  /** A fresh board: .boot1 (guard), jmqt.otr (receiver), .bootcde v1. */
-  async function board(withGuard = true, v1 = V1): Promise<string> {
-    const dir = mkdtempSync(join(tmpdir(), "ota-espruino-"));
-    dirs.push(dir);
-    const i = start(dir);
-    await i.wait(/>/);
-    // input that arrives while the interpreter starts up can be mangled: a moment first
-    await new Promise((r) => setTimeout(r, 200));
-    i.line("echo(0)");
-    if (withGuard) await i.store(".boot1", guardCode());
-    await i.store("jmqt.otr", receiverCode("esp8266"));
-    await i.store(".bootcde", v1);
-    assert.ok((await i.eval('require("Storage").list().length')) >= 2);
-    await i.kill();
-    return dir;
+  /** The firmware banner ("v1", "v2", "s2") of the last boot after console mark `m`. */
+  function firmware(b: EspruinoBoard, m: number): string | undefined {
+    const banners = b.since(m).filter((l) => /^FW /.test(l));
+    return banners.length ? banners[banners.length - 1].slice(3) : undefined;
   }
 
-  /** Boots the board in `dir` and waits for its firmware's banner. */
-  async function boot(dir: string): Promise<{ i: Interp; fw: string }> {
-    const i = start(dir);
-    const m = await i.wait(/FW (v\d|s\d)/, 8000);
-    await i.wait(/>/, 3000, m.index);
-    i.line("echo(0)");
-    return { i, fw: m[1] };
+  /** Waits for the boot after `boots` (the device's own E.reboot()) and returns its banner. */
+  async function nextBoot(b: EspruinoBoard, boots: number, m: number, ms = 15000): Promise<string | undefined> {
+    await b.booted(boots, ms);
+    return firmware(b, m);
   }
 
-  /** The receiver as the dispatcher holds it (H), and R(request) printing RE <result>. S may be a wrapped Storage. */
-  function openReceiver(i: Interp, storage = 'require("Storage")'): void {
-    i.line(`var H=eval(require("Storage").read("jmqt.otr"))(${storage}),R=function(a){print("RE "+JSON.stringify(H(a)))};`);
+  /** Kills the interpreter where it is and boots it from Storage as it is; returns the banner. */
+  async function powerCycle(b: EspruinoBoard): Promise<string | undefined> {
+    const m = b.mark();
+    const boots = b.boots;
+    await b.reboot("power cut");
+    return nextBoot(b, boots, m);
   }
-  async function req(i: Interp, a: any): Promise<any> {
-    const from = i.out.length;
-    i.line(`R(${JSON.stringify(a)})`);
-    const m = await i.wait(/RE (.*)\n/, 8000, from);
-    return JSON.parse(m[1]);
+
+  /** The receiver as the dispatcher holds it (global H), on v1. S may be a wrapped Storage. */
+  function openReceiver(b: EspruinoBoard, storage = 'require("Storage")'): void {
+    b.eval(`rx(${storage})`);
   }
-  /** What the dispatcher does ~1 s after the commit's reply: install, which ends in E.reboot()
-   *  (on this build "Not implemented" and an exit: the harness boots it again). */
-  async function install(i: Interp): Promise<void> {
-    const from = i.out.length;
-    i.line('R({op:"install"})');
-    await i.wait(/Not implemented/, 10000, from).catch((e) => {
-      if (i.exited === undefined) throw e;
-    });
-    await i.kill();
+  /** One request to the receiver, its result as it goes on the wire. */
+  function req(b: EspruinoBoard, a: any): Promise<any> {
+    return b.query(`H(${JSON.stringify(a)})`, 8000);
   }
-  async function transfer(i: Interp, text: string, t = 60, upTo = Infinity): Promise<void> {
+  /** What the dispatcher does ~1 s after the commit's reply: install, which ends in E.reboot().
+   *  Resolves with the banner of the boot that follows. */
+  async function install(b: EspruinoBoard): Promise<string | undefined> {
+    const m = b.mark();
+    const boots = b.boots;
+    b.eval('H({op:"install"})');
+    return nextBoot(b, boots, m);
+  }
+  async function transfer(b: EspruinoBoard, text: string, t = 60, upTo = Infinity): Promise<void> {
     // a begin again with the same bundle resumes where the open update is
-    const b = await req(i, { op: "begin", size: text.length, crc: crc(text), v: "2.0.0", t });
-    assert.deepEqual({ ...b, n: 0 }, { n: 0, cs: 512, m: Math.ceil(text.length / 512) });
+    const r = await req(b, { op: "begin", size: text.length, crc: crc(text), v: "2.0.0", t });
+    assert.deepEqual({ ...r, n: 0 }, { n: 0, cs: 512, m: Math.ceil(text.length / 512) });
     for (const c of chunks(text)) {
-      if (c.n < b.n) continue;
+      if (c.n < r.n) continue;
       if (c.n >= upTo) return;
-      assert.deepEqual(await req(i, { op: "chunk", ...c }), { n: c.n + 1 });
+      assert.deepEqual(await req(b, { op: "chunk", ...c }), { n: c.n + 1 });
     }
   }
+  const usage = (b: EspruinoBoard) => b.query("process.memory().usage");
 
-  it("v1 → v2: chunks over the console, commit, reboot → v2 runs and confirms; it stays v2", async () => {
-    const dir = await board();
-    let { i, fw } = await boot(dir);
-    assert.equal(fw, "v1");
-    const before = await i.eval("process.memory().usage");
-    openReceiver(i);
-    await transfer(i, V2, 60, 1);
-    costs.receiverActive = (await i.eval("process.memory().usage")) - before;
-    await transfer(i, V2);
-    assert.deepEqual(await req(i, { op: "commit" }), { v: "2.0.0", reboot: 1 });
-    costs.receiverAfterCommit = (await i.eval("process.memory().usage")) - before;
-    await install(i);
-    ({ i, fw } = await boot(dir));
-    assert.equal(fw, "v2");
-    await i.wait(/CONFIRMED \{"v":"2.0.0"\}/);
-    assert.deepEqual(await i.eval('require("Storage").readJSON("jmqt.res")'), { ok: 1, v: "2.0.0" });
-    await i.kill();
-    ({ i, fw } = await boot(dir));
-    assert.equal(fw, "v2", "after the confirm v2 boots for good");
-    await i.wait(/CONFIRMED \{\}/);
+  it("v1 → v2: chunks over the control connection, commit, reboot → v2 runs and confirms; it stays v2", async () => {
+    const b = await board();
+    assert.equal(firmware(b, 0), "v1");
+    const before = await usage(b);
+    openReceiver(b);
+    await transfer(b, V2, 60, 1);
+    costs.receiverActive = (await usage(b)) - before;
+    await transfer(b, V2);
+    assert.deepEqual(await req(b, { op: "commit" }), { v: "2.0.0", reboot: 1 });
+    costs.receiverAfterCommit = (await usage(b)) - before;
+    const m2 = b.mark();
+    assert.equal(await install(b), "v2");
+    assert.ok(await b.waitFor(() => b.since(m2).includes('CONFIRMED {"v":"2.0.0"}'), 5000), "v2 confirms: " + b.since(m2).join(" | "));
+    assert.deepEqual(await b.query('require("Storage").readJSON("jmqt.res")'), { ok: 1, v: "2.0.0" });
+    const m3 = b.mark();
+    assert.equal(await powerCycle(b), "v2", "after the confirm v2 boots for good");
+    assert.ok(await b.waitFor(() => b.since(m3).includes("CONFIRMED {}"), 5000), b.since(m3).join(" | "));
   });
 
   it("a v2 that never confirms: the guard's timer reboots it and the next boot is v1, with the reason", async () => {
-    const dir = await board();
-    let { i } = await boot(dir);
-    openReceiver(i);
-    await transfer(i, V2_SILENT, 2);
-    assert.equal((await req(i, { op: "commit" })).reboot, 1);
-    await install(i);
-    let fw: string;
-    ({ i, fw } = await boot(dir));
-    assert.equal(fw, "s2", "the silent v2");
-    costs.guardDuringTrial = 0; // filled below against the v1 boot of the same board
-    const trialUsage = await i.eval("process.memory().usage");
-    await i.wait(/Not implemented/, 6000); // E.reboot() on Linux: the harness restarts it
-    await i.kill();
-    ({ i, fw } = await boot(dir));
-    assert.equal(fw, "v1");
-    assert.deepEqual(await i.eval('require("Storage").readJSON("jmqt.res")'), { ok: 0, v: "2.0.0", err: "not confirmed in time: rolled back" });
-    costs.guardDuringTrial = trialUsage - (await i.eval("process.memory().usage"));
+    const b = await board();
+    openReceiver(b);
+    await transfer(b, V2_SILENT, 2);
+    assert.equal((await req(b, { op: "commit" })).reboot, 1);
+    assert.equal(await install(b), "s2", "the silent v2");
+    const trialUsage = await usage(b);
+    // the guard's timer (2 s) calls E.reboot(): the board boots again by itself
+    assert.equal(await nextBoot(b, b.boots, b.mark(), 8000), "v1");
+    assert.equal(b.resets[b.resets.length - 1].reason, "software", "E.reboot() from the guard's timer");
+    assert.deepEqual(await b.query('require("Storage").readJSON("jmqt.res")'), { ok: 0, v: "2.0.0", err: "not confirmed in time: rolled back" });
+    costs.guardDuringTrial = trialUsage - (await usage(b));
   });
 
   it("killed mid-transfer: v1 boots, the staging is dropped by the next begin", async () => {
-    const dir = await board();
-    let { i, fw } = await boot(dir);
-    openReceiver(i);
-    await transfer(i, V2, 60, 2);
-    await i.kill();
-    ({ i, fw } = await boot(dir));
-    assert.equal(fw, "v1");
-    openReceiver(i);
-    await transfer(i, V2);
-    assert.equal((await req(i, { op: "commit" })).reboot, 1);
-    await install(i);
+    const b = await board();
+    openReceiver(b);
+    await transfer(b, V2, 60, 2);
+    assert.equal(await powerCycle(b), "v1");
+    openReceiver(b);
+    await transfer(b, V2);
+    assert.equal((await req(b, { op: "commit" })).reboot, 1);
+    assert.equal(await install(b), "v2");
   });
 
   for (const cut of [
@@ -166,42 +146,41 @@ describe("ota on the real Espruino interpreter (esp8266 build)", function () {
     { what: "after v2 is verified and jmqt.try is written", cond: 'n==="jmqt.try"', v2: 1 },
   ] as { what: string; cond: string; v2?: number }[]) {
     it(`killed mid-install (${cut.what}): ${cut.v2 ? "v2 boots on trial" : "the guard restores v1"}`, async () => {
-      const dir = await board();
-      let { i, fw } = await boot(dir);
-      // a Storage that hangs at the chosen write, after doing it; the test then SIGKILLs the interpreter
-      i.line(`var S0=require("Storage");var SW={read:S0.read,erase:S0.erase,getFree:S0.getFree,write:function(n,d,o,z){var r=S0.write(n,d,o,z);if(${cut.cond}){print("HANG");while(1);}return r;}};`);
-      openReceiver(i, "SW");
-      await transfer(i, V2);
-      const from = i.out.length;
-      i.line('R({op:"commit"});R({op:"install"})');
-      await i.wait(/HANG/, 5000, from);
-      await i.kill();
-      ({ i, fw } = await boot(dir));
+      const b = await board();
+      // a Storage that hangs at the chosen write, after doing it; the test then kills the interpreter
+      b.eval(`S0=require("Storage");SW={read:S0.read,erase:S0.erase,getFree:S0.getFree,write:function(n,d,o,z){var r=S0.write(n,d,o,z);if(${cut.cond}){print("HANG");while(1);}return r;}}`);
+      openReceiver(b, "SW");
+      await transfer(b, V2);
+      const m = b.mark();
+      b.eval('H({op:"commit"});H({op:"install"})');
+      assert.ok(await b.waitFor(() => b.since(m).includes("HANG"), 5000), "the install reached the cut: " + b.since(m).join(" | "));
+      const m2 = b.mark();
+      const fw = await powerCycle(b);
       if (cut.v2) {
         // the install was complete: v2 boots on trial (and this v2 confirms)
         assert.equal(fw, "v2");
-        await i.wait(/CONFIRMED \{"v":"2.0.0"\}/);
+        assert.ok(await b.waitFor(() => b.since(m2).includes('CONFIRMED {"v":"2.0.0"}'), 5000), b.since(m2).join(" | "));
         return;
       }
       assert.equal(fw, "v1");
-      const res = await i.eval('require("Storage").readJSON("jmqt.res")');
+      const res = await b.query('require("Storage").readJSON("jmqt.res")');
       assert.equal(res.ok, 0);
-      assert.deepEqual(await i.eval('require("Storage").list().filter(function(f){return f.indexOf("jmqt.")===0;}).sort()'), ["jmqt.otr", "jmqt.prev", "jmqt.res"]);
+      assert.deepEqual(await b.query('require("Storage").list().filter(function(f){return f.indexOf("jmqt.")===0;}).sort()'), ["jmqt.otr", "jmqt.prev", "jmqt.res"]);
     });
   }
 
   it("idle cost: the guard holds no block on a booted board (the Storage module aside)", async () => {
-    const usage = async (withGuard: boolean, v1: string) => {
-      const { i } = await boot(await board(withGuard, v1));
-      const u = await i.eval("process.memory().usage");
-      await i.kill();
+    const idle = async (withGuard: boolean, v1: string) => {
+      const b = await board(withGuard, v1);
+      const u = await usage(b);
+      await b.stop();
       return u;
     };
     // the firmware reads jmqt.json at boot, so require("Storage") (6 blocks, cached by the
     // interpreter) is spent with or without the guard; a firmware that never touches Storage pays it for the guard
     const V1_READS = 'require("Storage").read("jmqt.json");' + V1;
-    costs.idle = (await usage(true, V1_READS)) - (await usage(false, V1_READS));
-    costs.idleWithoutStorageUse = (await usage(true, V1)) - (await usage(false, V1));
+    costs.idle = (await idle(true, V1_READS)) - (await idle(false, V1_READS));
+    costs.idleWithoutStorageUse = (await idle(true, V1)) - (await idle(false, V1));
     assert.equal(costs.idle, 0, `idle cost ${costs.idle} blocks`);
     assert.ok(costs.idleWithoutStorageUse <= 10);
   });

@@ -1,13 +1,13 @@
 // The memory corpus (test/sim/memory-corpus/*.js plus the firmware bundles) and how to measure it:
-// on the real Espruino 2v29 interpreter (booted from Storage like a board, process.memory() after
-// GC) and in the simulator's estimate (SimBoard.memory().usage). Used by tools/record-memory.ts,
-// which writes memory-corpus/answers.json, and by test/sim/memory.test.ts.
-import { spawn } from "node:child_process";
+// on the real Espruino 2v29 interpreter (booted from Storage like a board by EspruinoBoard, the
+// upload over its TCP control connection, never typed at the console; process.memory() after GC)
+// and in the simulator's estimate (SimBoard.memory().usage). Used by tools/record-memory.ts, which
+// writes memory-corpus/answers.json, and by test/sim/memory.test.ts.
 import * as fs from "node:fs";
 import * as net from "node:net";
-import * as os from "node:os";
 import * as path from "node:path";
 import { SimBoard } from "../../sim";
+import { EspruinoBoard } from "../../sim/espruino/board";
 
 const ROOT = path.join(__dirname, "../..");
 export const CORPUS_DIR = path.join(__dirname, "memory-corpus");
@@ -25,21 +25,13 @@ export function findInterpreter(board: BoardId): string | null {
   }
   return null;
 }
-const STUB = () => {
-  for (const d of [path.resolve(ROOT, "../shared/espruino/boot"), path.resolve(ROOT, "../../shared/espruino/boot")]) {
-    const f = path.join(d, "wifi-stub.js");
-    if (fs.existsSync(f)) return fs.readFileSync(f, "latin1");
-  }
-  return null;
-};
-
 export interface Program {
   name: string;
   /** the code stored as .bootcde; `__PORT__` is replaced by a local TCP server's port */
   code: string;
   /** other Storage files */
   files?: Record<string, string>;
-  /** firmware: the interpreter runs the Wifi stand-in as .boot0 and its baseline is the stub alone */
+  /** firmware: booted as flashed on the board shim (jmqt.json from `files`), its baseline the shim alone */
   firmware?: boolean;
   /** ms of running before the measurement */
   settleMs: number;
@@ -58,8 +50,10 @@ export function loadCorpus(board: BoardId): Program[] {
   const dist = path.join(ROOT, "dist", board + ".js");
   if (fs.existsSync(dist)) {
     // the board's example config, its server moved to a closed local port: on both sides the
-    // connect fails at once and the device waits to retry (a LAN address would leave a pending
-    // socket on the interpreter, where the sim refuses remote hosts)
+    // connection ends at once (the sim refuses it; on the interpreter the board's link is refused
+    // upstream and closes the device's socket) and the device waits to retry (a LAN address would
+    // leave a pending socket on the interpreter, where the sim refuses remote hosts). The code is
+    // dist/<board>.js: what the flash dry run writes as .bootcde.
     const cfg = JSON.parse(fs.readFileSync(path.join(ROOT, board === "esp8266" ? "examples/device-esp8266.json" : "examples/device.json"), "latin1"));
     cfg.server.host = "127.0.0.1";
     cfg.server.port = 9;
@@ -89,91 +83,30 @@ export async function startServer(): Promise<{ port: number; close: () => Promis
   };
 }
 
-// a string literal of plain ASCII (bytes >= 0x7F as \xNN), so the console sees no editing keys
-function asciiLiteral(t: string): string {
-  return JSON.stringify(t).replace(/[\x7f-\xff]/g, (c) => "\\x" + c.charCodeAt(0).toString(16));
-}
-
-/** Boots Storage files on the interpreter; retried (a busy console can garble a line). */
-export async function bootOnInterpreter(bin: string, files: Record<string, string>, settleMs: number): Promise<{ usage: number; console: string }> {
-  for (let i = 0; ; i++) {
-    try {
-      return await bootOnce(bin, files, settleMs);
-    } catch (e) {
-      if (i >= 3) throw e;
-    }
-  }
-}
-
-/** Boots Storage files on the interpreter like a board (chunked uploads, load()), returns process.memory(). */
-function bootOnce(bin: string, files: Record<string, string>, settleMs: number): Promise<{ usage: number; console: string }> {
-  return new Promise((resolve, reject) => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "espruino-mem-"));
-    const p = spawn(bin, [], { cwd: dir, stdio: ["pipe", "pipe", "pipe"] });
-    let out = "";
-    p.stdout.on("data", (d) => (out += d.toString("latin1")));
-    p.stderr.on("data", (d) => (out += d.toString("latin1")));
-    p.stdin.on("error", () => {});
-    const line = (s: string) => p.stdin.write("\x10" + s + "\n");
-    const done = (err: Error | null) => {
-      p.kill("SIGKILL");
-      fs.rmSync(dir, { recursive: true, force: true });
-      const m = /MEM (\{[^\n]*\})/.exec(out);
-      if (err || !m) return reject(new Error((err ? err.message : "no memory figure") + "; console:\n" + out.slice(-1500)));
-      resolve({ usage: JSON.parse(m[1]).usage, console: out });
-    };
-    const timer = setTimeout(() => done(new Error("timeout")), settleMs + 60000);
-    // one line at a time, each acknowledged before the next (a busy interpreter drops input
-    // that arrives faster than it parses it)
-    const lines: string[] = ["echo(0)"];
-    for (const name of Object.keys(files)) {
-      const text = files[name];
-      const total = text.length;
-      for (let o = 0; o < total; o += 128) lines.push("require(\"Storage\").write(" + JSON.stringify(name) + "," + asciiLiteral(text.substr(o, 128)) + "," + o + "," + total + ")");
-    }
-    let n = 0;
-    const next = () => {
-      if (n < lines.length) {
-        const tag = "ACK" + n + "!";
-        line(lines[n++] + ';print("' + tag + '")');
-        const wait = setInterval(() => {
-          if (out.indexOf(tag) < 0) {
-            if (/Uncaught|LOW_MEMORY/.test(out)) {
-              clearInterval(wait);
-              clearTimeout(timer);
-              done(new Error("upload failed"));
-            }
-            return;
-          }
-          clearInterval(wait);
-          next();
-        }, 5);
-        return;
-      }
-      // every upload taken: boot from Storage like a board, let it settle, measure after GC
-      line("load()");
-      setTimeout(() => {
-        line('print("\\nMEM " + JSON.stringify(process.memory()))');
-        const poll = setInterval(() => {
-          if (/MEM \{[^\n]*\}/.test(out)) {
-            clearInterval(poll);
-            clearTimeout(timer);
-            setTimeout(() => done(null), 50);
-          }
-        }, 50);
-      }, settleMs);
-    };
-    setTimeout(next, 300);
-  });
-}
-
 // an empty .bootcde cannot be written (Storage throws): the baseline program is a comment
 const EMPTY = "// empty\n";
+
+/**
+ * .boot0 of a corpus program's boot (no board shim: nothing may be sent to the interpreter once
+ * the program runs): prints process.memory().usage (a GC first) once the program has settled.
+ * Its own timer entry is in the figure (in the baseline as in every program's usage), and its
+ * size depends on the numbers it holds: measured as it fires, 8 or 9 blocks by how late it ran
+ * (the machine's load); its interval set to 1000000 ms first, 10 every time.
+ */
+function reporter(settleMs: number): string {
+  return `var __m=setInterval(function(){changeInterval(__m,1000000);var u=process.memory().usage;clearInterval(__m);print("\\n@@MEM "+u)},${settleMs});`;
+}
+
+/**
+ * Blocks by which a program's figure may differ from one measurement to the next: timers.js's
+ * 100 ms interval is caught at a random point of its period, and its entry takes 9 or 10 blocks.
+ */
+export const JITTER: Record<string, number> = { timers: 1 };
 
 export interface Figures {
   /** process.memory().usage with the program booted */
   usage: number;
-  /** the same with the baseline (empty program; for the firmware: the Wifi stub alone) */
+  /** the same with the baseline (empty program; for the firmware: the board shim alone) */
   baseline: number;
   /** usage - baseline: what the program costs */
   net: number;
@@ -189,18 +122,57 @@ async function withPort<T>(prog: Program, f: (code: string) => Promise<T>): Prom
   }
 }
 
-export async function measureInterpreter(bin: string, prog: Program): Promise<Figures> {
-  const shim = prog.firmware ? STUB() : null;
-  if (prog.firmware && !shim) throw new Error("no wifi-stub.js next to the interpreter");
-  const base: Record<string, string> = shim ? { ".boot0": shim } : {};
-  const extra = prog.files || {};
+/** A corpus program booted from Storage with nothing else but the reporter: its usage once settled, and the console. */
+async function bootProgram(bin: string, board: BoardId, code: string, files: Record<string, string>, settleMs: number): Promise<{ usage: number; console: string[] }> {
+  const b = new EspruinoBoard({ board, binary: bin, shim: false, code, storage: { ...files, ".boot0": reporter(settleMs) }, wifi: null });
+  try {
+    await b.boot();
+    if (!(await b.waitFor(/@@MEM \d/, settleMs + 10000))) throw new Error("no memory report; console:\n" + b.console.slice(-20).join("\n"));
+    const line = b.console.find((l) => /@@MEM \d/.test(l))!;
+    return { usage: Number(line.slice(line.indexOf("@@MEM ") + 6)), console: b.console };
+  } finally {
+    await b.stop();
+  }
+}
+
+/**
+ * The firmware as flashed (EspruinoBoard: the board shim, the dry run for `jmqt.json`), settled,
+ * and the same boot with the shim alone: process.memory().usage of each.
+ */
+async function bootFirmware(bin: string, board: BoardId, config: any, settleMs: number): Promise<{ usage: number; baseline: number; console: string[] }> {
+  const base = new EspruinoBoard({ board, binary: bin, firmware: false });
+  let baseline: number;
+  try {
+    await base.boot();
+    await base.sleep(200);
+    baseline = (await base.memory()).usage;
+  } finally {
+    await base.stop();
+  }
+  const b = new EspruinoBoard({ board, binary: bin, config });
+  try {
+    await b.boot();
+    await b.sleep(settleMs);
+    return { usage: (await b.memory()).usage, baseline, console: b.console };
+  } finally {
+    await b.stop();
+  }
+}
+
+export async function measureInterpreter(bin: string, prog: Program, board: BoardId): Promise<Figures> {
   const tag = (e: any) => {
     throw new Error(prog.name + " on " + bin + ": " + (e && e.message ? e.message : e));
   };
-  const b = await bootOnInterpreter(bin, Object.assign({}, base, extra, { ".bootcde": EMPTY }), prog.settleMs).catch(tag);
-  const u = await withPort(prog, (code) => bootOnInterpreter(bin, Object.assign({}, base, extra, { ".bootcde": code }), prog.settleMs)).catch(tag);
-  if (/Uncaught|LOW_MEMORY|OUT OF MEMORY|ASSERT/.test(u.console)) throw new Error(prog.name + " failed on the interpreter:\n" + u.console.slice(-1500));
-  return { usage: u.usage, baseline: b.usage, net: u.usage - b.usage };
+  let u: { usage: number; baseline: number; console: string[] };
+  if (prog.firmware) u = await bootFirmware(bin, board, JSON.parse(prog.files!["jmqt.json"]), prog.settleMs).catch(tag);
+  else {
+    const b = await bootProgram(bin, board, EMPTY, prog.files || {}, prog.settleMs).catch(tag);
+    const p = await withPort(prog, (code) => bootProgram(bin, board, code, prog.files || {}, prog.settleMs)).catch(tag);
+    u = { usage: p.usage, baseline: b.usage, console: p.console };
+  }
+  const bad = u.console.filter((l) => /Uncaught|LOW_MEMORY|OUT OF MEMORY|ASSERT/.test(l));
+  if (bad.length) throw new Error(prog.name + " failed on the interpreter:\n" + u.console.slice(-30).join("\n"));
+  return { usage: u.usage, baseline: u.baseline, net: u.usage - u.baseline };
 }
 
 export async function measureModel(board: BoardId, prog: Program): Promise<Figures> {

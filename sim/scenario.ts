@@ -25,7 +25,7 @@ export type ScenarioEvent = { at: number } & (
   | { do: "temperature"; value: number }
   | { do: "rssi"; dbm: number }
   | { do: "storage"; name: string; data: string | object }
-  /** a virtual sensor of `devices` (by its name, or its type when there is one of it): new values, unplug/plug, faults (V8 only) */
+  /** a virtual sensor of `devices` (by its name, or its type when there is one of it): new values, unplug/plug, faults */
   | ({ do: "device"; name: string } & DeviceStep)
 );
 
@@ -46,7 +46,7 @@ export interface DeviceStep {
   truncate?: number;
 }
 
-/** A virtual sensor wired to the board's pins before boot (V8 engine; sim/hw/buses.ts). */
+/** A virtual sensor wired to the board's pins before boot (both engines; sim/hw/buses.ts). */
 export type ScenarioDevice = { name?: string; t?: number } & (
   | { type: "bme280" | "bmp280"; sda: string; scl: string; addr?: number; p?: number; h?: number }
   | { type: "ds18b20"; pin: string; serial?: number; res?: number }
@@ -186,7 +186,7 @@ export async function applyScenarioEvent(b: Device, e: ScenarioEvent): Promise<v
       const data = typeof e.data === "string" ? e.data : JSON.stringify(e.data);
       return sim ? void sim.storage.write(e.name, data) : real!.store(e.name, data);
     }
-    case "device": return sim ? sim.sensors.apply(e.name, e) : v8Only();
+    case "device": return (sim || real!).sensors.apply(e.name, e);
     default:
       throw new Error("scenario: unknown event " + JSON.stringify(e));
   }
@@ -272,13 +272,7 @@ export async function runScenario(fileOrObject: string | Scenario, opts: RunScen
       log: opts.log,
       resolve: server ? () => ({ host: server!.host, port: server!.port }) : undefined,
     });
-    for (const d of sc.devices || []) {
-      if (d.type === "bme280" || d.type === "bmp280") board.sensors.addBme280(d.sda, d.scl, { chip: d.type, addr: d.addr, name: d.name, t: d.t, p: d.p, h: d.h });
-      else if (d.type === "ds18b20") board.sensors.addDs18b20(d.pin, { name: d.name, serial: d.serial, t: d.t, res: d.res });
-      else board.sensors.addDht((d as any).pin, { type: d.type === "dht11" ? 11 : 22, name: d.name, t: d.t, h: (d as any).h });
-    }
   } else {
-    if (sc.devices && sc.devices.length) throw new Error("scenario: `devices` are V8 only");
     // the real engine has no resolver: the config's server is where the link forwards to
     if (server && storage["jmqt.json"] !== undefined) {
       const cfg = JSON.parse(storage["jmqt.json"]);
@@ -293,6 +287,13 @@ export async function runScenario(fileOrObject: string | Scenario, opts: RunScen
       log: opts.log,
       name: sc.name,
     });
+  }
+  // the virtual sensors, wired before boot: the same SensorBuses on both engines (on the real
+  // interpreter, EspruinoBoard answers the device's bus transactions from them: sim/espruino/buses.ts)
+  for (const d of sc.devices || []) {
+    if (d.type === "bme280" || d.type === "bmp280") board.sensors.addBme280(d.sda, d.scl, { chip: d.type, addr: d.addr, name: d.name, t: d.t, p: d.p, h: d.h });
+    else if (d.type === "ds18b20") board.sensors.addDs18b20(d.pin, { name: d.name, serial: d.serial, t: d.t, res: d.res });
+    else board.sensors.addDht((d as any).pin, { type: d.type === "dht11" ? 11 : 22, name: d.name, t: d.t, h: (d as any).h });
   }
 
   const steps: { at: number; kind: "event" | "expect"; item: any }[] = [];

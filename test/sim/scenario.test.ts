@@ -2,6 +2,7 @@
 // virtual time) and "espruino" (the real interpreter, real time: skipped with one line when it
 // is not there), and on expectations that must fail.
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { runScenario } from "../../sim";
 import { ESPRUINO_SKIP_MESSAGE, hasEspruino } from "../../sim/espruino/board";
@@ -87,6 +88,23 @@ describe("sim scenarios on the real Espruino interpreter", function () {
     const r = await runScenario(FIRMWARE_WIFI_DROP, { engine: "espruino" });
     assert.deepEqual(r.failures, [], r.console.slice(-20).join("\n"));
     assert.equal(r.results.length, 14);
+  });
+
+  it("examples/scenarios/sensors.json's devices and events, shortened: the same SensorBuses answer the interpreter's bus transactions", async () => {
+    const sc = JSON.parse(fs.readFileSync(SENSORS, "utf8"));
+    const cfg = sc.storage["jmqt.json"];
+    for (const i of cfg.inputs) i.period = i.type === "dht22" ? 2000 : 1000;
+    sc.durationMs = 12000;
+    sc.events = sc.events.map((e: any) => ({ ...e, at: e.at === 10000 ? 5000 : 8000 }));
+    sc.expect = sc.expect.map((x: any) => {
+      if (x.at === 9000) return { ...x, at: 4500 };
+      if (x.at === 17000) return { ...x, at: 7500 };
+      if (x.at === 30000) return { ...x, at: 12000 };
+      return x.published && x.published.channel === "gh/up" ? { ...x, published: { ...x.published, min: 8 } } : x;
+    });
+    const r = await runScenario(sc, { engine: "espruino" });
+    assert.deepEqual(r.failures, [], r.console.slice(-20).join("\n"));
+    assert.equal(r.results.length, 11);
   });
 
   it("reports an expectation that does not hold, in real time", async () => {

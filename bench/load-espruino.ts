@@ -256,8 +256,7 @@ export async function run(board: Board = (process.argv[3] as Board) || "esp8266"
     print(`V8 model (SimBoard, real clock, the same bundle and broker), ${board}`, n, v8);
     console.log(
       "  (the model's real clock runs every socket event as a Node timer: 1 ms at least, the floor of its round trips;\n" +
-        "   between two drain events it hands the device 40-80 frames of a burst, more replies than the firmware's write window\n" +
-        "   and out queue hold: the rest is refused)",
+        "   like Espruino's idle loop it hands the device one 536-byte chunk per pass, after the drain of what it wrote)",
     );
     if (real) {
       const x = (a: number, b: number) => (b > 0 ? (a / b < 10 ? (a / b).toFixed(1) : (a / b).toFixed(0)) + "x" : "-");

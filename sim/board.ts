@@ -93,6 +93,14 @@ interface SimSocket {
   pendingIo: boolean;
   /** counted in clock.openSockets (between Node's connect and close) */
   counted: boolean;
+  /** received chunks not handed to the device yet (one per idle pass, as on Espruino) */
+  inbox: string[];
+  /** a chunk is being delivered: the next one follows it, one pass later */
+  pumping: boolean;
+  /** Node closed the socket while chunks were still in the inbox: close after the last one */
+  closeAfter?: boolean;
+  /** a "drain" is scheduled (one for all the writes of a pass, as Espruino fires it once its send buffer is empty) */
+  drainDue?: boolean;
 }
 
 const ROOT = path.resolve(__dirname, "..");
@@ -590,7 +598,7 @@ export class SimBoard implements Device {
   }
 
   private netConnect(obj: any, host: string, port: number): void {
-    const s: SimSocket = { obj, raw: null, state: "connecting", frozen: false, pendingIo: false, counted: false };
+    const s: SimSocket = { obj, raw: null, state: "connecting", frozen: false, pendingIo: false, counted: false, inbox: [], pumping: false };
     this.sockets.push(s);
     if (!this.wifi.connected) {
       this.later(100, () => this.socketFailed(s, SOCKET_ERRORS.noNetwork));
@@ -626,11 +634,10 @@ export class SimBoard implements Device {
       if (s.frozen) return;
       const text = buf.toString("latin1");
       const n = this.net.chunkSize;
-      for (let i = 0; i < text.length; i += n) {
-        const chunk = text.substr(i, n);
-        this.sockEvent(s, () => {
-          if (s.state === "open") this.emitRealm(s.obj, "data", chunk);
-        });
+      for (let i = 0; i < text.length; i += n) s.inbox.push(text.substr(i, n));
+      if (!s.pumping) {
+        s.pumping = true;
+        this.sockEvent(s, () => this.pump(s));
       }
     });
     raw.on("drain", () => this.quirks.writeFalse || this.sockEvent(s, () => s.state === "open" && this.emitRealm(s.obj, "drain")));
@@ -647,8 +654,31 @@ export class SimBoard implements Device {
         this.clock.openSockets--;
       }
       if (s.frozen) return;
-      this.sockEvent(s, () => this.closeSocket(s, hadError));
+      this.sockEvent(s, () => {
+        if (s.pumping) s.closeAfter = true;
+        else this.closeSocket(s, hadError);
+      });
     });
+  }
+
+  // Espruino's idle loop (libs/network/socketserver.c) reads at most one chunk of 536 bytes per
+  // socket per pass, and sends what the handlers wrote (firing "drain") in the same pass. So the
+  // device gets one chunk per event-loop pass here too, and the drains its writes caused come
+  // before the next chunk: a burst that arrives at once is not all handed over before the first
+  // reply is sent (it was: 40-80 frames, more than the firmware's out queue holds).
+  private pump(s: SimSocket): void {
+    const chunk = s.inbox.shift();
+    if (chunk !== undefined && s.state === "open" && !s.frozen) this.emitRealm(s.obj, "data", chunk);
+    if (s.inbox.length && s.state === "open") {
+      this.later(0, () => this.pump(s));
+      return;
+    }
+    s.inbox = [];
+    s.pumping = false;
+    if (s.closeAfter) {
+      s.closeAfter = false;
+      this.closeSocket(s, false);
+    }
   }
 
   private ioDone(s: SimSocket): void {
@@ -688,11 +718,21 @@ export class SimBoard implements Device {
     const raw = s.raw;
     this.clock.ioEvents++;
     if (this.quirks.writeFalse) {
-      // Espruino: write() returns false every time and a "drain" event follows once it is sent
-      // (no sign of a full buffer). Node's own drain is not passed on in this mode.
+      // Espruino: write() returns false every time and a "drain" event follows once its send
+      // buffer is handed to the network, in the same idle pass: one drain for the writes of a
+      // pass, before the next chunk is read (pump). Node's own drain is not passed on in this mode.
       const send = () => {
         this.clock.ioEvents++;
-        if (!raw.destroyed) raw.write(buf, () => this.sockEvent(s, () => s.state === "open" && this.emitRealm(s.obj, "drain")));
+        if (!raw.destroyed) raw.write(buf);
+        if (s.drainDue) return;
+        s.drainDue = true;
+        this.clock.ioEvents++;
+        if (this.halted) return;
+        // (the device's own event, not a network one: no link latency on top of the send's)
+        this.later(0, () => {
+          s.drainDue = false;
+          if (s.state === "open") this.emitRealm(s.obj, "drain");
+        });
       };
       if (this.net.latencyMs > 0) this.later(this.net.latencyMs, send);
       else send();

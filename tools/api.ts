@@ -46,6 +46,9 @@ export function loadApi(): ApiEntry[] {
   return JSON.parse(readFileSync(join(SHARED, "espruino", "api.json"), "utf8"));
 }
 
+/** A pin list in the firmware's BoardInfo form: ",D0,D1,A0," (one string on the board instead of an array). */
+export const pinList = (pins: string[]): string => "," + pins.join(",") + ",";
+
 export function loadBoard(id: string): BoardJson {
   return JSON.parse(readFileSync(join(ROOT, "boards", id + ".json"), "utf8"));
 }

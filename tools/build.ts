@@ -9,7 +9,7 @@ import { minify } from "terser";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { BoardJson, ROOT, boardIds, loadApi, loadBoard } from "./api";
+import { BoardJson, ROOT, boardIds, loadApi, loadBoard, pinList } from "./api";
 import { PACKET_TYPES, Violation, WIRE_KEYS, checkBundle, checkMangled, definedNames, formatViolations } from "./gate";
 import type { BoardInfo } from "../firmware/runtime/config";
 
@@ -35,9 +35,6 @@ export interface BuildResult {
   /** private field (without its trailing `_`... as written) -> the name terser gave it */
   mangled: Record<string, string>;
 }
-
-/** A pin list in BoardInfo's form: ",D0,D1,A0," (one string on the board instead of an array). */
-export const pinList = (pins: string[]): string => "," + pins.join(",") + ",";
 
 /** The board data the firmware gets (BOARD_JSON in firmware/types/build.d.ts), compacted from boards/<board>.json. */
 export function boardConstant(b: BoardJson): BoardInfo {

@@ -6,7 +6,8 @@
 import { strict as assert } from "node:assert";
 import { SimBoard } from "../../sim";
 import { EspruinoBoard, ESPRUINO_SKIP_MESSAGE, hasEspruino } from "../../sim/espruino/board";
-import { Peer, TOKEN, V1, V2, ask, bundleCrc, bundles, otaConfig, readingGap, send, startBroker, storageFiles, waitFw, waitOnline, type Rig } from "./device";
+import { Peer } from "../jmqt/client-peer";
+import { TOKEN, V1, V2, ask, bundleCrc, bundles, otaConfig, readingGap, send, startBroker, storageFiles, waitFw, waitOnline, type Rig } from "./device";
 
 type BoardId = "esp8266" | "esp32";
 
@@ -21,7 +22,7 @@ function scenarios(engine: string, board: BoardId, make: (cfg: any, files: Recor
       const broker = await startBroker({ port: 0, token: TOKEN });
       const cfg = otaConfig(board, broker.port);
       const admin = new Peer(broker.port, "admin");
-      await admin.start([cfg.prefix + "status", cfg.prefix + "up"]);
+      await admin.start([cfg.prefix + "status", cfg.prefix + "up"], 1);
       const d = make(cfg, storageFiles(board));
       r = { board, cfg, d, broker, admin, P: cfg.prefix };
       await d.boot();

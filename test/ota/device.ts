@@ -7,12 +7,11 @@ import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { startBroker, type Broker } from "../../sim/broker";
-import { nodeNet } from "../../sim/net";
 import type { Device } from "../../sim/device";
 import { bundleCrc, sendOta, type OtaOptions, type OtaOutcome } from "../../sim/ota-sender";
-import { S_READY, ST_OK } from "../../firmware/jmqt/api";
+import { ST_OK } from "../../firmware/jmqt/api";
 import type { Client } from "../../firmware/jmqt/api";
-import { createClient } from "../../firmware/jmqt/client";
+import { Peer } from "../jmqt/client-peer";
 
 export const ROOT = join(__dirname, "..", "..");
 export const TOKEN = "tok";
@@ -48,34 +47,6 @@ export function otaConfig(board: "esp8266" | "esp32", port: number): any {
   return cfg;
 }
 
-interface Msg { cn: string; dt: any; from: string; t: number }
-
-/** A Node-side JMQT client (the firmware's own client over node:net) that records every push. */
-export class Peer {
-  c: Client;
-  got: Msg[] = [];
-  constructor(port: number, cl: string) {
-    this.c = createClient(nodeNet(), {
-      host: "127.0.0.1", port, cl, at: TOKEN, maxFrame: 65536, inflight: 16, outQueue: 256, dedup: 64, minBackoffMs: 50, maxBackoffMs: 200,
-    });
-    this.c.onPush = (cn, dt, from) => this.got.push({ cn, dt, from, t: Date.now() });
-  }
-  async start(subs: string[] = []) {
-    this.c.start();
-    const end = Date.now() + 5000;
-    while (this.c.state !== S_READY) {
-      if (Date.now() > end) throw new Error("peer did not connect");
-      await sleep(5);
-    }
-    for (const cn of subs)
-      await new Promise<void>((res, rej) => {
-        const r = this.c.sub(cn, 1, (st) => (st === ST_OK ? res() : rej(new Error("sub " + st))));
-        if (r !== ST_OK) rej(new Error("sub refused " + r));
-      });
-  }
-  on(cn: string) { return this.got.filter((m) => m.cn === cn); }
-  stop() { return new Promise<void>((r) => this.c.stop(r)); }
-}
 
 export interface Rig {
   board: "esp8266" | "esp32";

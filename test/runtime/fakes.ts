@@ -6,9 +6,7 @@ import { S_IDLE, S_READY, ST_BUSY, ST_NETWORK_ERROR, ST_OK } from "../../firmwar
 import type { BoardInfo } from "../../firmware/runtime/config";
 import esp32 from "../../boards/esp32.json";
 import esp8266 from "../../boards/esp8266.json";
-
-/** BoardInfo's pin list form (tools/build.ts pinList): ",D0,D1,A0," */
-const pinList = (pins: string[]): string => "," + pins.join(",") + ",";
+import { pinList } from "../../tools/api";
 
 export function boardInfo(name: "esp32" | "esp8266"): BoardInfo {
   const b: any = name === "esp32" ? esp32 : esp8266;

@@ -19,12 +19,10 @@ import { join } from "node:path";
 import { buildBoard, buildDrivers } from "../../tools/build";
 import { SimBoard } from "../../sim";
 import { startBroker, type Broker } from "../../sim/broker";
-import { nodeNet } from "../../sim/net";
 import { EspruinoBoard, espruinoBinary, espruinoMissing, hasEspruino, type EspruinoBuild } from "../../sim/espruino/board";
 import type { Device } from "../../sim/device";
-import { S_READY, ST_OK } from "../../firmware/jmqt/api";
-import type { Client } from "../../firmware/jmqt/api";
-import { createClient } from "../../firmware/jmqt/client";
+import { ST_OK } from "../../firmware/jmqt/api";
+import { Peer } from "../jmqt/client-peer";
 
 const TOKEN = "tok";
 const WIFI = { ssid: "net", password: "pw" };
@@ -48,39 +46,6 @@ function build(): Promise<void> {
   return built;
 }
 
-interface Msg { cn: string; dt: any }
-
-class Peer {
-  c: Client;
-  got: Msg[] = [];
-  constructor(port: number, cl: string) {
-    this.c = createClient(nodeNet(), { host: "127.0.0.1", port, cl, at: TOKEN, maxFrame: 65536, inflight: 16, outQueue: 256, dedup: 64, minBackoffMs: 50, maxBackoffMs: 200 });
-    this.c.onPush = (cn, dt) => this.got.push({ cn, dt });
-  }
-  async start(subs: string[]) {
-    this.c.start();
-    const end = Date.now() + 5000;
-    while (this.c.state !== S_READY) {
-      if (Date.now() > end) throw new Error("peer did not connect");
-      await sleep(5);
-    }
-    for (const cn of subs)
-      await new Promise<void>((res, rej) => {
-        const r = this.c.sub(cn, 0, (st) => (st === ST_OK ? res() : rej(new Error("sub " + st))));
-        if (r !== ST_OK) rej(new Error("sub refused " + r));
-      });
-  }
-  on(cn: string) {
-    return this.got.filter((m) => m.cn === cn);
-  }
-  last(cn: string) {
-    const l = this.on(cn);
-    return l.length ? l[l.length - 1].dt : undefined;
-  }
-  stop() {
-    return new Promise<void>((r) => this.c.stop(r));
-  }
-}
 
 /** the ROM id of a VirtualDs18b20 with the default serial (family 28, CRC valid) */
 const ROM1 = "282b4a4e03160432";

@@ -15,7 +15,7 @@ import type { Device } from "./device";
 import { seededRandom, type SensorModel } from "./sensors";
 import { Pins, loadBoardData, type BoardData, type BoardId, type PinChange, type PinState, type HwTimers } from "./hw/pins";
 import { Wifi, crc32, type WifiAP } from "./hw/wifi";
-import { NetFaults, SOCKET_ERRORS } from "./hw/net";
+import { NetFaults, RECEIVE_WINDOW, SOCKET_ERRORS } from "./hw/net";
 import { Storage } from "./hw/storage";
 import { Watchdog } from "./hw/watchdog";
 import { SensorBuses } from "./hw/buses";
@@ -93,8 +93,10 @@ interface SimSocket {
   pendingIo: boolean;
   /** counted in clock.openSockets (between Node's connect and close) */
   counted: boolean;
-  /** received chunks not handed to the device yet (one per idle pass, as on Espruino) */
+  /** received chunks not handed to the device yet (one per idle pass, as on Espruino), and their
+   *  length: bounded by RECEIVE_WINDOW (the Node socket is paused past it) */
   inbox: string[];
+  inboxBytes: number;
   /** a chunk is being delivered: the next one follows it, one pass later */
   pumping: boolean;
   /** Node closed the socket while chunks were still in the inbox: close after the last one */
@@ -598,7 +600,7 @@ export class SimBoard implements Device {
   }
 
   private netConnect(obj: any, host: string, port: number): void {
-    const s: SimSocket = { obj, raw: null, state: "connecting", frozen: false, pendingIo: false, counted: false, inbox: [], pumping: false };
+    const s: SimSocket = { obj, raw: null, state: "connecting", frozen: false, pendingIo: false, counted: false, inbox: [], inboxBytes: 0, pumping: false };
     this.sockets.push(s);
     if (!this.wifi.connected) {
       this.later(100, () => this.socketFailed(s, SOCKET_ERRORS.noNetwork));
@@ -635,6 +637,8 @@ export class SimBoard implements Device {
       const text = buf.toString("latin1");
       const n = this.net.chunkSize;
       for (let i = 0; i < text.length; i += n) s.inbox.push(text.substr(i, n));
+      s.inboxBytes += text.length;
+      if (s.inboxBytes > RECEIVE_WINDOW) raw.pause();
       if (!s.pumping) {
         s.pumping = true;
         this.sockEvent(s, () => this.pump(s));
@@ -668,17 +672,28 @@ export class SimBoard implements Device {
   // reply is sent (it was: 40-80 frames, more than the firmware's out queue holds).
   private pump(s: SimSocket): void {
     const chunk = s.inbox.shift();
-    if (chunk !== undefined && s.state === "open" && !s.frozen) this.emitRealm(s.obj, "data", chunk);
+    if (chunk !== undefined) {
+      s.inboxBytes -= chunk.length;
+      if (s.raw && s.raw.isPaused() && s.inboxBytes <= RECEIVE_WINDOW) s.raw.resume();
+      if (s.state === "open" && !s.frozen) this.emitRealm(s.obj, "data", chunk);
+    }
     if (s.inbox.length && s.state === "open") {
       this.later(0, () => this.pump(s));
       return;
     }
     s.inbox = [];
+    s.inboxBytes = 0;
+    if (s.raw && s.raw.isPaused()) s.raw.resume();
     s.pumping = false;
     if (s.closeAfter) {
       s.closeAfter = false;
       this.closeSocket(s, false);
     }
+  }
+
+  /** bytes received from the network that the device has not been handed yet, over its sockets */
+  receiveBacklog(): number {
+    return this.sockets.reduce((n, s) => n + s.inboxBytes, 0);
   }
 
   private ioDone(s: SimSocket): void {

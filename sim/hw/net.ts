@@ -13,6 +13,13 @@ export const SOCKET_ERRORS = {
   noNetwork: { code: -101, message: "network unreachable" },
 };
 
+/**
+ * Received bytes a V8-model socket holds before the device has taken them (one chunk per pass):
+ * past it the Node socket is paused, so the sender meets TCP flow control as it would against a
+ * board that reads no faster (lwIP's receive window, TCP_WND, is a few KB on the ESP8266).
+ */
+export const RECEIVE_WINDOW = 4 * 1460;
+
 export class NetFaults {
   unreachable = false;
   latencyMs = 0;

@@ -2,6 +2,7 @@
 import { strict as assert } from "node:assert";
 import * as net from "node:net";
 import { SimBoard } from "../../sim";
+import { RECEIVE_WINDOW } from "../../sim/hw/net";
 
 // Connects after WiFi is up; records every socket event in `ev`.
 const PROG = `
@@ -43,8 +44,8 @@ describe("sim net", () => {
 
   const evs = (): string[] => JSON.parse(b.eval("JSON.stringify(ev)"));
 
-  async function connected(opts: { chunkSize?: number } = {}): Promise<SimBoard> {
-    b = new SimBoard({ board: "esp32", code: PROG, wifi: { ssid: "ap", password: "pw" }, chunkSize: opts.chunkSize });
+  async function connected(opts: { chunkSize?: number; clock?: "real" } = {}): Promise<SimBoard> {
+    b = new SimBoard({ board: "esp32", code: PROG, wifi: { ssid: "ap", password: "pw" }, chunkSize: opts.chunkSize, clock: opts.clock });
     b.boot();
     await b.advance(2000);
     b.eval(`open("127.0.0.1", ${port})`);
@@ -84,6 +85,23 @@ describe("sim net", () => {
     serverSockets[0].write("x".repeat(536 * 3));
     assert.ok(await b.runUntil(() => b.eval("order.length") >= 6, 1000, 1));
     assert.deepEqual(JSON.parse(b.eval("JSON.stringify(order)")), ["data 536", "drain", "data 536", "drain", "data 536", "drain"]);
+  });
+
+  it("holds at most RECEIVE_WINDOW bytes the device has not taken: past it the sender is paused, and nothing is lost", async function () {
+    this.timeout(30000);
+    // on the real clock each pass (one chunk) is a Node timer: the network is far faster than the device
+    await connected({ clock: "real" });
+    b.eval('var n = 0; sock.on("data", function (d) { n += d.length; });');
+    const big = "y".repeat(512 * 1024);
+    serverSockets[0].write(big);
+    let most = 0;
+    assert.ok(await b.runUntil(() => {
+      most = Math.max(most, b.receiveBacklog());
+      return b.eval("n") >= big.length;
+    }, 20000, 1), "all of it arrives");
+    // (one Node read, up to 64 KB, can land before the pause takes effect)
+    assert.ok(most <= RECEIVE_WINDOW + 65536, `held ${most} bytes at most`);
+    assert.equal(b.eval("got").length, big.length, "nothing lost");
   });
 
   it("takes zero virtual time for a loopback round trip", async () => {

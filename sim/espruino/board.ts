@@ -4,10 +4,11 @@
 // written by replaying, line by line, exactly the file that `npm run flash -- --dry-run` writes
 // (tools/flash.ts), which ends with load(".bootcde").
 //
-// The console carries one line in: a short bootstrap typed at the prompt that opens a TCP
-// connection to this board's control server and evals the lines that come over it (the Linux
-// build's console loses and mixes up input while the firmware runs, and long input under load).
-// The upload goes over that connection; after load() the shim opens its own at each boot, and
+// Nothing is typed at the console: the first boot starts the interpreter with `-e bootstrap`, a
+// short line that opens a TCP connection to this board's control server and evals the lines that
+// come over it (the Linux build's console loses and mixes up input while the firmware runs, long
+// input under load, and input that arrives while it starts up; a typed bootstrap once failed 4
+// times in a row on a busy machine). The upload goes over that connection; after load() the shim opens its own at each boot, and
 // everything the host sends goes over it: pin levels, analog values, temperature, RSSI and WiFi
 // events as "__sim(op,pin,value)" lines, and any code (eval(), query(), store()). What comes out is
 // printed on the console: "@@SIM <json>" lines for answers to query(), output changes,
@@ -186,12 +187,6 @@ export class EspruinoBoard implements Device {
   private ctlServer: net.Server | null = null;
   private ctl: net.Socket | null = null;
   private ctlKind = "";
-  /** once the shim has booted, lines go over the control connection only */
-  private viaCtl = false;
-  private ready = false;
-  private awaiting = 0;
-  private acks = 0;
-  private ackTimer: NodeJS.Timeout | null = null;
 
   constructor(opts: EspruinoBoardOptions) {
     this.opts = opts;
@@ -265,14 +260,10 @@ export class EspruinoBoard implements Device {
     }
     await this.startControl();
     this.powerOn();
-    this.spawn();
-    // input that arrives while the interpreter starts up is mangled: wait for its banner, and a little
-    await this.waitOutput(/espruino\.com\/Donate/, 5000);
-    await sleep(200);
-    this.ready = true;
     const boots = this.boots;
-    await this.bootstrap();
-    this.viaCtl = true;
+    this.spawn(["-e", this.bootstrapLine()]);
+    if (!(await this.waitFor(() => this.ctl !== null, 10000)))
+      throw new Error(`${this.name}: the interpreter never opened the control connection:\n${this.console.slice(-10).join("\n")}`);
     if (shim) this.store(".boot0", fs.readFileSync(SHIM_FILE, "latin1").replace("port: CTL_PORT", "port: " + this.ctlPort));
     if (this.sensors.byName.size) {
       this.answerer = new BusAnswerer(this.dir, this.sensors, (l) => this.println(l));
@@ -325,13 +316,19 @@ export class EspruinoBoard implements Device {
       this.queue = [];
       this.powerOn();
       this.spawn();
-      await this.waitFor(() => this.boots > boots, 10000);
+      if (!(await this.waitFor(() => this.boots > boots, 10000)))
+        throw new Error(`${this.name}: no boot within 10000 ms of the ${reason}:\n${this.console.slice(-20).join("\n")}`);
     })();
     try {
       await this.restarting;
     } finally {
       this.restarting = null;
     }
+  }
+
+  // a reboot the device asks for (E.reboot(), the watchdog): whoever waits on booted() sees a failure
+  private rebootBySelf(reason: string): void {
+    this.reboot(reason).catch((e: Error) => this.println("sim: " + e.message.split("\n")[0]));
   }
 
   async stop(): Promise<void> {
@@ -341,7 +338,6 @@ export class EspruinoBoard implements Device {
     if (this.wifi.sta.task) clearTimeout(this.wifi.sta.task as NodeJS.Timeout);
     if (this.wdTimer) clearInterval(this.wdTimer);
     if (this.pollTimer) clearInterval(this.pollTimer);
-    if (this.ackTimer) clearTimeout(this.ackTimer);
     await this.kill();
     this.dropLinks(false);
     if (this.ctl) this.ctl.destroy();
@@ -354,15 +350,13 @@ export class EspruinoBoard implements Device {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
-  private spawn(): void {
+  /** args: none to boot from Storage as it is; ["-e", code] to run code first (on an empty Storage, the first boot) */
+  private spawn(args: string[] = []): void {
     const bin = this.opts.binary || espruinoBinary(this.id);
     // stdin stays an open pipe for the life of the process (at end of input the console spins)
-    const p = spawn(bin, [], { cwd: this.dir, stdio: ["pipe", "pipe", "pipe"] });
+    const p = spawn(bin, args, { cwd: this.dir, stdio: ["pipe", "pipe", "pipe"] });
     this.proc = p;
     this.partial = "";
-    this.ready = false;
-    this.awaiting = 0;
-    if (this.ackTimer) clearTimeout(this.ackTimer);
     const take = (d: Buffer) => this.take(d.toString("latin1"));
     p.stdout!.on("data", take);
     p.stderr!.on("data", take);
@@ -399,10 +393,8 @@ export class EspruinoBoard implements Device {
   // ---- console ---------------------------------------------------------------------------
 
   /**
-   * Sends one line of code to the device: over the control connection once there is one (every
-   * line but the bootstrap's), queued while there is none (a boot in progress). The bootstrap line
-   * goes to the console ("\x10" first: not echoed) and is acknowledged: the Linux build's console
-   * loses or mixes up input that arrives faster than it runs it when the machine is busy.
+   * Sends one line of code to the device over the control connection, queued while there is none
+   * (a boot in progress).
    */
   send(code: string): void {
     if (code.indexOf("\n") >= 0) throw new Error("EspruinoBoard.send: one line of code, no newline");
@@ -411,42 +403,22 @@ export class EspruinoBoard implements Device {
   }
 
   private pump(): void {
-    const p = this.proc;
-    if (this.viaCtl) {
-      if (!this.ctl || this.ctl.destroyed || !this.queue.length) return;
-      this.ctl.write(this.queue.splice(0).join("\n") + "\n", "latin1");
-      return;
-    }
-    if (this.awaiting || !this.ready || !p || !p.stdin || p.stdin.destroyed) return;
-    const line = this.queue.shift();
-    if (line === undefined) return;
-    const id = ++this.acks;
-    this.awaiting = id;
-    this.ackTimer = setTimeout(() => {
-      if (this.awaiting !== id) return;
-      this.println(`sim: no acknowledgement from the console for ${line.slice(0, 60)}`);
-      this.awaiting = 0;
-      this.pump();
-    }, 5000);
-    p.stdin.write("\x10" + line + "\n\x10print('\\n@@SIM {\"a\":" + id + "}')\n", "latin1");
+    if (!this.ctl || this.ctl.destroyed || !this.queue.length) return;
+    this.ctl.write(this.queue.splice(0).join("\n") + "\n", "latin1");
   }
 
   /**
-   * Types one short line at the console: a loop that evals the lines of a connection to the
-   * control server. Everything else, the upload included, then goes over that connection (the
-   * console mangles long input under load: "File already written with different data"). The
-   * lines are the dry run's own; only the channel differs from a serial port.
+   * The first boot's `-e` code: a loop that evals the lines of a connection to the control server.
+   * Everything, the upload included, goes over that connection: the lines are the dry run's own;
+   * only the channel differs from a serial port. (Run by `-e`, the interpreter still boots from
+   * Storage first and then serves its console, sockets and timers as at the prompt.)
    */
-  private async bootstrap(): Promise<void> {
-    for (let tries = 0; tries < 4; tries++) {
-      this.send(
-        `var __c=require("net").connect({host:"127.0.0.1",port:${this.ctlPort}},function(){__c.write("boot\\n")}),__l="";` +
-          `__c.on("data",function(d){var i;__l+=d;while((i=__l.indexOf("\\n"))>=0){d=__l.substr(0,i);__l=__l.substr(i+1);` +
-          `try{eval(d)}catch(e){print("\\n@@SIM "+JSON.stringify({e:""+e}))}}})`,
-      );
-      if (await this.waitFor(() => this.ctl !== null, 3000)) return;
-    }
-    throw new Error(`${this.name}: the interpreter never opened the control connection:\n${this.console.slice(-10).join("\n")}`);
+  private bootstrapLine(): string {
+    return (
+      `var __c=require("net").connect({host:"127.0.0.1",port:${this.ctlPort}},function(){__c.write("boot\\n")}),__l="";` +
+      `__c.on("data",function(d){var i;__l+=d;while((i=__l.indexOf("\\n"))>=0){d=__l.substr(0,i);__l=__l.substr(i+1);` +
+      `try{eval(d)}catch(e){print("\\n@@SIM "+JSON.stringify({e:""+e}))}}})`
+    );
   }
 
   private get ctlPort(): number {
@@ -561,21 +533,13 @@ export class EspruinoBoard implements Device {
       const p = this.proc;
       this.busMs = Number(m.t) * 1000;
       if (this.answerer) this.answerer.answer(m.s, () => this.proc === p && !this.stopped);
-    } else if (m.a !== undefined) {
-      if (m.a === this.awaiting) {
-        if (this.ackTimer) clearTimeout(this.ackTimer);
-        this.awaiting = 0;
-        this.pump();
-      }
     } else if (m.q !== undefined) {
       const w = this.waiters.find((x) => x.id === m.q);
       this.waiters = this.waiters.filter((x) => x !== w);
       if (w) w.resolve(m.v);
     } else if (m.boot) {
       this.boots++;
-      this.ready = true;
       // from here on, lines wait for the shim's control connection (a new one at every boot)
-      this.viaCtl = true;
       this.queue = [];
       // the bootstrap's connection died with load(): lines wait for the shim's own
       if (this.ctlKind !== "shim" && this.ctl) {
@@ -599,7 +563,7 @@ export class EspruinoBoard implements Device {
       this.wdMs = Number(m.W) * 1000;
       this.lastKick = Date.now();
     } else if (m.k) this.lastKick = Date.now();
-    else if (m.b) void this.reboot("software");
+    else if (m.b) this.rebootBySelf("software");
     else if (m.m) for (const r of this.memWaiters.splice(0)) r(m.m);
   }
 
@@ -611,10 +575,6 @@ export class EspruinoBoard implements Device {
     if (this.temperature !== null) this.send(`__sim("t",0,${this.temperature})`);
     this.send(`__sim("r",0,${this.wifi.ap!.rssi})`);
     if (this.wifi.connected) this.send('__sim("w",0,1)');
-  }
-
-  private waitOutput(re: RegExp, ms: number): Promise<boolean> {
-    return this.waitFor(() => this.console.some((l) => re.test(l)), ms);
   }
 
   async waitFor(cond: (() => boolean) | RegExp, timeoutMs: number): Promise<boolean> {
@@ -729,7 +689,7 @@ export class EspruinoBoard implements Device {
     if (Date.now() - this.lastKick <= this.wdMs) return;
     this.watchdogMisses++;
     this.wdMs = 0;
-    if (this.opts.watchdogReset !== false) void this.reboot("watchdog");
+    if (this.opts.watchdogReset !== false) this.rebootBySelf("watchdog");
     else this.println("sim: watchdog not kicked in time");
   }
 

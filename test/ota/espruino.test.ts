@@ -22,7 +22,8 @@ const V2_SILENT = 'print("FW s2");' + "/*" + "y".repeat(1500) + "*/";
 const costs: Record<string, number> = {};
 
 describe("ota on the real Espruino interpreter (esp8266 build)", function () {
-  this.timeout(30000);
+  // above the board's own waits (a boot 10 s, a boot after a reboot 15 s): they fail first, with the console's tail
+  this.timeout(60000);
   const live: EspruinoBoard[] = [];
 
   before(function () {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { build } from "esbuild";
 import { transform } from "@swc/core";
 import { minify } from "terser";
-import { decode, encode, newDecoded, TYPES } from "../firmware/jmqt/codec";
+import { decode, encode, newDecoded, type PacketName } from "../firmware/jmqt/codec";
 import { createFramer } from "../firmware/jmqt/framer";
 
 const FRAMES = [
@@ -65,12 +65,12 @@ export async function run(): Promise<void> {
   const bodies = FRAMES.map((f) => {
     const o = JSON.parse(f);
     const k = Object.keys(o)[0];
-    return { t: TYPES.indexOf(k), k, b: o[k], whole: o };
+    return { k: k as PacketName, b: o[k], whole: o };
   });
   i = 0;
   const enc = rate("codec.encode (packets/s)", N, () => {
     const p = bodies[i++ % bodies.length];
-    return encode(p.t, p.b).length;
+    return encode(p.k, p.b).length;
   });
   i = 0;
   const str = rate("JSON.stringify floor (packets/s)", N, () => JSON.stringify(bodies[i++ % bodies.length].whole).length);

@@ -16,11 +16,7 @@ import {
 import type { Client, ClientOptions, Counters, NetLike, SocketLike, StatusCb } from "./api";
 import { feedChunk } from "./framer";
 import type { FrameState } from "./framer";
-import {
-  decode, encode,
-  T_AUTH, T_AUTHACK, T_CONN, T_CONNACK, T_HB, T_HBACK, T_PUB, T_PUBACK, T_PUSH, T_PUSHACK,
-  T_SUB, T_SUBACK, T_UNSUB, T_UNSUBACK, T_DISCONN,
-} from "./codec";
+import { decode, encode, T_AUTHACK, T_CONNACK, T_HBACK, T_PUBACK, T_PUSH, T_SUBACK, T_UNSUBACK } from "./codec";
 import type { Decoded } from "./codec";
 
 /**
@@ -33,7 +29,6 @@ export type Pending = [string, string, StatusCb | null | undefined, number, numb
 /** The client's internal state: the public Client, the framing state and the decode holder. */
 export interface JmqtClient extends Client, FrameState, Decoded {
   counters: Counters;
-  err: string;
   net_: NetLike;
   /** connect options, reused for every connection (Espruino keeps them on the socket too) */
   address_: { host: string; port: number };
@@ -96,6 +91,11 @@ export interface ClientSocket extends SocketLike {
   client_?: JmqtClient;
 }
 
+/** An optional limit: its value when the options set one, else the default. */
+function limit(v: number | undefined, d: number): number {
+  return v === undefined ? d : v;
+}
+
 /** subs_ bit: the sub was sent in this session */
 const SENT = 2;
 
@@ -110,11 +110,6 @@ const enum Default {
   MaxSubs = 16,
   /** no inbound frame for this long: a flood is over (owed pushes, see tick) */
   QuietMs = 500,
-}
-
-/** An optional limit: its value when the options set one, else the default. */
-function limit(v: number | undefined, d: number): number {
-  return v === undefined ? d : v;
 }
 
 /** Runs an application callback; what it throws is kept in err and goes no further. */
@@ -241,12 +236,12 @@ function tick(c: JmqtClient, live?: number): void {
     // (after the minimum backoff) so that they come back and are answered.
     if (c.owed_ && !c.queue_.length && !c.held_ && now - c.lastIn_ >= Default.QuietMs) {
       c.owed_ = 0;
-      put(c, c.socket_ as SocketLike, encode(T_DISCONN, {}));
+      put(c, c.socket_ as SocketLike, encode("disconn", {}));
       c.backoff_ = limit(c.minBackoff_, Default.MinBackoffMs);
       return down(c, ST_OK, S_BACKOFF);
     }
     if (now - c.lastHb_ >= c.hbMs_) {
-      send(c, encode(T_HB, {}));
+      send(c, encode("hb", {}));
       c.lastHb_ = now;
     }
     for (i = 0; i < w.length; i++) {
@@ -319,7 +314,7 @@ function hello(c: JmqtClient): void {
   var next = c.auth_ !== undefined && !c.token_ ? S_AUTHENTICATING : S_SESSION;
   c.deadline_ = Date.now() + limit(c.connMs_, Default.ConnMs);
   setState(c, next, ST_OK);
-  send(c, next == S_SESSION ? encode(T_CONN, { at: c.token_, cl: c.cl }) : encode(T_AUTH, { dt: c.auth_ }));
+  send(c, next == S_SESSION ? encode("conn", { at: c.token_, cl: c.cl }) : encode("auth", { dt: c.auth_ }));
   tick(c, 1);
 }
 
@@ -333,7 +328,7 @@ function resume(c: JmqtClient): void {
   for (cn in c.subs_) {
     v = c.subs_[cn];
     if (!(v & SENT)) {
-      if (!send(c, encode(T_SUB, v ? { cn: cn, pr: 1 } : { cn: cn }))) return;
+      if (!send(c, encode("sub", v ? { cn: cn, pr: 1 } : { cn: cn }))) return;
       c.subs_[cn] = v | SENT;
     }
   }
@@ -405,13 +400,14 @@ function handleFrame(c: JmqtClient, f: string): void {
   try {
     // NOINLINE (here and below): terser would inline a function called once as a function
     // expression, which Espruino lexes twice per call (to create it, then to run it): measured
-    // on the interpreter, a ping frame took 7.7 ms with everything inlined, 5.3 without typeCode's
-    // loop, 3.9 with these three out of line; each costs the board about 5 blocks (docs/memory.md)
+    // on the interpreter, a ping frame took 7.7 ms with everything inlined, 5.3 without a loop
+    // over the type names, 3.9 with these three out of line; each costs the board about 5 blocks
+    // (docs/memory.md)
     t = /*@__NOINLINE__*/ decode(f, c);
     if (t < 0) {
       c.counters.bad++;
       c.err = c.reason_;
-    } else if (t == T_PUSH) /*@__NOINLINE__*/ onPushPacket(c, c.body_);
+    } else if (t == T_PUSH) onPushPacket(c, c.body_);
     else if (t == T_PUBACK) onPubAck(c, c.body_);
     else if (t == T_SUBACK || t == T_UNSUBACK) onSubAck(c, c.body_, t == T_SUBACK ? "s" : "u");
     else if (t == T_CONNACK) onConnAck(c, c.body_);
@@ -444,7 +440,7 @@ function onPushPacket(c: JmqtClient, b: any): void {
     c.err = "callback: " + x;
   }
   if (!q1) return;
-  f = c.batch_ + encode(T_PUSHACK, { st: ST_OK, id: b.id });
+  f = c.batch_ + encode("pushAck", { st: ST_OK, id: b.id });
   c.batch_ = undefined;
   if (!send(c, f)) {
     refused(c);
@@ -521,7 +517,7 @@ const METHODS = {
     // what is queued leaves first, then disconn (SPEC "Disconnect"); end() sends what was written
     if (s && this.state == S_READY) {
       while (q.length) put(this, s, q.shift() as string);
-      put(this, s, encode(T_DISCONN, {}));
+      put(this, s, encode("disconn", {}));
     }
     this.stopCb_ = s ? cb : null;
     down(this, ST_OK, S_STOPPED);
@@ -540,11 +536,11 @@ const METHODS = {
     if ((request || !q) && c.state != S_READY) return ST_NETWORK_ERROR;
     b = { cn: cn, dt: dt };
     if (rt) b.rt = 1;
-    if (!q && !request) return send(c, encode(T_PUB, b)) ? ST_OK : refused(c);
+    if (!q && !request) return send(c, encode("pub", b)) ? ST_OK : refused(c);
     if (c.window_.length >= c.inflight_) return refused(c);
     if (!request) b.q = 1;
     b.id = "" + ++c.lastId_;
-    e = [b.id, encode(T_PUB, b), cb, request ? -1 : 0, 0];
+    e = [b.id, encode("pub", b), cb, request ? -1 : 0, 0];
     if (c.state == S_READY) {
       if (!send(c, e[1])) return refused(c);
       e[4] = Date.now() + limit(c.ackMs_, Default.AckMs) || 1;
@@ -559,10 +555,6 @@ const METHODS = {
     return this.pub("#" + clientId, dt, q, 0, cb);
   },
 
-  request(this: JmqtClient, cn: string, dt: any, cb: StatusCb): number {
-    return (this.pub as any)(cn, dt, 0, 0, cb, 1);
-  },
-
   // SPEC "P2P": clients may not sub/unsub `#` or `$` channels; refused here before sending.
   sub(this: JmqtClient, cn: string, pr: number, cb?: StatusCb | null): number {
     var c = this;
@@ -572,7 +564,7 @@ const METHODS = {
     if ((!had && c.subCount_ >= limit(c.maxSubs_, Default.MaxSubs)) || (cb && !pendingAck(c, "s" + cn, cb))) return refused(c);
     if (!had) c.subCount_++;
     c.subs_[cn] = pr ? 1 : 0;
-    if (c.state == S_READY && send(c, encode(T_SUB, pr ? { cn: cn, pr: 1 } : { cn: cn }))) c.subs_[cn] |= SENT;
+    if (c.state == S_READY && send(c, encode("sub", pr ? { cn: cn, pr: 1 } : { cn: cn }))) c.subs_[cn] |= SENT;
     return ST_OK;
   },
 
@@ -580,7 +572,7 @@ const METHODS = {
     var c = this;
     if (!subscribable(cn)) return ST_INVALID_CHANNEL;
     if (c.state != S_READY) return ST_NETWORK_ERROR;
-    if ((cb && !pendingAck(c, "u" + cn, cb)) || !send(c, encode(T_UNSUB, { cn: cn }))) {
+    if ((cb && !pendingAck(c, "u" + cn, cb)) || !send(c, encode("unsub", { cn: cn }))) {
       if (cb) pendingAck(c, "u" + cn);
       return refused(c);
     }
@@ -591,6 +583,15 @@ const METHODS = {
     return ST_OK;
   },
 };
+
+/**
+ * A `$` control request (SPEC "Control channels"): cb(st, pubAck.dt), or cb(ST_NETWORK_ERROR) when
+ * no pubAck comes in time; never resent. Not a method: a method object costs every client on the
+ * board 8 blocks (measured), and the device runtime sends no request; the build leaves it out.
+ */
+export function request(c: Client, cn: string, dt: any, cb: StatusCb): number {
+  return (c as any).pub(cn, dt, 0, 0, cb, 1);
+}
 
 /** A channel a client may sub/unsub: a non-empty string not starting with `#` or `$`. */
 function subscribable(cn: any): boolean {
@@ -624,7 +625,8 @@ export function createClient(net: NetLike, o: ClientOptions): Client {
   if (o.maxSubs !== undefined) c.maxSubs_ = opt(o.maxSubs, Default.MaxSubs, 0);
   c.state = S_IDLE;
   c.counters = { fi: 0, fo: 0, bad: 0, big: 0, heavy: 0, rc: 0, qd: 0 };
-  c.err = c.reason_ = c.buffer_ = "";
+  // err and reason_ stay undefined until something fails (a property holding "" costs a block more)
+  c.buffer_ = "";
   c.onPush = c.onState = c.onRepeat = c.socket_ = null;
   c.timer_ = c.deadline_ = c.lastIn_ = c.lastHb_ = c.readyAt_ = c.hbMs_ = c.deadMs_ = c.reauthed_ = c.backoff_ = 0;
   c.staleCloses_ = c.lastId_ = c.subCount_ = c.ackCount_ = c.recentNext_ = c.written_ = c.skipping_ = 0;

@@ -86,10 +86,11 @@ export interface Device {
   cl: Client;
   /** firmware version reported on status */
   fw: string;
-  /** channel prefix, group channel ("" for none), group channel subscribed */
+  /** channel prefix, group channel (undefined for none), group channel subscribed (undefined: none);
+   *  undefined rather than "": a property holding "" costs a block more */
   pre: string;
-  grp: string;
-  sg: string;
+  grp?: string;
+  sg?: string;
   /** client ids allowed to send commands, null for anyone */
   alw?: string[];
   /** ms without a session before outputs go to their safe state (0: never); tick ms and timer */
@@ -98,9 +99,9 @@ export interface Device {
   tmr?: any;
   ins: Inp[];
   outs: Out[];
-  /** config errors found by the last apply (sent on status), last error (for the status command) */
+  /** config errors found by the last apply (sent on status), last error (for the status command; undefined until one) */
   errs: string[];
-  err: string;
+  err?: string;
   /** offline queue: inputs and values, its bound, readings dropped because it was full */
   qi: Inp[];
   qv: any[];
@@ -137,13 +138,10 @@ export function createDevice(board: Board, client: Client, fw: string): Device {
     cl: client,
     fw: fw,
     pre: "",
-    grp: "",
-    sg: "",
     sms: 0,
     tms: 1000,
     ins: [],
     errs: [],
-    err: "",
     qd: 0,
     np: 0,
     nc: 0,
@@ -175,7 +173,7 @@ export function run(cfg: any): void {
   rt.errs = errs;
   if (errs.length) rt.err = "config: " + errs[0];
   rt.pre = typeof cfg.prefix === "string" ? cfg.prefix : "";
-  rt.grp = typeof cfg.group === "string" ? cfg.group : "";
+  rt.grp = typeof cfg.group === "string" && cfg.group ? cfg.group : undefined;
   rt.alw = Array.isArray(cfg.allow) ? cfg.allow : undefined;
   rt.sms = typeof cfg.safeMs === "number" ? cfg.safeMs : 60000;
   rt.tms = typeof cfg.tick === "number" && cfg.tick >= 50 ? cfg.tick : 1000;
@@ -430,7 +428,7 @@ function onState(state: number): void {
   }
   if (rt.sg !== rt.grp) {
     if (rt.sg) rt.cl.unsub(rt.sg, null);
-    rt.sg = rt.grp && rt.cl.sub(rt.grp, 1, null) === ST_OK ? rt.grp : "";
+    rt.sg = rt.grp && rt.cl.sub(rt.grp, 1, null) === ST_OK ? rt.grp : undefined;
   }
   flush();
 }
@@ -461,7 +459,7 @@ function onPush(cn: string, dt: any, from: string, retained?: number): void {
   else {
     rt.nc++;
     try {
-      res = runCommand(rt, cmd, dt);
+      res = /*@__NOINLINE__*/ runCommand(rt, cmd, dt);
     } catch (e) {
       res = "failed: " + e;
     }

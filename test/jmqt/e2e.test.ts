@@ -4,7 +4,7 @@ import { startBroker, type Broker } from "../../sim/broker";
 import { nodeNet } from "../../sim/net";
 import { S_READY, S_STOPPED, ST_BUSY, ST_CLIENT_OFFLINE, ST_OK } from "../../firmware/jmqt/api";
 import type { Client, ClientOptions } from "../../firmware/jmqt/api";
-import { createClient, type JmqtClient } from "../../firmware/jmqt/client";
+import { createClient, request, type JmqtClient } from "../../firmware/jmqt/client";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -85,7 +85,7 @@ describe("jmqt client end to end (loopback broker)", function () {
     assert.deepEqual(A.pushes.find((p) => p.cn === "#devA"), { cn: "#devA", dt: { ok: 1 }, from: "devB" });
     assert.deepEqual((await call((cb) => A.c.p2p("nobody", 1, 1, cb)))[0], ST_CLIENT_OFFLINE);
 
-    const [st, dt] = await call((cb) => A.c.request("$mySubscriptions", {}, cb));
+    const [st, dt] = await call((cb) => request(A.c, "$mySubscriptions", {}, cb));
     assert.equal(st, ST_OK);
     assert.equal(dt.channels["#devA"], "persistent");
 

@@ -162,7 +162,7 @@ describe("runtime/runtime (fake board, fake client, fake timers)", () => {
       board.analog = () => { throw new Error("adc stuck"); };
       board.temp = 30;
       clock.tick(60000);
-      assert.match(rt.err, /home\/kitchen\/light: Error: adc stuck/);
+      assert.match(rt.err ?? "", /home\/kitchen\/light: Error: adc stuck/);
       assert.deepEqual(client.on("home/kitchen/temp").map((x) => x.dt), [30]);
       assert.equal(client.on("home/kitchen/meter").length, 1);
     });
@@ -428,7 +428,7 @@ describe("runtime/runtime (fake board, fake client, fake timers)", () => {
       clock.tick(1000);
       assert.equal(board.pins[board.pinOf("D2")], 0);
       assert.equal(board.pins[board.pinOf("D25")], 0);
-      assert.match(rt.err, /safe state/);
+      assert.match(rt.err ?? "", /safe state/);
     });
     it("safe state also applies when no session ever came up", () => {
       const cfg = example();

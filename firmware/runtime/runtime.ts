@@ -460,7 +460,7 @@ function onPush(cn: string, dt: any, from: string, retained?: number): void {
     rt.nc++;
     try {
       // out of line (9 blocks): inlined as a function expression, Espruino lexed its text twice
-      // per command (a ping 2.69 ms with it out of line, 3.36 inlined; docs/memory.md "Time")
+      // per command (a ping 2.69 ms with it out of line, 3.42 inlined; docs/memory.md "Time")
       res = /*@__NOINLINE__*/ runCommand(rt, cmd, dt);
     } catch (e) {
       res = "failed: " + e;

@@ -7,6 +7,7 @@ import {
 import type { ClientOptions } from "../../firmware/jmqt/api";
 import { createClient, request, type JmqtClient } from "../../firmware/jmqt/client";
 import { FakeNet, SESSION_OPTIONS, reconnectToReady } from "./fake";
+import { createFramer, tooHeavy } from "../../firmware/jmqt/framer";
 
 const BASE = SESSION_OPTIONS;
 
@@ -464,6 +465,20 @@ describe("jmqt client session (fake timers)", () => {
     clock.tick(5000);
     assert.equal(c.state, S_READY, "no further cycle: nothing is owed");
     assert.ok(states.some(([st]) => st === S_BACKOFF));
+  });
+
+  it("skips the count for a frame of at most maxParse/2 characters and refuses exactly what tooHeavy refuses", () => {
+    // the framer's shortcut: tooHeavy counts at most 2 per character (a "[" or "{" 2, a "," 1)
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    for (let k = 0; k < 300; k++) {
+      const limit = 1 + rnd(60);
+      const frame = Array.from({ length: 1 + rnd(70) }, () => "[{,a"[rnd(4)]).join("");
+      const fr = createFramer(1024, () => {}, { big: 0, heavy: 0 }, limit);
+      fr.feed(frame + "\0");
+      assert.equal(fr.counters.heavy === 1, tooHeavy(frame, limit), `${frame} at ${limit}`);
+      if (frame.length * 2 <= limit) assert.equal(tooHeavy(frame, limit), false, "a frame of limit/2 characters can never be too heavy");
+    }
   });
 
   it("refuses and counts a frame whose parse would cost more than maxParse blocks, and goes on", () => {

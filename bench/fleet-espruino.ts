@@ -8,7 +8,7 @@ import { startBroker } from "../sim/broker";
 import { nodeNet } from "../sim/net";
 import { EspruinoBoard, ESPRUINO_SKIP_MESSAGE, hasEspruino } from "../sim/espruino/board";
 import { S_READY } from "../firmware/jmqt/api";
-import { createClient } from "../firmware/jmqt/client";
+import { createClient, p2p } from "../firmware/jmqt/client";
 
 const TOKEN = "fleet";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -77,7 +77,7 @@ export async function run(n = Number(process.argv[3]) || 50): Promise<void> {
     for (const d of devices) d.setAnalog("A0", v);
   }, 500);
   for (let round = 0; round < 5; round++) {
-    for (let j = 0; j < n; j++) admin.p2p("f" + j, { cmd: "ping", id: `p${round}.${j}` }, 0);
+    for (let j = 0; j < n; j++) p2p(admin, "f" + j, { cmd: "ping", id: `p${round}.${j}` }, 0);
     await sleep(4000);
   }
   clearInterval(wiggle);

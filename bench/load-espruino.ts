@@ -22,7 +22,7 @@ import type { Device } from "../sim/device";
 import { EspruinoBoard, ESPRUINO_SKIP_MESSAGE, hasEspruino } from "../sim/espruino/board";
 import { S_READY } from "../firmware/jmqt/api";
 import type { Client } from "../firmware/jmqt/api";
-import { createClient } from "../firmware/jmqt/client";
+import { createClient, p2p } from "../firmware/jmqt/client";
 
 const TOKEN = "load";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -156,7 +156,7 @@ export interface BurstResult {
 export async function burst(p: Peer, dev: string, n: number, q: number, tag: string): Promise<BurstResult> {
   const mine = () => p.got.filter((d) => d && typeof d.re === "string" && d.re.indexOf(tag) === 0);
   const t0 = Date.now();
-  for (let i = 0; i < n; i++) p.c.p2p(dev, { cmd: "ping", id: tag + i }, q);
+  for (let i = 0; i < n; i++) p2p(p.c, dev, { cmd: "ping", id: tag + i }, q);
   let seen = 0;
   let last = Date.now();
   let lastReply = t0;
@@ -176,7 +176,7 @@ export async function burst(p: Peer, dev: string, n: number, q: number, tag: str
 
 /** One request, its reply (or null after 5 s). */
 export async function ask(p: Pick<Peer, "c" | "got">, dev: string, dt: any): Promise<any> {
-  p.c.p2p(dev, dt, 1);
+  p2p(p.c, dev, dt, 1);
   const end = Date.now() + 5000;
   while (Date.now() < end) {
     const r = p.got.find((d) => d && d.re === dt.id);
@@ -191,7 +191,7 @@ async function roundTrips(p: Peer, dev: string, n: number, q: number): Promise<n
   for (let i = 0; i < n; i++) {
     const id = dev + "-rt" + q + "-" + i;
     const t0 = process.hrtime.bigint();
-    p.c.p2p(dev, { cmd: "ping", id }, q);
+    p2p(p.c, dev, { cmd: "ping", id }, q);
     while (!p.got.find((d) => d && d.re === id)) await new Promise((r) => setImmediate(r));
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }

@@ -13,7 +13,7 @@ import { buildBoard } from "../tools/build";
 import { SimBoard } from "../sim";
 import { startBroker } from "../sim/broker";
 import { nodeNet } from "../sim/net";
-import { createClient } from "../firmware/jmqt/client";
+import { createClient, p2p } from "../firmware/jmqt/client";
 import { S_READY } from "../firmware/jmqt/api";
 
 const WIFI = { ssid: "bench-ap", password: "bench-pass" };
@@ -59,7 +59,7 @@ export async function run(): Promise<void> {
     for (let i = 0; i < 1000; i++) {
       sim.setAnalog(analog, (i % 50) / 50);
       if (i % 5 === 0) sim.setDigital("D0", (i / 5) % 2);
-      if (i % 20 === 0) admin.p2p(dev, { cmd: "toggle", id: "b" + i, target: "led" }, 0);
+      if (i % 20 === 0) p2p(admin, dev, { cmd: "toggle", id: "b" + i, target: "led" }, 0);
       await sim.advance(1000);
     }
     const busy = sim.memory();
@@ -92,7 +92,7 @@ export async function run(): Promise<void> {
     const t0 = process.hrtime.bigint();
     const reply = await new Promise<any>((res) => {
       pending = res;
-      admin.p2p("kitchen-esp32", { cmd: i % 2 ? "ping" : "toggle", id: "rt" + i, target: "led" }, 0);
+      p2p(admin, "kitchen-esp32", { cmd: i % 2 ? "ping" : "toggle", id: "rt" + i, target: "led" }, 0);
     });
     if (reply.re !== "rt" + i) throw new Error("wrong reply " + JSON.stringify(reply));
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);

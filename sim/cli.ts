@@ -14,7 +14,7 @@ import {
   ST_NOT_ALLOWED,
   ST_OK,
 } from "../firmware/jmqt/api";
-import { createClient } from "../firmware/jmqt/client";
+import { createClient, p2p } from "../firmware/jmqt/client";
 import { startBroker } from "./broker/index";
 import { desktopClientOptions, nodeNet } from "./net";
 import { progressBar, sendOta } from "./ota-sender";
@@ -247,7 +247,7 @@ function runCmd(args: CliArgs, io: Output, device: string, command: string, kv: 
       if (ok) s.finish(EXIT_OK);
       else s.finish(EXIT_FAILED, args.json ? undefined : `error: ${device} answered ${command}: ${body.err ?? "failed"}`);
     };
-    const st = s.client.p2p(device, dt, 1, (ack) => {
+    const st = p2p(s.client, device, dt, 1, (ack) => {
       if (ack === ST_CLIENT_OFFLINE) s.finish(EXIT_FAILED, `error: device "${device}" is not connected (status 8, client offline)`);
       else if (ack !== ST_OK) s.finish(EXIT_FAILED, `error: command to ${device} refused: ${describePubStatus(ack)}`);
     });

@@ -6,6 +6,7 @@
 import { crc32 } from "node:zlib";
 import type { Client } from "../firmware/jmqt/api";
 import { ST_CLIENT_OFFLINE, ST_OK } from "../firmware/jmqt/api";
+import { p2p } from "../firmware/jmqt/client";
 
 export interface OtaOptions {
   device: string;
@@ -86,7 +87,7 @@ export async function sendOta(client: Client, o: OtaOptions): Promise<OtaOutcome
       };
       const timer = setTimeout(() => finish({ timeout: 1 }), ms);
       waiting.set(dt.id, finish);
-      const st = client.p2p(o.device, dt, 1, (ack: number) => {
+      const st = p2p(client, o.device, dt, 1, (ack: number) => {
         if (ack === ST_CLIENT_OFFLINE) finish({ offline: 1 });
         else if (ack !== ST_OK) finish({ refused: ack });
       });

@@ -121,8 +121,7 @@ export interface Client {
   pub(cn: string, dt: any, q: number, rt: number, cb?: StatusCb | null): number;
   sub(cn: string, pr: number, cb?: StatusCb | null): number;
   unsub(cn: string, cb?: StatusCb | null): number;
-  /** P2P: publish to `#<clientId>` */
-  p2p(clientId: string, dt: any, q: number, cb?: StatusCb | null): number;
-  // `$` control requests: request(client, cn, dt, cb) in client.ts, a function rather than a
-  // method so that a bundle that sends none (the device's) does not hold it (8 blocks, measured)
+  // P2P and `$` control requests: p2p(client, id, dt, q, cb) and request(client, cn, dt, cb) in
+  // client.ts, functions over pub rather than methods, so that a bundle that does not call them
+  // (the device's) does not hold them (8 blocks each, measured)
 }

@@ -34,54 +34,7 @@ export function runCommand(rt: Device, cmd: string, a: any): any {
       se: rt.se,
     };
   }
-  if (cmd === "ota") {
-    const h = rt.ota || rt.b.sys("O");
-    if (!h) return "ota receiver not in Storage (flash it)";
-    const r = h(a);
-    if (h()) rt.ota = h;
-    else delete rt.ota;
-    if (r.reboot) {
-      shutdown();
-      setTimeout(later, 1000, 1);
-    }
-    return r;
-  }
-  if (cmd === "reboot" || cmd === "config") {
-    let next: any = {};
-    if (cmd === "config") {
-      const cur = rt.b.sys("C")[0] || {};
-      const set = a.set;
-      for (const k in cur) next[k] = cur[k];
-      if (set === undefined) {
-        const w = next.wifi;
-        const srv = next.server;
-        if (w && w.password !== undefined) next.wifi = { ssid: w.ssid, password: "***" };
-        if (srv && srv.token !== undefined) {
-          const m: any = (next.server = {});
-          for (const k in srv) m[k] = srv[k];
-          m.token = "***";
-        }
-        return { cfg: next };
-      }
-      if (!set || typeof set !== "object" || Array.isArray(set)) return "set must be an object";
-      let restart = 0;
-      for (const k in set) {
-        next[k] = set[k];
-        if (k === "id" || k === "server" || k === "wifi") restart = 1;
-      }
-      const errs = validateConfig(next, rt.b.sys("B"));
-      if (errs.length) return "invalid config: " + errs.join("; ");
-      if (!rt.b.sys("S", "jmqt.json", JSON.stringify(next))) return "storage write failed";
-      if (!restart) {
-        run(next);
-        return { applied: 1 };
-      }
-      next = { reboot: 1 };
-    } else next = {};
-    shutdown();
-    setTimeout(later, 1000, 1);
-    return next;
-  }
+  if (cmd === "ota" || cmd === "reboot" || cmd === "config") return /*@__NOINLINE__*/ manageCommand(rt, cmd, a);
   if (cmd !== "get" && cmd !== "set" && cmd !== "toggle" && cmd !== "pulse") return "unknown command " + cmd;
   const name = a.target;
   if (typeof name !== "string") return "missing target";
@@ -113,4 +66,58 @@ export function runCommand(rt: Device, cmd: string, a: any): any {
   o.pt = 0;
   out(o, v);
   return { v: v };
+}
+
+/**
+ * The rare commands that manage the device: ota, reboot, config. Out of runCommand: Espruino
+ * lexes a function's whole text at every call, also what follows a return, so these 1,000
+ * characters cost every ping, get and set (measured on espruino-esp8266: X).
+ */
+function manageCommand(rt: Device, cmd: string, a: any): any {
+  if (cmd === "ota") {
+    const h = rt.ota || rt.b.sys("O");
+    if (!h) return "ota receiver not in Storage (flash it)";
+    const r = h(a);
+    if (h()) rt.ota = h;
+    else delete rt.ota;
+    if (r.reboot) {
+      shutdown();
+      setTimeout(later, 1000, 1);
+    }
+    return r;
+  }
+  let next: any = {};
+  if (cmd === "config") {
+    const cur = rt.b.sys("C")[0] || {};
+    const set = a.set;
+    for (const k in cur) next[k] = cur[k];
+    if (set === undefined) {
+      const w = next.wifi;
+      const srv = next.server;
+      if (w && w.password !== undefined) next.wifi = { ssid: w.ssid, password: "***" };
+      if (srv && srv.token !== undefined) {
+        const m: any = (next.server = {});
+        for (const k in srv) m[k] = srv[k];
+        m.token = "***";
+      }
+      return { cfg: next };
+    }
+    if (!set || typeof set !== "object" || Array.isArray(set)) return "set must be an object";
+    let restart = 0;
+    for (const k in set) {
+      next[k] = set[k];
+      if (k === "id" || k === "server" || k === "wifi") restart = 1;
+    }
+    const errs = validateConfig(next, rt.b.sys("B"));
+    if (errs.length) return "invalid config: " + errs.join("; ");
+    if (!rt.b.sys("S", "jmqt.json", JSON.stringify(next))) return "storage write failed";
+    if (!restart) {
+      run(next);
+      return { applied: 1 };
+    }
+    next = { reboot: 1 };
+  }
+  shutdown();
+  setTimeout(later, 1000, 1);
+  return next;
 }

@@ -449,7 +449,7 @@ function onPush(cn: string, dt: any, from: string, retained?: number): void {
   const key = from + " " + id + "\n";
   for (let n = 0; n < rt.rc.length; n++) {
     if (rt.rc[n].substr(0, key.length) === key) {
-      rt.cl.p2p(from, JSON.parse(rt.rc[n].substr(key.length)), 0, null);
+      rt.cl.pub("#" + from, JSON.parse(rt.rc[n].substr(key.length)), 0, 0, null);
       return;
     }
   }
@@ -475,7 +475,7 @@ function onPush(cn: string, dt: any, from: string, retained?: number): void {
     if (rt.rc.length >= REPLIES) rt.rc.shift();
     rt.rc.push(key + JSON.stringify(reply));
   }
-  rt.cl.p2p(from, reply, 0, null);
+  rt.cl.pub("#" + from, reply, 0, 0, null);
 }
 
 /**

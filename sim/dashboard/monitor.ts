@@ -3,7 +3,7 @@
 // {"re": id, ...} that come back on #dashboard. It is the firmware's client, run on Node.
 import type { Client } from "../../firmware/jmqt/api";
 import { S_READY, ST_CLIENT_OFFLINE, ST_OK } from "../../firmware/jmqt/api";
-import { createClient } from "../../firmware/jmqt/client";
+import { createClient, p2p } from "../../firmware/jmqt/client";
 import { desktopClientOptions, nodeNet } from "../net";
 import type { DashboardHub } from "./hub";
 
@@ -111,7 +111,7 @@ export class DeviceMonitor {
       }, this.opts.replyMs ?? 5000);
       this.pending.set(id, { resolve, reject, timer });
       this.hub.addLog("cmd", `${this.id} → ${this.opts.deviceId}: ${JSON.stringify(dt)}`);
-      const st = this.client.p2p(this.opts.deviceId, dt, 1, (ack) => {
+      const st = p2p(this.client, this.opts.deviceId, dt, 1, (ack) => {
         if (ack === ST_OK) return;
         const p = this.pending.get(id);
         if (!p) return;

@@ -27,7 +27,7 @@ import { EspruinoBoard, ESPRUINO_SKIP_MESSAGE, hasEspruino } from "../../sim/esp
 import type { Device } from "../../sim/device";
 import { S_READY, ST_OK } from "../../firmware/jmqt/api";
 import type { Client } from "../../firmware/jmqt/api";
-import { createClient } from "../../firmware/jmqt/client";
+import { createClient, p2p } from "../../firmware/jmqt/client";
 import { buildBoard } from "../../tools/build";
 
 const TOKEN = "tok";
@@ -103,7 +103,7 @@ for (const engine of ["espruino", "v8"] as const) {
     const until = async (what: string, pred: () => boolean, ms = 10000) =>
       assert.ok(await dev.waitFor(pred, ms), `timed out waiting for ${what}\n${dev.console.slice(-15).join("\n")}`);
     const ask = async (dt: any) => {
-      assert.equal(admin.c.p2p("div", dt, 1), ST_OK);
+      assert.equal(p2p(admin.c, "div", dt, 1), ST_OK);
       await until("reply " + dt.id, () => admin.replies(dt.id).length > 0);
       return admin.replies(dt.id)[0].dt;
     };
@@ -170,7 +170,7 @@ for (const engine of ["espruino", "v8"] as const) {
     it("answers 200 commands sent in bursts of 20, each once (writes paced by drain, not by write()'s result)", async () => {
       const mine = () => admin.got.filter((m) => m.cn === "#admin" && /^b\d+$/.test(m.dt.re));
       for (let w = 0; w < 10; w++) {
-        for (let i = 0; i < 20; i++) admin.c.p2p("div", { cmd: "ping", id: "b" + (w * 20 + i) }, 0);
+        for (let i = 0; i < 20; i++) p2p(admin.c, "div", { cmd: "ping", id: "b" + (w * 20 + i) }, 0);
         await until(`replies to burst ${w}`, () => mine().length >= (w + 1) * 20, 10000);
       }
       await sleep(300);

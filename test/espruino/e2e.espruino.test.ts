@@ -13,6 +13,7 @@ import { EspruinoBoard, ESPRUINO_SKIP_MESSAGE, hasEspruino, shimBaseline } from 
 import type { Device } from "../../sim/device";
 import { ST_OK } from "../../firmware/jmqt/api";
 import { Peer } from "../jmqt/client-peer";
+import { p2p } from "../../firmware/jmqt/client";
 
 const ROOT = join(__dirname, "..", "..");
 const TOKEN = "tok";
@@ -57,7 +58,7 @@ async function ask(r: Rig, dt: any, p: Peer = r.admin) {
   // the reply to this request (a late reply to an earlier one may come first)
   const mine = () => p.on("#" + p.c.cl).filter((m) => m.dt && m.dt.re === dt.id);
   const n = mine().length;
-  assert.equal(p.c.p2p(r.cfg.id, dt, 1), ST_OK);
+  assert.equal(p2p(p.c, r.cfg.id, dt, 1), ST_OK);
   await until(r.d, "reply to " + JSON.stringify(dt), () => mine().length > n, 8000);
   return mine()[n].dt;
 }

@@ -4,7 +4,7 @@ import { startBroker, type Broker } from "../../sim/broker";
 import { nodeNet } from "../../sim/net";
 import { S_READY, S_STOPPED, ST_BUSY, ST_CLIENT_OFFLINE, ST_OK } from "../../firmware/jmqt/api";
 import type { Client, ClientOptions } from "../../firmware/jmqt/api";
-import { createClient, request, type JmqtClient } from "../../firmware/jmqt/client";
+import { createClient, p2p, request, type JmqtClient } from "../../firmware/jmqt/client";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -78,12 +78,12 @@ describe("jmqt client end to end (loopback broker)", function () {
     await waitFor("q0 push", () => B.pushes.some((p) => p.cn === "data"));
     assert.deepEqual(B.pushes.find((p) => p.cn === "data"), { cn: "data", dt: { n: -1 }, from: "devA" });
 
-    assert.deepEqual(await call((cb) => A.c.p2p("devB", { cmd: "led", on: 1 }, 1, cb)), [ST_OK, undefined]);
+    assert.deepEqual(await call((cb) => p2p(A.c, "devB", { cmd: "led", on: 1 }, 1, cb)), [ST_OK, undefined]);
     await waitFor("P2P A->B", () => B.pushes.some((p) => p.cn === "#devB"));
-    assert.equal(B.c.p2p("devA", { ok: 1 }, 0), ST_OK);
+    assert.equal(p2p(B.c, "devA", { ok: 1 }, 0), ST_OK);
     await waitFor("P2P B->A", () => A.pushes.some((p) => p.cn === "#devA"));
     assert.deepEqual(A.pushes.find((p) => p.cn === "#devA"), { cn: "#devA", dt: { ok: 1 }, from: "devB" });
-    assert.deepEqual((await call((cb) => A.c.p2p("nobody", 1, 1, cb)))[0], ST_CLIENT_OFFLINE);
+    assert.deepEqual((await call((cb) => p2p(A.c, "nobody", 1, 1, cb)))[0], ST_CLIENT_OFFLINE);
 
     const [st, dt] = await call((cb) => request(A.c, "$mySubscriptions", {}, cb));
     assert.equal(st, ST_OK);

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import sinon from "sinon";
 import { S_READY, ST_CLIENT_OFFLINE, ST_OK } from "../../firmware/jmqt/api";
-import { createClient, request } from "../../firmware/jmqt/client";
+import { createClient, p2p, request } from "../../firmware/jmqt/client";
 import { FakeNet, type Sent } from "./fake";
 
 const vectors = JSON.parse(readFileSync(join(__dirname, "../../../shared/jmqt/vectors.json"), "utf8"));
@@ -84,7 +84,7 @@ describe("jmqt client replay of the reference exchange (devA)", () => {
           const cb = (st: number, dt?: any) => results.push([b.cn, st, dt]);
           let r: number;
           if (b.cn[0] === "$") r = request(c, b.cn, b.dt, cb);
-          else if (b.cn[0] === "#") r = c.p2p(b.cn.slice(1), b.dt, b.q || 0, cb);
+          else if (b.cn[0] === "#") r = p2p(c, b.cn.slice(1), b.dt, b.q || 0, cb);
           else r = c.pub(b.cn, b.dt, b.q || 0, b.rt || 0, cb);
           assert.equal(r, ST_OK, f);
         } else if (want.type === "hb") {

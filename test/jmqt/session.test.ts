@@ -5,7 +5,7 @@ import {
   ST_BUSY, ST_CLIENT_OFFLINE, ST_INVALID_CHANNEL, ST_INVALID_TOKEN, ST_NETWORK_ERROR, ST_OK,
 } from "../../firmware/jmqt/api";
 import type { ClientOptions } from "../../firmware/jmqt/api";
-import { createClient, request, type JmqtClient } from "../../firmware/jmqt/client";
+import { createClient, p2p, request, type JmqtClient } from "../../firmware/jmqt/client";
 import { FakeNet, SESSION_OPTIONS, reconnectToReady } from "./fake";
 import { createFramer, tooHeavy } from "../../firmware/jmqt/framer";
 
@@ -54,7 +54,7 @@ describe("jmqt client session (fake timers)", () => {
     const seen: string[] = [];
     r.c.onPush = (cn, dt, from) => {
       seen.push(dt.id);
-      r.c.p2p(from, { re: dt.id, ok: 1 }, 0);
+      p2p(r.c, from, { re: dt.id, ok: 1 }, 0);
     };
     r.c.start();
     net.last.connect();
@@ -283,14 +283,14 @@ describe("jmqt client session (fake timers)", () => {
     assert.equal(c.pub("", 1, 0, 0), ST_INVALID_CHANNEL);
     assert.equal(request(c, "notcontrol", 1, () => {}), ST_INVALID_CHANNEL);
     assert.equal(net.last.written.length, n);
-    assert.equal(c.p2p("dev2", { a: 1 }, 0), ST_OK);
+    assert.equal(p2p(c, "dev2", { a: 1 }, 0), ST_OK);
     assert.deepEqual(net.last.sentOf("pub"), [{ cn: "#dev2", dt: { a: 1 } }]);
   });
 
   it("P2P q=1 to an offline client reports 8", () => {
     const { c } = ready();
     const res: number[] = [];
-    c.p2p("nobody", 1, 1, (st) => res.push(st));
+    p2p(c, "nobody", 1, 1, (st) => res.push(st));
     net.last.recv({ pubAck: { st: 8, id: qid(1) } });
     assert.deepEqual(res, [ST_CLIENT_OFFLINE]);
   });

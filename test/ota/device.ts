@@ -12,6 +12,7 @@ import { bundleCrc, sendOta, type OtaOptions, type OtaOutcome } from "../../sim/
 import { ST_OK } from "../../firmware/jmqt/api";
 import type { Client } from "../../firmware/jmqt/api";
 import { Peer } from "../jmqt/client-peer";
+import { p2p } from "../../firmware/jmqt/client";
 
 export const ROOT = join(__dirname, "..", "..");
 export const TOKEN = "tok";
@@ -63,7 +64,7 @@ let seq = 0;
 export async function ask(r: Rig, dt: any, p: Peer = r.admin, ms = 10000): Promise<any> {
   dt = { id: "t" + ++seq, ...dt };
   const mine = () => p.on("#" + p.c.cl).filter((m) => m.dt && m.dt.re === dt.id);
-  assert.equal(p.c.p2p(r.cfg.id, dt, 1), ST_OK);
+  assert.equal(p2p(p.c, r.cfg.id, dt, 1), ST_OK);
   assert.ok(await r.d.waitFor(() => mine().length > 0, ms), `${r.cfg.id}: no reply to ${JSON.stringify(dt).slice(0, 120)}\n${r.d.console.slice(-15).join("\n")}`);
   return mine()[0].dt;
 }

@@ -7,7 +7,7 @@
 import * as vm from "node:vm";
 import type { Client } from "../../firmware/jmqt/api";
 import { S_READY } from "../../firmware/jmqt/api";
-import { createClient } from "../../firmware/jmqt/client";
+import { createClient, p2p } from "../../firmware/jmqt/client";
 import { desktopClientOptions, nodeNet } from "../../sim/net";
 import { FakeStorage, loadReceiver, runGuard } from "./fakes";
 
@@ -84,7 +84,7 @@ export class FakeDevice {
     if (retained || !from || cn !== "#" + this.o.id || !dt || typeof dt.cmd !== "string") return;
     const id = dt.id === undefined ? "" : "" + dt.id;
     const key = from + " " + id + "\n";
-    for (const r of this.cache) if (r.startsWith(key)) return void c.p2p(from, JSON.parse(r.slice(key.length)), 0, null);
+    for (const r of this.cache) if (r.startsWith(key)) return void p2p(c, from, JSON.parse(r.slice(key.length)), 0, null);
     if (dt.cmd === "ota" && dt.op === "chunk") {
       const n = dt.n;
       const first = !this.seen[n];
@@ -109,7 +109,7 @@ export class FakeDevice {
       if (this.cache.length >= 8) this.cache.shift();
       this.cache.push(key + JSON.stringify(reply));
     }
-    c.p2p(from, reply, 0, null);
+    p2p(c, from, reply, 0, null);
     // like runtime.ts later(): the verified update is installed just before the reboot
     if (reply.reboot)
       this.later(() => {

@@ -11,7 +11,7 @@ import { startBroker, type Broker } from "../../sim/broker";
 import { nodeNet } from "../../sim/net";
 import { S_READY, ST_OK } from "../../firmware/jmqt/api";
 import type { Client } from "../../firmware/jmqt/api";
-import { createClient } from "../../firmware/jmqt/client";
+import { createClient, p2p } from "../../firmware/jmqt/client";
 
 const TOKEN = "tok";
 const WIFI = { ssid: "my-network", password: "my-password" };
@@ -102,7 +102,7 @@ describe("runtime end to end (built bundle in the simulator, loopback broker)", 
   /** P2P request from a peer; resolves with the reply dt. */
   async function ask(p: Peer, dt: any, device = "kitchen-esp32") {
     const n = p.on("#" + p.c.cl).length;
-    assert.equal(p.c.p2p(device, dt, 1), ST_OK);
+    assert.equal(p2p(p.c, device, dt, 1), ST_OK);
     await until("reply to " + JSON.stringify(dt), () => p.on("#" + p.c.cl).length > n, 20000);
     return p.on("#" + p.c.cl)[n].dt;
   }
@@ -301,7 +301,7 @@ describe("runtime end to end (built bundle in the simulator, loopback broker)", 
       for (let i = from; i < from + n; i++) {
         s.setAnalog("A0", (i % 100) / 100);
         if (i % 10 === 0) s.setDigital("D0", (i / 10) % 2);
-        if (i % 20 === 0) admin.c.p2p("hall-esp8266", { cmd: i % 40 ? "toggle" : "status", id: "r" + i, target: "led" }, 0);
+        if (i % 20 === 0) p2p(admin.c, "hall-esp8266", { cmd: i % 40 ? "toggle" : "status", id: "r" + i, target: "led" }, 0);
         await s.advance(200);
       }
       await s.advance(5000);

@@ -23,6 +23,7 @@ import { EspruinoBoard, espruinoBinary, espruinoMissing, hasEspruino, type Espru
 import type { Device } from "../../sim/device";
 import { ST_OK } from "../../firmware/jmqt/api";
 import { Peer } from "../jmqt/client-peer";
+import { p2p } from "../../firmware/jmqt/client";
 
 const TOKEN = "tok";
 const WIFI = { ssid: "net", password: "pw" };
@@ -88,7 +89,7 @@ function rig(engine: Engine): Rig & { cleanup(): Promise<void> } {
     assert.ok(await dev!.waitFor(pred, maxMs), "timed out waiting for " + what + "\n" + dev!.console.slice(-10).join("\n"));
   r.ask = async (p: Peer, dt: any) => {
     const n = p.on("#admin").length;
-    assert.equal(p.c.p2p("dev", dt, 1), ST_OK);
+    assert.equal(p2p(p.c, "dev", dt, 1), ST_OK);
     await r.until("reply to " + JSON.stringify(dt), () => p.on("#admin").length > n, 20000);
     return p.on("#admin")[n].dt;
   };

@@ -19,7 +19,7 @@ import { startBroker, type Broker } from "../../sim/broker";
 import { nodeNet } from "../../sim/net";
 import { S_READY, ST_OK } from "../../firmware/jmqt/api";
 import type { Client } from "../../firmware/jmqt/api";
-import { createClient } from "../../firmware/jmqt/client";
+import { createClient, p2p } from "../../firmware/jmqt/client";
 
 const TOKEN = "soak-token";
 const PERIOD = 10000;
@@ -152,7 +152,7 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
     const id = "q" + nextCmd++;
     dt.id = id;
     const before = admin.got.length;
-    if (admin.c.p2p("soak-dev", dt, 1) !== ST_OK) return null;
+    if (p2p(admin.c, "soak-dev", dt, 1) !== ST_OK) return null;
     const ok = await sim.runUntil(() => admin.got.slice(before).some((m) => m.dt && m.dt.re === id), ms, 20);
     return ok ? admin.got.slice(before).find((m) => m.dt && m.dt.re === id)!.dt : null;
   };
@@ -224,7 +224,7 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
           const id = "t" + step;
           result.commands.sent++;
           sentAt.set(id, sim.now());
-          admin.c.p2p("soak-dev", { cmd: "toggle", target: "led", id }, 1, (st) => {
+          p2p(admin.c, "soak-dev", { cmd: "toggle", target: "led", id }, 1, (st) => {
             if (st !== ST_OK) result.commands.refusedOffline++;
           });
         }
@@ -293,7 +293,7 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
       sim.setChunkSize(1 + Math.floor(rand() * 7));
       pending = () => sim.setChunkSize(536);
     } else if (f === "oversized") {
-      admin.c.p2p("soak-dev", { cmd: "ping", id: "big", pad: "x".repeat(2048 + Math.floor(rand() * 8192)) }, 0);
+      p2p(admin.c, "soak-dev", { cmd: "ping", id: "big", pad: "x".repeat(2048 + Math.floor(rand() * 8192)) }, 0);
     } else if (f === "heavy") {
       broker.injectRaw("soak-dev", '{"push":{"cn":"#soak-dev","cl":"admin","dt":' + "[".repeat(300) + "]".repeat(300) + "}}\0");
     } else if (f === "garbage") {

@@ -1,6 +1,7 @@
 // The board: the only module that touches Espruino globals. Implements firmware/board.ts as one
 // object literal (no class: no constructor or prototype objects to hold in RAM).
 import type { Board, WatchEvent } from "./board";
+import { Io, Sys, type PinMode } from "./board";
 
 export const hal: Board = {
   net: require("net") as any,
@@ -8,11 +9,11 @@ export const hal: Board = {
     const p: any = Pin(name);
     return p === undefined ? undefined : p;
   },
-  io(op: string, pin: number, v?: number, f?: number): number {
-    if (op === "r") return digitalRead(pin);
-    if (op === "a") return analogRead(pin);
-    if (op === "w") digitalWrite(pin, v as number);
-    else if (op === "p") analogWrite(pin, v as number, { freq: f });
+  io(op: Io | PinMode, pin: number, v?: number, f?: number): number {
+    if (op === Io.DigitalRead) return digitalRead(pin);
+    if (op === Io.AnalogRead) return analogRead(pin);
+    if (op === Io.DigitalWrite) digitalWrite(pin, v as number);
+    else if (op === Io.PwmWrite) analogWrite(pin, v as number, { freq: f });
     else pinMode(pin, op as any, false);
     return 0;
   },
@@ -21,13 +22,13 @@ export const hal: Board = {
     else clearWatch();
   },
   /** RSSI: ESP8266 reports it in getDetails(); the ESP32 build in getDetails() or getStatus(). */
-  sys(op: string, x?: any, y?: string): any {
-    if (op === "t") return E.getTemperature();
-    if (op === "f" || op === "T") {
+  sys(op: Sys, x?: any, y?: string): any {
+    if (op === Sys.Temperature) return E.getTemperature();
+    if (op === Sys.FreeBlocks || op === Sys.TotalBlocks) {
       const m: any = process.memory();
-      return op === "f" ? m.free : m.total;
+      return op === Sys.FreeBlocks ? m.free : m.total;
     }
-    if (op === "r") {
+    if (op === Sys.Rssi) {
       try {
         const w: any = require("Wifi");
         let d: any = w.getDetails();
@@ -36,14 +37,14 @@ export const hal: Board = {
       } catch (e) {}
       return 0;
     }
-    if (op === "B") return JSON.parse(BOARD_JSON);
-    if (op === "E") {
+    if (op === Sys.BoardInfo) return JSON.parse(BOARD_JSON);
+    if (op === Sys.EvalFile) {
       // a Storage file that evaluates to a value (the sensor glue and drivers, docs/sensors.md)
       const s = require("Storage").read(x);
       if (!s) throw "driver " + x + " not in Storage, flash it";
       return (0, eval)(s);
     }
-    if (op === "C") {
+    if (op === Sys.Config) {
       const s = require("Storage").read("jmqt.json");
       const baked = DEFAULT_CONFIG ? JSON.parse(DEFAULT_CONFIG) : null;
       if (typeof s === "string" && s) {
@@ -55,23 +56,23 @@ export const hal: Board = {
       }
       return [baked, ""];
     }
-    // OTA (docs/ota.md): "O" the receiver in Storage, evaluated only now (its code stays in flash)
-    if (op === "O") {
+    // OTA (docs/ota.md): the receiver in Storage, evaluated only now (its code stays in flash)
+    if (op === Sys.OtaReceiver) {
       const st = require("Storage");
       const c = st.read("jmqt.otr");
       return c && (0, eval)(c)(st);
     }
     try {
-      if (op === "J") return require("Storage").readJSON(x, true);
-      if (op === "S") return !!require("Storage").write(x, y as string);
-      if (op === "k") E.kickWatchdog();
-      else if (op === "W") E.enableWatchdog(x, false);
-      else if (op === "b") E.reboot();
-      else if (op === "l") console.log(x);
-      else if (op === "q") E.on("kill", x);
-      else if (op === "u") require("Wifi").on("connected", x);
-      else if (op === "d") require("Wifi").on("disconnected", x);
-      else if (op === "w") require("Wifi").connect(x, { password: y });
+      if (op === Sys.ReadJson) return require("Storage").readJSON(x, true);
+      if (op === Sys.WriteFile) return !!require("Storage").write(x, y as string);
+      if (op === Sys.KickWatchdog) E.kickWatchdog();
+      else if (op === Sys.EnableWatchdog) E.enableWatchdog(x, false);
+      else if (op === Sys.Reboot) E.reboot();
+      else if (op === Sys.Log) console.log(x);
+      else if (op === Sys.OnKill) E.on("kill", x);
+      else if (op === Sys.OnWifiUp) require("Wifi").on("connected", x);
+      else if (op === Sys.OnWifiDown) require("Wifi").on("disconnected", x);
+      else if (op === Sys.WifiConnect) require("Wifi").connect(x, { password: y });
     } catch (e) {
       return false;
     }

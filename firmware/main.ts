@@ -5,6 +5,7 @@
 // description alive after boot: boot() holds them in its own scope only, and no function is
 // created inside it.
 import { hal } from "./hal";
+import { Sys } from "./board";
 import { createClient } from "./jmqt/client";
 import type { Client } from "./jmqt/api";
 import { S_IDLE } from "./jmqt/api";
@@ -32,17 +33,17 @@ function wifiDown(): void {
 }
 
 function wifiRetry(): void {
-  const w = (hal.sys("C")[0] || {}).wifi;
+  const w = (hal.sys(Sys.Config)[0] || {}).wifi;
   wifiTimer = 0;
-  if (w && typeof w.ssid === "string") hal.sys("w", w.ssid, w.password || "");
+  if (w && typeof w.ssid === "string") hal.sys(Sys.WifiConnect, w.ssid, w.password || "");
 }
 
 // The board description already holds maxFrame/inflight/outQueue/dedup under the ClientOptions
 // names, so it becomes the client's options object once the server fields are added.
 function boot(): void {
-  const loaded = hal.sys("C");
+  const loaded = hal.sys(Sys.Config);
   const cfg = loaded[0] || {};
-  const bi = hal.sys("B");
+  const bi = hal.sys(Sys.BoardInfo);
   const srv = cfg.server || {};
   const hasServer = typeof srv.host === "string" && typeof srv.port === "number";
   bi.host = hasServer ? srv.host : "";
@@ -58,14 +59,14 @@ function boot(): void {
     rt.errs.unshift(loaded[1]);
     rt.err = loaded[1];
   }
-  hal.sys("l", "jmqt " + FW_VERSION + " on " + bi.id + (rt.errs.length ? ": " + rt.errs.join("; ") : ": config ok"));
-  hal.sys("W", Math.max(10, (rt.tms * 5) / 1000));
-  hal.sys("q", shutdown);
+  hal.sys(Sys.Log, "jmqt " + FW_VERSION + " on " + bi.id + (rt.errs.length ? ": " + rt.errs.join("; ") : ": config ok"));
+  hal.sys(Sys.EnableWatchdog, Math.max(10, (rt.tms * 5) / 1000));
+  hal.sys(Sys.OnKill, shutdown);
   const w = cfg.wifi;
   if (w && typeof w.ssid === "string") {
-    hal.sys("u", wifiUp);
-    hal.sys("d", wifiDown);
-    hal.sys("w", w.ssid, w.password || "");
+    hal.sys(Sys.OnWifiUp, wifiUp);
+    hal.sys(Sys.OnWifiDown, wifiDown);
+    hal.sys(Sys.WifiConnect, w.ssid, w.password || "");
   } else wifiUp();
 }
 

@@ -16,13 +16,14 @@
 //     (rt.sp set while the client refused that status: sent again with the next reading).
 // Nothing here throws out of a callback: a failing sensor never stops the other inputs.
 import { S_READY, ST_OK } from "../jmqt/api";
+import { Sys } from "../board";
 
 /** the bus object of drv.bus, and the factories by file name, loaded once */
 let bus: any = null;
 const fac: any = {};
 
 // (measured: evaluating the driver files here, in a one-parameter function of this file, cost
-// 25 blocks more per type than through hal.sys("E"), bench/drivers.ts)
+// 25 blocks more per type than through hal.sys(Sys.EvalFile), bench/drivers.ts)
 
 export function sense(rt: any, i: any, it?: any): void {
   const b = rt.b;
@@ -30,8 +31,8 @@ export function sense(rt: any, i: any, it?: any): void {
   if (it) {
     // kinds 7..11: bme280, bmp280, ds18b20, dht22, dht11 (the order of the type names in runtime.ts)
     const f = "bme280,bme280,ds18b20,dht,dht".split(",")[k - 7];
-    if (!bus) bus = b.sys("E", "drv.bus");
-    if (!fac[f]) fac[f] = b.sys("E", "drv." + f);
+    if (!bus) bus = b.sys(Sys.EvalFile, "drv.bus");
+    if (!fac[f]) fac[f] = b.sys(Sys.EvalFile, "drv." + f);
     i.d =
       k < 9 ? fac[f](bus.i2c(b.pin(it.sda), b.pin(it.scl)), { addr: it.addr, osr: it.osr })
       : k === 9 ? fac[f](bus.ow(b.pin(it.pin)), { rom: it.rom, res: it.res })

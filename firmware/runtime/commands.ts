@@ -2,6 +2,7 @@
 // fields of the reply (an object) or the error reason (a string); on an error nothing else
 // happens. The dispatcher in runtime.ts (onPush) adds "re"/"ok"/"err" and caches the reply.
 // One function with the whole command set: each function object costs RAM on the board.
+import { Sys } from "../board";
 import type { Device, Inp, Out } from "./runtime";
 import { later, out, run, shutdown, val } from "./runtime";
 import { validateConfig } from "./config";
@@ -19,9 +20,9 @@ export function runCommand(rt: Device, cmd: string, a: any): any {
     const b = rt.b;
     return {
       up: Math.floor((Date.now() - rt.t0) / 1000),
-      free: b.sys("f"),
-      tot: b.sys("T"),
-      rssi: b.sys("r"),
+      free: b.sys(Sys.FreeBlocks),
+      tot: b.sys(Sys.TotalBlocks),
+      rssi: b.sys(Sys.Rssi),
       fw: rt.fw,
       c: rt.cl.counters,
       ce: rt.cl.err,
@@ -30,7 +31,7 @@ export function runCommand(rt: Device, cmd: string, a: any): any {
       q: rt.qi.length,
       qd: rt.qd,
       err: rt.err,
-      ota: b.sys("J", "jmqt.res"),
+      ota: b.sys(Sys.ReadJson, "jmqt.res"),
       se: rt.se,
     };
   }
@@ -75,7 +76,7 @@ export function runCommand(rt: Device, cmd: string, a: any): any {
  */
 function manageCommand(rt: Device, cmd: string, a: any): any {
   if (cmd === "ota") {
-    const h = rt.ota || rt.b.sys("O");
+    const h = rt.ota || rt.b.sys(Sys.OtaReceiver);
     if (!h) return "ota receiver not in Storage (flash it)";
     const r = h(a);
     if (h()) rt.ota = h;
@@ -88,7 +89,7 @@ function manageCommand(rt: Device, cmd: string, a: any): any {
   }
   let next: any = {};
   if (cmd === "config") {
-    const cur = rt.b.sys("C")[0] || {};
+    const cur = rt.b.sys(Sys.Config)[0] || {};
     const set = a.set;
     for (const k in cur) next[k] = cur[k];
     if (set === undefined) {
@@ -108,9 +109,9 @@ function manageCommand(rt: Device, cmd: string, a: any): any {
       next[k] = set[k];
       if (k === "id" || k === "server" || k === "wifi") restart = 1;
     }
-    const errs = validateConfig(next, rt.b.sys("B"));
+    const errs = validateConfig(next, rt.b.sys(Sys.BoardInfo));
     if (errs.length) return "invalid config: " + errs.join("; ");
-    if (!rt.b.sys("S", "jmqt.json", JSON.stringify(next))) return "storage write failed";
+    if (!rt.b.sys(Sys.WriteFile, "jmqt.json", JSON.stringify(next))) return "storage write failed";
     if (!restart) {
       run(next);
       return { applied: 1 };

@@ -6,23 +6,30 @@
 // running runtime through `R`, no closures), short property names, and per-input records that
 // hold only the fields their kind uses. The parsed config is not kept.
 import type { Board, WatchEvent } from "../board";
+import { Io, Sys, type PinMode } from "../board";
 import type { Client } from "../jmqt/api";
 import { S_READY, ST_BUSY, ST_OK } from "../jmqt/api";
 import type { BoardInfo } from "./config";
 import { validateConfig } from "./config";
 import { runCommand } from "./commands";
 
-/** Input kinds, in the order of the type names in apply() and config.ts. */
-export const K_DIGITAL = 0;
-export const K_ANALOG = 1;
-export const K_PULSE = 2;
-export const K_TEMP = 3;
-export const K_MEM = 4;
-export const K_RSSI = 5;
-export const K_UPTIME = 6;
+/**
+ * Input kinds, in the order of the type names in run() and config.ts; the sensor types
+ * (bme280 ...) come after Uptime. A const enum: each is a literal in the bundle (a top-level
+ * const used more than once stays a variable, a block each on the board).
+ */
+export const enum Kind {
+  Digital,
+  Analog,
+  Pulse,
+  Temperature,
+  Memory,
+  Rssi,
+  Uptime,
+}
 
 /**
- * One input; only the fields its kind uses are set. n name (channel = prefix + n), k kind (K_*),
+ * One input; only the fields its kind uses are set. n name (channel = prefix + n), k kind (Kind),
  * p pin, q QoS 1, r retained, per period ms and nx next due time, sc scale, of offset, m rounding
  * multiplier (10^precision, absent for 1), db deadband, inv inverted, v last value; pulse: cnt count, lc count
  * and lt time at the last period.
@@ -62,7 +69,9 @@ export interface Out {
 }
 
 /** Bound of the reply cache: a redelivered request is answered from it (duplicates come within seconds). */
-const REPLIES = 4;
+const enum Cache {
+  Replies = 4,
+}
 
 /**
  * x rounded to a multiple of 1/m, halves away from zero. The same on both engines: Espruino's
@@ -107,7 +116,7 @@ export interface Device {
   qv: any[];
   qmax: number;
   qd: number;
-  /** recent replies (at most REPLIES), each one string "<sender> <id>\n<reply JSON>" */
+  /** recent replies (at most Cache.Replies), each one string "<sender> <id>\n<reply JSON>" */
   rc: string[];
   /** boot time; time the session was lost (0 while there is one); safe state applied */
   t0: number;
@@ -149,7 +158,7 @@ export function createDevice(board: Board, client: Client, fw: string): Device {
     qi: [],
     qv: [],
     rc: [],
-    qmax: (board.sys("B") as BoardInfo).offlineQueue || 16,
+    qmax: (board.sys(Sys.BoardInfo) as BoardInfo).offlineQueue || 16,
     t0: now,
     lost: now,
   } as Device;
@@ -164,7 +173,7 @@ export function run(cfg: any): void {
   const rt = R;
   const b = rt.b;
   const bad: { [item: string]: number } = {};
-  const errs = validateConfig(cfg, b.sys("B"), bad);
+  const errs = validateConfig(cfg, b.sys(Sys.BoardInfo), bad);
   if (!cfg || typeof cfg !== "object") cfg = {};
   b.watch(null);
   for (let i = 0; i < rt.outs.length; i++) if (rt.outs[i].pt) clearTimeout(rt.outs[i].pt);
@@ -185,10 +194,10 @@ export function run(cfg: any): void {
     if (bad["inputs[" + i + "]"]) continue;
     const it = list[i];
     const k = "digital,analog,pulse,temperature,memory,rssi,uptime,bme280,bmp280,ds18b20,dht22,dht11".split(",").indexOf(it.type);
-    const pin = k <= K_PULSE ? b.pin(it.pin) : -1;
+    const pin = k <= Kind.Pulse ? b.pin(it.pin) : -1;
     if (pin === undefined) continue;
     const inp: Inp = { n: it.name, k: k };
-    if (k <= K_PULSE) inp.p = pin;
+    if (k <= Kind.Pulse) inp.p = pin;
     if (it.q) inp.q = 1;
     if (it.rt) inp.r = 1;
     if (it.period) {
@@ -197,25 +206,27 @@ export function run(cfg: any): void {
     }
     if (it.scale !== undefined) inp.sc = it.scale;
     if (it.offset) inp.of = it.offset;
-    const m = k === K_DIGITAL ? 1 : Math.pow(10, it.precision === undefined ? +"0321000".charAt(k) : it.precision);
+    // the default precision of a kind (decimals): analog 3, pulse rate 2, temperature 1, the rest 0
+    const decimals = k === Kind.Analog ? 3 : k === Kind.Pulse ? 2 : k === Kind.Temperature ? 1 : 0;
+    const m = k === Kind.Digital ? 1 : Math.pow(10, it.precision === undefined ? decimals : it.precision);
     if (m !== 1) inp.m = m;
     if (it.deadband !== undefined) inp.db = it.deadband;
     if (it.invert) inp.inv = 1;
     // a board call that throws (a pin the validator let through, setWatch refusing an edge)
     // costs this input only, never the boot
     try {
-      if (k === K_ANALOG) b.io("analog", pin);
-      else if (k === K_DIGITAL || k === K_PULSE) {
-        b.io(it.pull === "up" || it.pull === "down" ? "input_pull" + it.pull : "input", pin);
-        if (k === K_PULSE) {
+      if (k === Kind.Analog) b.io("analog", pin);
+      else if (k === Kind.Digital || k === Kind.Pulse) {
+        b.io(it.pull === "up" || it.pull === "down" ? ("input_pull" + it.pull) as PinMode : "input", pin);
+        if (k === Kind.Pulse) {
           inp.cnt = inp.lc = 0;
           inp.lt = now;
         } else inp.v = val(inp);
-        b.watch(onEdge, pin, k === K_DIGITAL ? "both" : it.edge || "rising", it.debounce === undefined ? (k === K_DIGITAL ? 25 : 0) : it.debounce);
-      } else if (k > K_UPTIME) {
+        b.watch(onEdge, pin, k === Kind.Digital ? "both" : it.edge || "rising", it.debounce === undefined ? (k === Kind.Digital ? 25 : 0) : it.debounce);
+      } else if (k > Kind.Uptime) {
         // a sensor (bme280 .. dht11): its glue and drivers are Storage files, loaded only now
         if (!rt.sx) {
-          rt.sx = b.sys("E", "drv.run");
+          rt.sx = b.sys(Sys.EvalFile, "drv.run");
           rt.pub = pub;
         }
         (rt.sx as any)(rt, inp, it);
@@ -250,20 +261,22 @@ export function run(cfg: any): void {
 /** Drives an output to a logical value (0/1, or a duty 0..1 for PWM). */
 export function out(o: Out, v: number): void {
   o.v = v;
-  R.b.io(o.k ? "p" : "w", o.p, o.inv ? 1 - v : v, o.f);
+  R.b.io(o.k ? Io.PwmWrite : Io.DigitalWrite, o.p, o.inv ? 1 - v : v, o.f);
 }
 
-/** Current reading of an input: digital level, pulse count, else scaled and rounded (NaN when unavailable); temperature, memory and rssi are the board's sys ops "t", "f", "r" at their kind's index. */
+/** Current reading of an input: digital level, pulse count, else scaled and rounded (NaN when unavailable). */
 export function val(i: Inp): number {
   const k = i.k;
   const b = R.b;
-  if (k === K_DIGITAL) return b.io("r", i.p as number) ? 1 - (i.inv || 0) : i.inv || 0;
-  if (k === K_PULSE) return i.cnt as number;
+  if (k === Kind.Digital) return b.io(Io.DigitalRead, i.p as number) ? 1 - (i.inv || 0) : i.inv || 0;
+  if (k === Kind.Pulse) return i.cnt as number;
   // a sensor: its last published reading (null before the first and while its reading fails)
-  if (k > K_UPTIME) return i.v === undefined || (R.se && R.se[i.n]) ? NaN : i.v;
+  if (k > Kind.Uptime) return i.v === undefined || (R.se && R.se[i.n]) ? NaN : i.v;
   const x =
-    k === K_ANALOG ? b.io("a", i.p as number)
-    : k < K_UPTIME ? b.sys("   tfr".charAt(k))
+    k === Kind.Analog ? b.io(Io.AnalogRead, i.p as number)
+    : k === Kind.Temperature ? b.sys(Sys.Temperature)
+    : k === Kind.Memory ? b.sys(Sys.FreeBlocks)
+    : k === Kind.Rssi ? b.sys(Sys.Rssi)
     : Math.floor((Date.now() - R.t0) / 1000);
   return roundTo(x * (i.sc === undefined ? 1 : i.sc) + (i.of || 0), i.m || 1);
 }
@@ -339,7 +352,7 @@ function tick(): void {
     }
     return;
   }
-  rt.b.sys("k");
+  rt.b.sys(Sys.KickWatchdog);
   if (rt.ota && !rt.ota()) delete rt.ota;
   const now = Date.now();
   const ins = rt.ins;
@@ -349,11 +362,11 @@ function tick(): void {
     i.nx = (i.nx as number) + i.per;
     if (i.nx <= now) i.nx = now + i.per;
     try {
-      if (i.k > K_UPTIME) {
+      if (i.k > Kind.Uptime) {
         (rt.sx as any)(rt, i);
         continue;
       }
-      if (i.k === K_PULSE) {
+      if (i.k === Kind.Pulse) {
         const dt = now - (i.lt as number);
         const c = i.cnt as number;
         const r = dt > 0 ? roundTo(((c - (i.lc as number)) * 1000) / dt, i.m || 1) : 0;
@@ -391,8 +404,8 @@ function onEdge(e: WatchEvent): void {
   const ins = R.ins;
   for (let n = 0; n < ins.length; n++) {
     const i = ins[n];
-    if (i.p != e.pin || i.k > K_PULSE) continue;
-    if (i.k === K_PULSE) (i.cnt as number)++;
+    if (i.p != e.pin || i.k > Kind.Pulse) continue;
+    if (i.k === Kind.Pulse) (i.cnt as number)++;
     else {
       const v = i.inv ? (e.state ? 0 : 1) : e.state ? 1 : 0;
       if (v === i.v) return;
@@ -422,8 +435,8 @@ function onState(state: number): void {
   // a verified OTA install on trial (jmqt.try) reached its session: confirm it (docs/ota.md);
   // not while a commit's reboot is pending (dn). The receiver directly: runCommand would
   // build a reply nobody reads.
-  if (!rt.dn && rt.b.sys("J", "jmqt.try")) {
-    const h = rt.ota || rt.b.sys("O");
+  if (!rt.dn && rt.b.sys(Sys.ReadJson, "jmqt.try")) {
+    const h = rt.ota || rt.b.sys(Sys.OtaReceiver);
     if (h) h({ op: "confirm" });
   }
   if (rt.sg !== rt.grp) {
@@ -472,7 +485,7 @@ function onPush(cn: string, dt: any, from: string, retained?: number): void {
     rt.err = cmd + ": " + res;
   } else for (const k in res) reply[k] = res[k];
   if (allowed && !(cmd === "ping" || cmd === "status" || cmd === "get" || (cmd === "config" && dt.set === undefined) || (cmd === "ota" && dt.op === "state"))) {
-    if (rt.rc.length >= REPLIES) rt.rc.shift();
+    if (rt.rc.length >= Cache.Replies) rt.rc.shift();
     rt.rc.push(key + JSON.stringify(reply));
   }
   rt.cl.pub("#" + from, reply, 0, 0, null);
@@ -485,7 +498,7 @@ function onPush(cn: string, dt: any, from: string, retained?: number): void {
  */
 export function later(x: Out | number): void {
   if (x === 1) {
-    if (!R.ota || !R.ota({ op: "install" })) R.b.sys("b");
+    if (!R.ota || !R.ota({ op: "install" })) R.b.sys(Sys.Reboot);
   } else {
     const o = x as Out;
     o.pt = 0;

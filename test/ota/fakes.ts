@@ -92,7 +92,7 @@ export function guardCode(): string {
   return readFileSync(join(ROOT, "dist", "boot1.js"), "latin1");
 }
 
-/** eval(jmqt.otr)(S) as the dispatcher does it (hal.sys("O")); returns the handler: h(request) → result, h() → 1 while open. */
+/** eval(jmqt.otr)(S) as the dispatcher does it (hal.sys(Sys.OtaReceiver)); returns the handler: h(request) → result, h() → 1 while open. */
 export function loadReceiver(S: any, code = receiverCode(), now?: () => number, reboot?: () => void): (a?: any) => any {
   const g: Record<string, any> = { reboot };
   if (now) g.Date = { now };

@@ -1,6 +1,7 @@
 // A fake Board (pins as numbers, recorded writes, watch callbacks) and a fake JMQT Client
 // (records pub/p2p/sub, lets a test drive the session state and the BUSY answer).
 import type { Board, WatchEvent } from "../../firmware/board";
+import { Io, Sys, type PinMode } from "../../firmware/board";
 import type { Client, Counters, StatusCb } from "../../firmware/jmqt/api";
 import { S_IDLE, S_READY, ST_BUSY, ST_NETWORK_ERROR, ST_OK } from "../../firmware/jmqt/api";
 import type { BoardInfo } from "../../firmware/runtime/config";
@@ -47,12 +48,12 @@ export class FakeBoard implements Board {
   }
   pin(name: string) { const i = this.pinNames.indexOf(name); return i < 0 ? undefined : i; }
   pinOf(name: string): number { const p = this.pin(name); if (p === undefined) throw new Error(name); return p; }
-  io(op: string, pin: number, v?: number, f?: number): number {
-    if (op === "r") return this.read(pin);
-    if (op === "a") return this.analog(pin);
-    if (op === "w") this.write(pin, v!);
-    else if (op === "p") this.pwm(pin, v!, f!);
-    else this.modes[pin] = op;
+  io(op: Io | PinMode, pin: number, v?: number, f?: number): number {
+    if (op === Io.DigitalRead) return this.read(pin);
+    if (op === Io.AnalogRead) return this.analog(pin);
+    if (op === Io.DigitalWrite) this.write(pin, v!);
+    else if (op === Io.PwmWrite) this.pwm(pin, v!, f!);
+    else this.modes[pin] = op as string;
     return 0;
   }
   read(pin: number) { return this.pins[pin] || 0; }
@@ -64,40 +65,40 @@ export class FakeBoard implements Board {
     else this.watches.push({ fn, pin: pin!, opts: { repeat: true, edge, debounce }, off: false });
   }
   memory() { return { free: this.free, total: 1600, usage: 1600 - this.free }; }
-  /** what sys("C") returns while storage has no jmqt.json: the baked config and the problem ("" for none) */
+  /** what sys(Sys.Config) returns while storage has no jmqt.json: the baked config and the problem ("" for none) */
   config: [any, string] = [null, ""];
-  /** what sys("O") returns while storage has a "jmqt.otr" (the OTA receiver's handler), and how often it was asked */
+  /** what sys(Sys.OtaReceiver) returns while storage has a "jmqt.otr" (the OTA receiver's handler), and how often it was asked */
   ota: ((a?: any) => any) | undefined;
   otaLoads = 0;
-  sys(op: string, x?: any, y?: string): any {
-    if (op === "t") return this.temp;
-    if (op === "r") return this.rssiValue;
-    if (op === "f") return this.memory().free;
-    if (op === "T") return this.memory().total;
-    if (op === "B") return JSON.parse(JSON.stringify(this.info));
-    if (op === "C") return this.storage["jmqt.json"] ? [JSON.parse(this.storage["jmqt.json"]), ""] : this.config;
-    if (op === "S") {
+  sys(op: Sys, x?: any, y?: string): any {
+    if (op === Sys.Temperature) return this.temp;
+    if (op === Sys.Rssi) return this.rssiValue;
+    if (op === Sys.FreeBlocks) return this.memory().free;
+    if (op === Sys.TotalBlocks) return this.memory().total;
+    if (op === Sys.BoardInfo) return JSON.parse(JSON.stringify(this.info));
+    if (op === Sys.Config) return this.storage["jmqt.json"] ? [JSON.parse(this.storage["jmqt.json"]), ""] : this.config;
+    if (op === Sys.WriteFile) {
       this.storage[x] = y!;
       return true;
     }
-    if (op === "J") {
+    if (op === Sys.ReadJson) {
       try {
         return this.storage[x] === undefined ? undefined : JSON.parse(this.storage[x]);
       } catch {
         return undefined;
       }
     }
-    if (op === "O") {
+    if (op === Sys.OtaReceiver) {
       this.otaLoads++;
       return this.storage["jmqt.otr"] === undefined ? undefined : this.ota;
     }
-    if (op === "k") this.kicks++;
-    else if (op === "W") this.watchdog = x;
-    else if (op === "b") this.reboots++;
-    else if (op === "l") this.logs.push(x);
-    else if (op === "q") this.killHandlers.push(x);
-    else if (op === "u") (this.wifiHandlers.connected = this.wifiHandlers.connected || []).push(x);
-    else if (op === "w") this.wifiCalls.push([x, y!]);
+    if (op === Sys.KickWatchdog) this.kicks++;
+    else if (op === Sys.EnableWatchdog) this.watchdog = x;
+    else if (op === Sys.Reboot) this.reboots++;
+    else if (op === Sys.Log) this.logs.push(x);
+    else if (op === Sys.OnKill) this.killHandlers.push(x);
+    else if (op === Sys.OnWifiUp) (this.wifiHandlers.connected = this.wifiHandlers.connected || []).push(x);
+    else if (op === Sys.WifiConnect) this.wifiCalls.push([x, y!]);
     else throw new Error("unknown sys op " + op);
     return 0;
   }

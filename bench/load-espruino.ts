@@ -9,7 +9,8 @@
 // WiFi join, which its sockets need; the timing starts once it is connected).
 // Figures: a burst of N pings (q0 and q1, sent at once) answered completely, each once, and the
 // time to the last reply; 200 sequential round trips (median, q0 and q1; the floor's: one frame
-// at a time to the split+parse program). Ratios are to the split+parse floor of the same engine,
+// at a time to the split+parse program); publishing: 16 inputs every 100 ms, the readings per second
+// that reach the broker. Ratios are to the split+parse floor of the same engine,
 // the firmware's bursts to its burst, its round trips to its round trip (the floor answers the
 // host directly, the firmware through the broker). Nothing here is asserted: the tests
 // (test/espruino/load.espruino.test.ts) check completeness and memory, never time.
@@ -198,6 +199,46 @@ async function roundTrips(p: Peer, dev: string, n: number, q: number): Promise<n
   return median(times);
 }
 
+export interface PublishResult {
+  /** readings per second the inputs ask for, and what left the device (pubs the broker took) */
+  offered: number;
+  perS: number;
+  /** the client's refusals (qd) and frames out (fo) over the window, from the status command */
+  refused: number;
+}
+
+/** PUBLISH_INPUTS uptime inputs every PUBLISH_PERIOD ms (q0, no deadband: each period publishes),
+ *  the device's tick at 50 ms: readings per second that reach the broker over PUBLISH_MS. */
+const PUBLISH_INPUTS = 16;
+const PUBLISH_PERIOD = 100;
+const PUBLISH_MS = 5000;
+async function publishing(engine: Engine, board: Board, broker: Broker, p: Peer, id: string): Promise<PublishResult> {
+  const inputs = Array.from({ length: PUBLISH_INPUTS }, (_, i) => ({ name: "u" + i, type: "uptime", period: PUBLISH_PERIOD }));
+  const cfg = { id, server: { host: "127.0.0.1", port: broker.port, token: TOKEN }, wifi: AP, allow: ["admin"], tick: 50, prefix: "r/", inputs, outputs: [] };
+  let n = 0;
+  const count = (ev: any) => {
+    if (ev.dir === "in" && ev.cl === id && ev.type === "pub" && ev.body.cn.indexOf("r/u") === 0) n++;
+  };
+  broker.on("packet", count);
+  const dev = device(engine, board, { config: cfg });
+  try {
+    await dev.boot();
+    if (!(await dev.waitFor(() => broker.clients().indexOf(id) >= 0, 15000))) throw new Error(`${engine}: the publishing device did not come online`);
+    await sleep(2000);
+    const s0 = await ask(p, id, { cmd: "status", id: id + "-p0" });
+    const n0 = n;
+    const t0 = Date.now();
+    await sleep(PUBLISH_MS);
+    const out = n - n0;
+    const ms = Date.now() - t0;
+    const s1 = await ask(p, id, { cmd: "status", id: id + "-p1" });
+    return { offered: (PUBLISH_INPUTS * 1000) / PUBLISH_PERIOD, perS: (out * 1000) / ms, refused: s0 && s1 ? s1.c.qd - s0.c.qd : -1 };
+  } finally {
+    broker.off("packet", count);
+    await dev.stop();
+  }
+}
+
 interface EngineFigures {
   fl: FloorResult;
   bare: FloorResult;
@@ -205,6 +246,7 @@ interface EngineFigures {
   b1: BurstResult;
   rt0: number;
   rt1: number;
+  pubs: PublishResult;
 }
 
 /** Every figure of one engine: its floors, then the firmware as device `id` on `broker`, driven by `p`. */
@@ -221,7 +263,9 @@ async function measure(engine: Engine, board: Board, n: number, broker: Broker, 
     const rt1 = await roundTrips(p, id, 200, 1);
     const b0 = await burst(p, id, n, 0, id + "a");
     const b1 = await burst(p, id, n, 1, id + "b");
-    return { fl, bare, b0, b1, rt0, rt1 };
+    await dev.stop();
+    const pubs = await publishing(engine, board, broker, p, id + "-pub");
+    return { fl, bare, b0, b1, rt0, rt1, pubs };
   } finally {
     await dev.stop();
   }
@@ -240,6 +284,10 @@ function print(title: string, n: number, f: EngineFigures): void {
     );
   console.log(
     `  round trip (200 sequential, median): q0 ${ms(f.rt0)} ms = ${r(f.rt0, f.fl.rt)} the floor's, q1 ${ms(f.rt1)} ms = ${r(f.rt1, f.fl.rt)} (q1/q0 = ${(f.rt1 / f.rt0).toFixed(2)})`,
+  );
+  console.log(
+    `  publishing: ${PUBLISH_INPUTS} inputs every ${PUBLISH_PERIOD} ms (q0, tick 50 ms) offer ${f.pubs.offered}/s; ` +
+      `${f.pubs.perS.toFixed(0)}/s reached the broker (${((100 * f.pubs.perS) / f.pubs.offered).toFixed(0)} %), ${f.pubs.refused} refused by the client`,
   );
 }
 

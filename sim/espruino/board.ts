@@ -587,6 +587,24 @@ export class EspruinoBoard implements Device {
     }
   }
 
+  /**
+   * The read() calls the interpreter has made so far (Linux: /proc/<pid>/io syscr), undefined
+   * when that is not available. The Linux build keeps Storage in the file espruino.flash and reads
+   * code from it 16 bytes at a time (ESPR_JSVAR_FLASH_BUFFER_SIZE), one fopen/fread/fclose each:
+   * over a command, the count measures the text the interpreter lexed to run it. Unlike time it
+   * does not depend on the machine's load (socket reads add one or two).
+   */
+  readCalls(): number | undefined {
+    const p = this.proc;
+    if (!p || p.pid === undefined) return undefined;
+    try {
+      const m = /syscr: (\d+)/.exec(fs.readFileSync(`/proc/${p.pid}/io`, "utf8"));
+      return m ? Number(m[1]) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   sleep(ms: number): Promise<void> {
     return sleep(ms);
   }

@@ -1,0 +1,77 @@
+// The code a command runs, counted in flash reads on the real interpreter (espruino-esp8266): the
+// Linux build reads code from Storage 16 bytes at a time, one read() call each, so the read()
+// calls over a command (EspruinoBoard.readCalls(), /proc/<pid>/io) count the text Espruino lexed
+// to run it: how fast the command path is, in a figure that does not depend on the machine's load
+// (time is measured in `npm run bench -- load-espruino`, never asserted). Budgets hold the fast
+// path (docs/memory.md "Time"): each inlined function that comes back, or text added to a hot
+// function, shows here.
+import { strict as assert } from "node:assert";
+import { startBroker, type Broker } from "../../sim/broker";
+import { EspruinoBoard, ESPRUINO_SKIP_MESSAGE, hasEspruino } from "../../sim/espruino/board";
+import { peer, stopPeer, type Peer } from "../../bench/load-espruino";
+import { p2p } from "../../firmware/jmqt/client";
+
+const TOKEN = "reads";
+
+/** read() calls per command, measured on the esp8266 bundle (deterministic: the same count run after
+ *  run): before the fast path (main cfdaebc) and now; each budget is now + ~5 %. */
+const COMMANDS = [
+  { what: "ping, q0", dt: { cmd: "ping" }, q: 0, before: 1720, now: 904, budget: 950 },
+  { what: "ping, q1 (pushAck and reply in one write)", dt: { cmd: "ping" }, q: 1, before: 1898, now: 1035, budget: 1090 },
+  { what: "get of an unknown target, q1", dt: { cmd: "get", target: "nothing" }, q: 1, before: 1902, now: 1036, budget: 1090 },
+  { what: "status, q1", dt: { cmd: "status" }, q: 1, before: 2657, now: 1707, budget: 1800 },
+];
+
+describe("real Espruino interpreter (esp8266): the text a command makes the device lex, in flash reads", function () {
+  this.timeout(120000);
+  let broker: Broker;
+  let dev: EspruinoBoard;
+  let admin: Peer;
+
+  before(async function () {
+    if (!hasEspruino("esp8266")) {
+      console.log("      " + ESPRUINO_SKIP_MESSAGE);
+      this.skip();
+    }
+    broker = await startBroker({ port: 0, token: TOKEN });
+    const cfg = { id: "dev", server: { host: "127.0.0.1", port: broker.port, token: TOKEN }, wifi: { ssid: "r", password: "r" }, allow: ["admin"], inputs: [], outputs: [] };
+    dev = new EspruinoBoard({ board: "esp8266", config: cfg, wifi: { rssi: -60 } });
+    await dev.boot();
+    assert.ok(await dev.waitFor(() => broker.clients().indexOf("dev") >= 0, 15000), "the device is online");
+    admin = await peer(broker.port, TOKEN);
+    await dev.sleep(1500);
+    if (dev.readCalls() === undefined) {
+      console.log("      skipped: no /proc/<pid>/io on this machine");
+      this.skip();
+    }
+  });
+  after(async () => {
+    await stopPeer(admin);
+    if (dev) await dev.stop();
+    if (broker) await broker.close();
+  });
+
+  /** read() calls per command over n commands sent one after the other (each waits for its reply) */
+  async function perCommand(dt: any, q: number, n: number, tag: string): Promise<number> {
+    const before = dev.readCalls()!;
+    for (let i = 0; i < n; i++) {
+      const id = tag + i;
+      p2p(admin.c, "dev", { ...dt, id }, q);
+      const end = Date.now() + 5000;
+      while (!admin.got.some((r) => r && r.re === id) && Date.now() < end) await dev.sleep(1);
+      assert.ok(admin.got.some((r) => r && r.re === id), `reply to ${id}`);
+    }
+    return (dev.readCalls()! - before) / n;
+  }
+
+  for (const c of COMMANDS) {
+    it(`${c.what}: at most ${c.budget} reads (measured ${c.now}; ${c.before} before the fast path)`, async () => {
+      await perCommand(c.dt, c.q, 5, "warm" + c.what);
+      const reads = await perCommand(c.dt, c.q, 40, c.what);
+      console.log(`      ${c.what}: ${reads.toFixed(0)} read() calls per command`);
+      assert.ok(reads <= c.budget, `${reads.toFixed(0)} reads per command, budget ${c.budget}`);
+      // a budget that any figure passes tests nothing: the count is the device's, not noise
+      assert.ok(reads >= c.now * 0.8, `${reads.toFixed(0)} reads per command: far below the ${c.now} measured, is the count the device's?`);
+    });
+  }
+});

@@ -1,7 +1,7 @@
 // The one small interface between the firmware and the board. hal.ts implements it with the
 // Espruino globals (the only file that touches them); tests pass a fake (test/runtime/fakes.ts).
 // Memory: every method is a function object in RAM on the board (about 4-6 blocks each), so the
-// interface is four methods that take an operation (a const enum) rather than twenty one-line methods.
+// interface is two methods that take an operation (a const enum) rather than twenty one-line methods.
 import type { NetLike } from "./jmqt/api";
 import type { BoardInfo } from "./runtime/config";
 export type { BoardInfo };
@@ -55,16 +55,26 @@ export const enum Sys {
   OnWifiUp,
   OnWifiDown,
   WifiConnect,
+  /** the pin named x ("D2", "A0"), or undefined when the board has none */
+  PinByName,
+  /** a repeating setWatch(x, y.pin, {edge: y.edge, debounce: y.debounce}); x gets a WatchEvent */
+  Watch,
+  /** clear every watch */
+  ClearWatches,
+}
+
+/** Where and how Sys.Watch watches. */
+export interface WatchSpec {
+  pin: number;
+  edge: string;
+  debounce: number;
 }
 
 export interface Board {
   net: NetLike;
-  /** the pin named `name` ("D2", "A0"), or undefined when the board has none */
-  pin(name: string): number | undefined;
-  /** Pin I/O (Io): a digital or analog read (0/1, 0..1), a digital write v, a PWM duty v (0..1) at f Hz, or a pinMode. Returns the reading (0 otherwise). */
+  /** Pin I/O (Io), the hot path: a digital or analog read (0/1, 0..1), a digital write v, a PWM duty v (0..1) at f Hz, or a pinMode. Returns the reading (0 otherwise). */
   io(op: Io | PinMode, pin: number, v?: number, f?: number): number;
-  /** Repeating setWatch(fn, pin, {edge, debounce}); fn gets {state, time, pin}. fn null clears every watch. */
-  watch(fn: ((e: WatchEvent) => void) | null, pin?: number, edge?: string, debounce?: number): void;
-  /** Everything else, by operation (Sys). */
-  sys(op: Sys, x?: any, y?: string): any;
+  /** Everything else, by operation (Sys). Pin lookup and watches are operations here rather than
+   *  methods of their own: a method costs the board 4 blocks + 1 per parameter (14 for the two). */
+  sys(op: Sys, x?: any, y?: any): any;
 }

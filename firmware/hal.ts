@@ -1,14 +1,10 @@
 // The board: the only module that touches Espruino globals. Implements firmware/board.ts as one
 // object literal (no class: no constructor or prototype objects to hold in RAM).
-import type { Board, WatchEvent } from "./board";
+import type { Board, WatchSpec } from "./board";
 import { Io, Sys, type PinMode } from "./board";
 
 export const hal: Board = {
   net: require("net") as any,
-  pin(name: string): number | undefined {
-    const p: any = Pin(name);
-    return p === undefined ? undefined : p;
-  },
   io(op: Io | PinMode, pin: number, v?: number, f?: number): number {
     if (op === Io.DigitalRead) return digitalRead(pin);
     if (op === Io.AnalogRead) return analogRead(pin);
@@ -17,13 +13,22 @@ export const hal: Board = {
     else pinMode(pin, op as any, false);
     return 0;
   },
-  watch(fn: ((e: WatchEvent) => void) | null, pin?: number, edge?: string, debounce?: number): void {
-    if (fn) setWatch(fn as any, pin as any, { repeat: true, edge: edge as any, debounce: debounce });
-    else clearWatch();
-  },
   /** RSSI: ESP8266 reports it in getDetails(); the ESP32 build in getDetails() or getStatus(). */
-  sys(op: Sys, x?: any, y?: string): any {
+  sys(op: Sys, x?: any, y?: any): any {
     if (op === Sys.Temperature) return E.getTemperature();
+    if (op === Sys.PinByName) {
+      const p: any = Pin(x);
+      return p === undefined ? undefined : p;
+    }
+    if (op === Sys.Watch) {
+      const w: WatchSpec = y;
+      setWatch(x, w.pin as any, { repeat: true, edge: w.edge as any, debounce: w.debounce });
+      return 0;
+    }
+    if (op === Sys.ClearWatches) {
+      clearWatch();
+      return 0;
+    }
     if (op === Sys.FreeBlocks || op === Sys.TotalBlocks) {
       const m: any = process.memory();
       return op === Sys.FreeBlocks ? m.free : m.total;
@@ -64,7 +69,7 @@ export const hal: Board = {
     }
     try {
       if (op === Sys.ReadJson) return require("Storage").readJSON(x, true);
-      if (op === Sys.WriteFile) return !!require("Storage").write(x, y as string);
+      if (op === Sys.WriteFile) return !!require("Storage").write(x, y);
       if (op === Sys.KickWatchdog) E.kickWatchdog();
       else if (op === Sys.EnableWatchdog) E.enableWatchdog(x, false);
       else if (op === Sys.Reboot) E.reboot();

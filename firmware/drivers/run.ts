@@ -34,9 +34,9 @@ export function sense(rt: any, i: any, it?: any): void {
     if (!bus) bus = b.sys(Sys.EvalFile, "drv.bus");
     if (!fac[f]) fac[f] = b.sys(Sys.EvalFile, "drv." + f);
     i.d =
-      k < 9 ? fac[f](bus.i2c(b.pin(it.sda), b.pin(it.scl)), { addr: it.addr, osr: it.osr })
-      : k === 9 ? fac[f](bus.ow(b.pin(it.pin)), { rom: it.rom, res: it.res })
-      : fac[f](bus.pin(b.pin(it.pin)), { type: k === 10 ? 22 : 11 });
+      k < 9 ? fac[f](bus.i2c(b.sys(Sys.PinByName, it.sda), b.sys(Sys.PinByName, it.scl)), { addr: it.addr, osr: it.osr })
+      : k === 9 ? fac[f](bus.ow(b.sys(Sys.PinByName, it.pin)), { rom: it.rom, res: it.res })
+      : fac[f](bus.pin(b.sys(Sys.PinByName, it.pin)), { type: k === 10 ? 22 : 11 });
     // decimals: t 2 (DHT 1), p 1, h 1 unless given, one number for all or per quantity
     const pr = it.precision;
     const m: any = {};

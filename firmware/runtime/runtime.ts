@@ -175,7 +175,7 @@ export function run(cfg: any): void {
   const bad: { [item: string]: number } = {};
   const errs = validateConfig(cfg, b.sys(Sys.BoardInfo), bad);
   if (!cfg || typeof cfg !== "object") cfg = {};
-  b.watch(null);
+  b.sys(Sys.ClearWatches);
   for (let i = 0; i < rt.outs.length; i++) if (rt.outs[i].pt) clearTimeout(rt.outs[i].pt);
   if (rt.tmr) clearInterval(rt.tmr);
   if (rt.se) rt.se = undefined;
@@ -194,7 +194,7 @@ export function run(cfg: any): void {
     if (bad["inputs[" + i + "]"]) continue;
     const it = list[i];
     const k = "digital,analog,pulse,temperature,memory,rssi,uptime,bme280,bmp280,ds18b20,dht22,dht11".split(",").indexOf(it.type);
-    const pin = k <= Kind.Pulse ? b.pin(it.pin) : -1;
+    const pin = k <= Kind.Pulse ? b.sys(Sys.PinByName, it.pin) : -1;
     if (pin === undefined) continue;
     const inp: Inp = { n: it.name, k: k };
     if (k <= Kind.Pulse) inp.p = pin;
@@ -222,7 +222,7 @@ export function run(cfg: any): void {
           inp.cnt = inp.lc = 0;
           inp.lt = now;
         } else inp.v = val(inp);
-        b.watch(onEdge, pin, k === Kind.Digital ? "both" : it.edge || "rising", it.debounce === undefined ? (k === Kind.Digital ? 25 : 0) : it.debounce);
+        b.sys(Sys.Watch, onEdge, { pin: pin, edge: k === Kind.Digital ? "both" : it.edge || "rising", debounce: it.debounce === undefined ? (k === Kind.Digital ? 25 : 0) : it.debounce });
       } else if (k > Kind.Uptime) {
         // a sensor (bme280 .. dht11): its glue and drivers are Storage files, loaded only now
         if (!rt.sx) {
@@ -242,7 +242,7 @@ export function run(cfg: any): void {
   for (let i = 0; i < list.length; i++) {
     if (bad["outputs[" + i + "]"]) continue;
     const it = list[i];
-    const p = b.pin(it.pin);
+    const p = b.sys(Sys.PinByName, it.pin);
     if (p === undefined) continue;
     const o: Out = { n: it.name, k: it.type === "pwm" ? 1 : 0, p: p, v: 0 };
     if (it.safe) o.s = it.safe;

@@ -70,7 +70,10 @@ export class FakeBoard implements Board {
   /** what sys(Sys.OtaReceiver) returns while storage has a "jmqt.otr" (the OTA receiver's handler), and how often it was asked */
   ota: ((a?: any) => any) | undefined;
   otaLoads = 0;
-  sys(op: Sys, x?: any, y?: string): any {
+  sys(op: Sys, x?: any, y?: any): any {
+    if (op === Sys.PinByName) return this.pin(x);
+    if (op === Sys.Watch) return void this.watch(x, y.pin, y.edge, y.debounce);
+    if (op === Sys.ClearWatches) return void this.watch(null);
     if (op === Sys.Temperature) return this.temp;
     if (op === Sys.Rssi) return this.rssiValue;
     if (op === Sys.FreeBlocks) return this.memory().free;

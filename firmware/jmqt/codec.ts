@@ -52,28 +52,12 @@ const enum Rule {
 }
 
 /**
- * The fields each packet type requires (SPEC "The fifteen packet types"), checked in order:
- * returns the first bad key, "" when all pass. Normalises flags, ids and numbers in place.
+ * The fields each packet type but push requires (SPEC "The fifteen packet types"; push: in
+ * decode), checked in order: returns the first bad key, "" when all pass. Normalises flags, ids
+ * and numbers in place.
  */
 function badField(t: number, b: any): string {
-  var v: any;
   switch (t) {
-    case T_PUSH:
-      // the hot path (every command, every subscribed reading) checked in one pass: Espruino
-      // interprets the source text, and each check() call lexes the whole of check() again (the
-      // flag expression is repeated rather than made a function: one costs about 5 blocks)
-      if (typeof b.cn != "string" || !b.cn) return "cn";
-      if (b.dt === undefined) return "dt";
-      v = b.q;
-      if ((b.q = v == null || v === 0 || v === "0" || v === false ? 0 : v === 1 || v === "1" || v === true ? 1 : -1) < 0) return "q";
-      v = b.rt;
-      if ((b.rt = v == null || v === 0 || v === "0" || v === false ? 0 : v === 1 || v === "1" || v === true ? 1 : -1) < 0) return "rt";
-      if (b.cl == null) b.cl = "";
-      else if (typeof b.cl != "string") return "cl";
-      v = b.id;
-      if (v == null) return b.q && !b.rt ? "id" : "";
-      if (typeof v == "number" && isFinite(v)) b.id = v = "" + v;
-      return typeof v != "string" || !v ? "id" : "";
     case T_AUTH: return check(b, "dt", Rule.Present);
     case T_AUTHACK: return check(b, "st", Rule.Status) || check(b, "", Rule.Credentials);
     case T_CONN: return check(b, "at", Rule.Text) || check(b, "cl", Rule.Text);
@@ -257,6 +241,7 @@ export function decode(frame: string, out: Decoded): number {
   var t: number;
   var bad: string;
   var i: number;
+  var v: any;
   // undefined rather than null between frames: a property holding null costs one block more
   out.body_ = undefined;
   // JSON.parse on Espruino lets a "__proto__" key set the object's prototype.
@@ -318,7 +303,25 @@ export function decode(frame: string, out: Decoded): number {
     out.reason_ = name + ": not an object";
     return E_SHAPE;
   }
-  bad = /*@__NOINLINE__*/ badField(t, body);
+  // push, the hot path (every command, every subscribed reading), is checked here in one pass:
+  // Espruino lexes a called function's whole text, and badField's other rules cost each push
+  // about 50 flash reads (measured on espruino-esp8266). The flag expression is written twice
+  // rather than made a function (one costs the board about 5 blocks).
+  if (t != T_PUSH) bad = /*@__NOINLINE__*/ badField(t, body);
+  else if (typeof body.cn != "string" || !body.cn) bad = "cn";
+  else if (body.dt === undefined) bad = "dt";
+  else if ((body.q = (v = body.q) == null || v === 0 || v === "0" || v === false ? 0 : v === 1 || v === "1" || v === true ? 1 : -1) < 0) bad = "q";
+  else if ((body.rt = (v = body.rt) == null || v === 0 || v === "0" || v === false ? 0 : v === 1 || v === "1" || v === true ? 1 : -1) < 0) bad = "rt";
+  else if (body.cl != null && typeof body.cl != "string") bad = "cl";
+  else {
+    if (body.cl == null) body.cl = "";
+    v = body.id;
+    if (v == null) bad = body.q && !body.rt ? "id" : "";
+    else {
+      if (typeof v == "number" && isFinite(v)) body.id = v = "" + v;
+      bad = typeof v != "string" || !v ? "id" : "";
+    }
+  }
   if (bad) {
     out.reason_ = name + ": bad " + bad;
     return E_FIELD;

@@ -53,6 +53,20 @@ function device(engine: Engine, board: Board, o: { code?: string; config?: any }
   return new SimBoard({ board, clock: "real", wifi: { ...AP, rssi: -60, connectMs: 50 }, storage: { "jmqt.json": JSON.stringify(o.config) } });
 }
 
+/** The firmware of `engine` with `cfg`, booted, online on `broker`, and given 2 s to settle. */
+async function bootOnline(engine: Engine, board: Board, broker: Broker, cfg: any): Promise<Device> {
+  const dev = device(engine, board, { config: cfg });
+  try {
+    await dev.boot();
+    if (!(await dev.waitFor(() => broker.clients().indexOf(cfg.id) >= 0, 15000))) throw new Error(`${engine}: ${cfg.id} did not come online`);
+  } catch (e) {
+    await dev.stop();
+    throw e;
+  }
+  await sleep(2000);
+  return dev;
+}
+
 const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export interface FloorResult {
@@ -220,11 +234,9 @@ async function publishing(engine: Engine, board: Board, broker: Broker, p: Peer,
     if (ev.dir === "in" && ev.cl === id && ev.type === "pub" && ev.body.cn.indexOf("r/u") === 0) n++;
   };
   broker.on("packet", count);
-  const dev = device(engine, board, { config: cfg });
+  let dev: Device | null = null;
   try {
-    await dev.boot();
-    if (!(await dev.waitFor(() => broker.clients().indexOf(id) >= 0, 15000))) throw new Error(`${engine}: the publishing device did not come online`);
-    await sleep(2000);
+    dev = await bootOnline(engine, board, broker, cfg);
     const s0 = await ask(p, id, { cmd: "status", id: id + "-p0" });
     const n0 = n;
     const t0 = Date.now();
@@ -235,7 +247,7 @@ async function publishing(engine: Engine, board: Board, broker: Broker, p: Peer,
     return { offered: (PUBLISH_INPUTS * 1000) / PUBLISH_PERIOD, perS: (out * 1000) / ms, refused: s0 && s1 ? s1.c.qd - s0.c.qd : -1 };
   } finally {
     broker.off("packet", count);
-    await dev.stop();
+    if (dev) await dev.stop();
   }
 }
 
@@ -254,21 +266,18 @@ async function measure(engine: Engine, board: Board, n: number, broker: Broker, 
   const fl = await floor(engine, board, n, true);
   const bare = await floor(engine, board, n, false);
   const cfg = { id, server: { host: "127.0.0.1", port: broker.port, token: TOKEN }, wifi: AP, allow: ["admin"], inputs: [], outputs: [] };
-  const dev = device(engine, board, { config: cfg });
+  const dev = await bootOnline(engine, board, broker, cfg);
+  let rt0: number, rt1: number, b0: BurstResult, b1: BurstResult;
   try {
-    await dev.boot();
-    if (!(await dev.waitFor(() => broker.clients().indexOf(id) >= 0, 15000))) throw new Error(`${engine}: the device did not come online`);
-    await sleep(2000);
-    const rt0 = await roundTrips(p, id, 200, 0);
-    const rt1 = await roundTrips(p, id, 200, 1);
-    const b0 = await burst(p, id, n, 0, id + "a");
-    const b1 = await burst(p, id, n, 1, id + "b");
-    await dev.stop();
-    const pubs = await publishing(engine, board, broker, p, id + "-pub");
-    return { fl, bare, b0, b1, rt0, rt1, pubs };
+    rt0 = await roundTrips(p, id, 200, 0);
+    rt1 = await roundTrips(p, id, 200, 1);
+    b0 = await burst(p, id, n, 0, id + "a");
+    b1 = await burst(p, id, n, 1, id + "b");
   } finally {
     await dev.stop();
   }
+  const pubs = await publishing(engine, board, broker, p, id + "-pub");
+  return { fl, bare, b0, b1, rt0, rt1, pubs };
 }
 
 function print(title: string, n: number, f: EngineFigures): void {

@@ -1,7 +1,8 @@
 // Pure JMQT 1.0 packet codec (SPEC "Wire format", "The fifteen packet types"; docs/protocol.md):
 // no I/O, no state. decode() returns a small type code and leaves the packet body in a reusable
 // holder, so a decoded packet costs only what JSON.parse made. The field rules are a table in
-// code (badField: one line per packet type) rather than in data, so it stays in flash.
+// code (badField: one line per packet type) rather than in data, so it stays in flash; push's and
+// the acks' rules are written out (in decode, in badField), the hot path lexing less of check().
 
 /** Packet type codes (the order of SPEC's table). */
 export const T_AUTH = 0;
@@ -29,7 +30,7 @@ export const TYPES = [
 /** A packet type's wire name (SPEC "The fifteen packet types"). */
 export type PacketName = (typeof TYPES)[number];
 
-/** How a required field is checked (FIELDS below). */
+/** How a required field is checked (check(), called by badField). */
 const enum Rule {
   /** a non-empty string */
   Channel,

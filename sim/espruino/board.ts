@@ -48,6 +48,21 @@ const MAX_CONSOLE_LINES = 5000;
 /** The interpreters: one per board layout, and "large" (64-bit, grows as needed: the language, not the memory). */
 export type EspruinoBuild = BoardId | "large";
 
+/**
+ * `-e` code for an interpreter that takes its input over TCP instead of its console (which loses
+ * and mixes up input on a busy machine): it connects to 127.0.0.1:port, writes `hello` and a
+ * newline once connected (when given), and runs the statement `run` for each line d that comes
+ * over the connection. Run by `-e`, the interpreter still boots from Storage first and then serves
+ * its console, sockets and timers as at the prompt.
+ */
+export function lineLoopCode(port: number, run: string, hello = ""): string {
+  const connected = hello ? `,function(){__c.write(${JSON.stringify(hello + "\n")})}` : "";
+  return (
+    `var __c=require("net").connect({host:"127.0.0.1",port:${port}}${connected}),__l="";` +
+    `__c.on("data",function(d){var i;__l+=d;while((i=__l.indexOf("\\n"))>=0){d=__l.substr(0,i);__l=__l.substr(i+1);${run}}})`
+  );
+}
+
 /** Where an interpreter is: $ESPRUINO_ESP8266 / $ESPRUINO_ESP32 / $ESPRUINO_LARGE, else ../shared/espruino/bin/espruino-<build>. */
 export function espruinoBinary(board: EspruinoBuild): string {
   const env = process.env["ESPRUINO_" + board.toUpperCase()];
@@ -261,7 +276,10 @@ export class EspruinoBoard implements Device {
     await this.startControl();
     this.powerOn();
     const boots = this.boots;
-    this.spawn(["-e", this.bootstrapLine()]);
+    // the first boot's `-e` code: a loop that evals the lines of a connection to the control server.
+    // Everything, the upload included, goes over that connection: the lines are the dry run's own;
+    // only the channel differs from a serial port
+    this.spawn(["-e", lineLoopCode(this.ctlPort, 'try{eval(d)}catch(e){print("\\n@@SIM "+JSON.stringify({e:""+e}))}', "boot")]);
     if (!(await this.waitFor(() => this.ctl !== null, 10000)))
       throw new Error(`${this.name}: the interpreter never opened the control connection:\n${this.console.slice(-10).join("\n")}`);
     if (shim) this.store(".boot0", fs.readFileSync(SHIM_FILE, "latin1").replace("port: CTL_PORT", "port: " + this.ctlPort));
@@ -405,20 +423,6 @@ export class EspruinoBoard implements Device {
   private pump(): void {
     if (!this.ctl || this.ctl.destroyed || !this.queue.length) return;
     this.ctl.write(this.queue.splice(0).join("\n") + "\n", "latin1");
-  }
-
-  /**
-   * The first boot's `-e` code: a loop that evals the lines of a connection to the control server.
-   * Everything, the upload included, goes over that connection: the lines are the dry run's own;
-   * only the channel differs from a serial port. (Run by `-e`, the interpreter still boots from
-   * Storage first and then serves its console, sockets and timers as at the prompt.)
-   */
-  private bootstrapLine(): string {
-    return (
-      `var __c=require("net").connect({host:"127.0.0.1",port:${this.ctlPort}},function(){__c.write("boot\\n")}),__l="";` +
-      `__c.on("data",function(d){var i;__l+=d;while((i=__l.indexOf("\\n"))>=0){d=__l.substr(0,i);__l=__l.substr(i+1);` +
-      `try{eval(d)}catch(e){print("\\n@@SIM "+JSON.stringify({e:""+e}))}}})`
-    );
   }
 
   private get ctlPort(): number {

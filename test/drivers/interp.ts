@@ -11,6 +11,7 @@ import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT, SHARED } from "../../tools/api";
+import { lineLoopCode } from "../../sim/espruino/board";
 
 export const ESPRUINO_ESP8266 = join(SHARED, "espruino", "bin", "espruino-esp8266");
 
@@ -43,11 +44,7 @@ export class Interp {
     });
     await new Promise<void>((r) => this.server!.listen(0, "127.0.0.1", () => r()));
     const port = (this.server!.address() as net.AddressInfo).port;
-    const boot =
-      `var __c=require("net").connect({host:"127.0.0.1",port:${port}}),__l="";` +
-      `__c.on("data",function(d){var i;__l+=d;while((i=__l.indexOf("\\n"))>=0){d=__l.substr(0,i);__l=__l.substr(i+1);` +
-      `setTimeout(d,0)}})`;
-    const p = spawn(this.bin, ["-e", boot], { cwd: this.dir, stdio: ["pipe", "pipe", "pipe"] });
+    const p = spawn(this.bin, ["-e", lineLoopCode(port, "setTimeout(d,0)")], { cwd: this.dir, stdio: ["pipe", "pipe", "pipe"] });
     this.p = p;
     const take = (d: Buffer) => {
       this.out += d.toString("latin1").replace(/\r/g, "");

@@ -30,9 +30,9 @@ export const SENSOR_INPUTS = [
   { name: "room", type: "dht22", pin: "D12", period: 2000 },
 ];
 
-/** Reads dist/<board>.js (npm run build makes it). */
+/** Reads dist/<board>.bootcde, the bundle as flashed (npm run build makes it). */
 export function bundle(board: string): string {
-  return readFileSync(join(ROOT, "dist", board + ".js"), "latin1");
+  return readFileSync(join(ROOT, "dist", board + ".bootcde"), "latin1");
 }
 
 /** Blocks in use with the shim alone (the baseline every firmware figure is measured over). */

@@ -19,13 +19,14 @@ import { NetFaults, RECEIVE_WINDOW, SOCKET_ERRORS } from "./hw/net";
 import { Storage } from "./hw/storage";
 import { Watchdog } from "./hw/watchdog";
 import { SensorBuses } from "./hw/buses";
+import { detokenise, isPretokenised } from "../tools/pretokenise";
 
 export { loadBoardData, SOCKET_ERRORS };
 export type { BoardData, BoardId, PinChange, WifiAP };
 
 export interface SimBoardOptions {
   board: BoardId;
-  /** JS source to run as `.bootcde`; default: dist/<board>.js */
+  /** JS source to run as `.bootcde`; default: dist/<board>.bootcde (pretokenised, as flashed) */
   code?: string;
   /** initial Storage files */
   storage?: Record<string, string>;
@@ -199,7 +200,7 @@ export class SimBoard implements Device {
   boot(): void {
     if (this.stopped) throw new Error("SimBoard: stopped");
     if (this.code === undefined) {
-      const file = path.join(ROOT, "dist", this.id + ".js");
+      const file = path.join(ROOT, "dist", this.id + ".bootcde");
       if (!fs.existsSync(file)) throw new Error(`SimBoard: no code given and ${file} does not exist (run npm run build)`);
       this.code = fs.readFileSync(file, "latin1");
     }
@@ -273,7 +274,8 @@ export class SimBoard implements Device {
       const code = this.files[f];
       if (code === undefined) continue;
       try {
-        vm.runInContext(code, context, { filename: f });
+        // Espruino's lexer reads pretokenised text (what the build flashes); V8 gets it written out
+        vm.runInContext(isPretokenised(code) ? detokenise(code) : code, context, { filename: f });
       } catch (e) {
         this.uncaught(e);
       }

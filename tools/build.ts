@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { BoardJson, ROOT, boardIds, loadApi, loadBoard, pinList } from "./api";
 import { PACKET_TYPES, Violation, WIRE_KEYS, checkBundle, checkMangled, definedNames, formatViolations } from "./gate";
+import { checkPretokenised, pretokeniseFiles } from "./pretokenise";
 import type { BoardInfo } from "../firmware/runtime/config";
 
 export interface BuildOptions {
@@ -31,7 +32,10 @@ export interface BuildResult {
   gzipBytes: number;
   debugBytes: number;
   budget: number;
-  files: { min: string; debug: string; map: string };
+  /** the bundle as Storage holds it (`.bootcde`): `min` pretokenised (tools/pretokenise.ts) */
+  tok: string;
+  tokBytes: number;
+  files: { min: string; debug: string; map: string; tok: string };
   /** private field (without its trailing `_`... as written) -> the name terser gave it */
   mangled: Record<string, string>;
 }
@@ -147,8 +151,11 @@ export async function buildBoard(opts: BuildOptions): Promise<BuildResult> {
     min: join(outDir, board.id + ".js"),
     debug: join(outDir, board.id + ".debug.js"),
     map: join(outDir, board.id + ".debug.js.map"),
+    tok: join(outDir, board.id + ".bootcde"),
   };
   writeFileSync(files.min, min);
+  pretokeniseFiles([[files.min, files.tok]]);
+  const tok = readFileSync(files.tok, "latin1");
   // what the mangler named each top-level function/variable and private field (for reading a trace() on the board)
   const vars = (nameCache.vars && nameCache.vars.props) || {};
   const names: Record<string, string> = {};
@@ -166,6 +173,8 @@ export async function buildBoard(opts: BuildOptions): Promise<BuildResult> {
     gzipBytes: gzipSync(min).length,
     debugBytes: Buffer.byteLength(debug),
     budget: board.budget.bundleBytes,
+    tok,
+    tokBytes: tok.length,
     files,
     mangled,
   };
@@ -354,7 +363,15 @@ export function gateBuild(r: BuildResult, board: BoardJson, config?: any): Viola
     ...checkBundle(r.debug, board, { map: r.map, file: r.files.debug }),
     ...checkBundle(r.min, board, { file: r.files.min, budget: r.budget + bakedBytes(config) }),
     ...checkMangled(r.min, r.mangled, reservedProperties(), { file: r.files.min }),
+    ...pretokenisedViolations(r),
   ];
+}
+
+/** The pretokenised bundle must read as the same tokens as the minified one (the tool's tokeniser
+ *  has a flaw the check catches: tools/pretokenise.ts). */
+function pretokenisedViolations(r: BuildResult): Violation[] {
+  const why = checkPretokenised(r.min, r.tok);
+  return why === undefined ? [] : [{ rule: "pretokenise", file: r.files.tok, message: why }];
 }
 
 /** Moves a source map's generated lines down by `lines` (for the wrapper line a driver file gets). */
@@ -391,7 +408,7 @@ async function main(): Promise<void> {
     console.log(
       `${id.padEnd(8)} ${r.files.min.replace(ROOT + "/", "")}: ${r.minBytes} bytes minified` +
         (config === undefined ? "" : ` with a ${bakedBytes(config)}-byte baked config`) +
-        ` (firmware: ${pct}% of the ${r.budget}-byte budget), ` +
+        ` (firmware: ${pct}% of the ${r.budget}-byte budget), ${r.tokBytes} pretokenised (${r.files.tok.replace(ROOT + "/", "")}, .bootcde), ` +
         `${r.gzipBytes} gzip, readable twin ${r.debugBytes} bytes`,
     );
     if (violations.length) {

@@ -1,8 +1,9 @@
 // npm run flash -- --board esp32 --port /dev/ttyUSB0 --config device.json [--baud 115200]
 // npm run flash -- --board esp8266 --config device.json --dry-run [dist/esp8266.upload.js]
 //
-// Writes dist/<board>.js to the board's Storage as `.bootcde` (Espruino runs it from flash at
-// boot: function bodies stay in flash, which costs far less RAM than code sent as text), the
+// Writes dist/<board>.bootcde (dist/<board>.js pretokenised) to the board's Storage as `.bootcde`
+// (Espruino runs it from flash at boot: function bodies stay in flash, which costs far less RAM than
+// code sent as text), then load()s it; the
 // OTA boot guard dist/boot1.js as `.boot1` and receiver dist/<board>.ota.js as `jmqt.otr`, and the
 // device config as `jmqt.json`, and the sensor files (docs/sensors.md) `drv.<name>` from
 // dist/<board>.drv.<name>.js: `drv.run` and `drv.bus` plus the driver of each sensor type the
@@ -67,7 +68,9 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
     const errors = await validateForBoard(config, board);
     if (errors.length) throw new Error(`config is not valid for ${board.id}:\n  ` + errors.join("\n  "));
   }
-  const bundle = join(ROOT, "dist", board.id + ".js");
+  // the bundle pretokenised by the build (tools/pretokenise.ts), written as data: the tool reads a
+  // code file as UTF-8, which would change its token bytes
+  const bundle = join(ROOT, "dist", board.id + ".bootcde");
   if (!opts.noBuild) {
     const r = await buildBoard({ board: board.id });
     const v = gateBuild(r, board);
@@ -97,13 +100,13 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
     args.push("--storage", ".boot1:" + join(ROOT, "dist", "boot1.js"));
     args.push("--storage", "jmqt.otr:" + join(ROOT, "dist", board.id + ".ota.js"));
     for (const d of drivers) args.push("--storage", d + ":" + join(ROOT, "dist", `${board.id}.${d}.js`));
-    args.push("--storage", ".bootcde:-");
+    args.push("--storage", ".bootcde:" + bundle);
     if (opts.dryRun) args.push("-o", opts.dryRun);
     else {
       args.push("-p", opts.port!);
       if (opts.baud) args.push("-b", String(opts.baud));
     }
-    args.push(bundle);
+    args.push("-e", 'load(".bootcde")');
     const output = await run(process.execPath, args, !!opts.quiet);
     const files = [...(config !== undefined ? ["jmqt.json"] : []), ".boot1", "jmqt.otr", ...drivers];
     if (!opts.quiet) console.log("Storage files: " + files.join(", ") + ", .bootcde");

@@ -38,7 +38,8 @@ export interface Violation {
     | "string-after-skip"
     | "var-hoisting"
     | "size"
-    | "mangle";
+    | "mangle"
+    | "pretokenise";
   message: string;
   file?: string;
   line?: number;

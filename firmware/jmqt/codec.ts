@@ -76,7 +76,7 @@ function badField(t: number, b: any): string {
       // the ack of every QoS 1 pub: check()'s Status and Id rules written out, since each check()
       // call lexes all of check() (two calls were 140 of a pubAck's 360 flash reads)
       v = b.st;
-      b.st = v = typeof v == "number" || (typeof v == "string" && "" + +v === v) ? +v : NaN;
+      b.st = v = typeof v == "number" || (typeof v == "string" && +v + "" === v) ? +v : NaN;
       if (!isFinite(v)) return "st";
       v = b.id;
       if (typeof v == "number" && isFinite(v)) b.id = v = "" + v;
@@ -103,7 +103,7 @@ function check(b: any, key: string, rule: Rule): string {
   }
   // Rule.Status, Rule.Seconds: a string is accepted only when it is the number's own spelling
   // ("1", not " 1 " or "01"), so that both engines agree (Espruino's +" 1 " is NaN)
-  if (v !== undefined || rule == Rule.Status) b[key] = v = typeof v == "number" || (typeof v == "string" && "" + +v === v) ? +v : NaN;
+  if (v !== undefined || rule == Rule.Status) b[key] = v = typeof v == "number" || (typeof v == "string" && +v + "" === v) ? +v : NaN;
   return (!isFinite(v) ? rule == Rule.Status || b.st == 1 : rule == Rule.Seconds && b.st == 1 && v <= 0) ? key : "";
 }
 

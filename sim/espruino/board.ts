@@ -868,16 +868,18 @@ export const PIN_METHODS =
   "q.set=function(){digitalWrite(this,1)};q.reset=function(){digitalWrite(this,0)};" +
   "q.toggle=function(){var v=!digitalRead(this);digitalWrite(this,v);return v}})(Pin.prototype);";
 
-/** Storage.write lines that write a file in chunks of 256 characters (an empty file: Storage.write throws, so one space) */
+/** Storage.write lines that write a file in chunks of 256 characters (an empty file: Storage.write
+ *  throws, so one space); bytes >= 0x7F (a pretokenised bundle's tokens) as \xNN escapes */
 export function storeLines(name: string, text: string): string[] {
   if (text === "") text = " ";
   const out: string[] = [];
+  const literal = (s: string) => JSON.stringify(s).replace(/[\x7f-\xff]/g, (c) => "\\x" + c.charCodeAt(0).toString(16));
   for (let o = 0; o < text.length; o += 256)
-    out.push(`require("Storage").write(${JSON.stringify(name)},${JSON.stringify(text.substr(o, 256))},${o},${text.length})`);
+    out.push(`require("Storage").write(${JSON.stringify(name)},${literal(text.substr(o, 256))},${o},${text.length})`);
   return out;
 }
 
-/** The lines `npm run flash -- --dry-run` writes for this board and config (dist/<board>.js as built). */
+/** The lines `npm run flash -- --dry-run` writes for this board and config (dist/<board>.bootcde as built). */
 export async function dryRunLines(board: BoardId, config: any): Promise<string[]> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "espruino-dry-"));
   try {

@@ -111,7 +111,7 @@ describe("real Espruino interpreter (Linux build): the flashed firmware end to e
   it("the flash dry run replayed on the console left .bootcde and jmqt.json in Storage byte for byte", () =>
     all(async (r) => {
       assert.ok(r.dev.uploadLines.length > 3 && /^load\("\.bootcde"\)$/.test(r.dev.uploadLines[r.dev.uploadLines.length - 1]), "the dry run ends with load()");
-      assert.equal(await r.dev.readFile(".bootcde"), readFileSync(join(ROOT, "dist", r.board + ".js"), "latin1"));
+      assert.equal(await r.dev.readFile(".bootcde"), readFileSync(join(ROOT, "dist", r.board + ".bootcde"), "latin1"));
       assert.equal(await r.dev.readFile("jmqt.json"), JSON.stringify(r.dev.deviceConfig));
       r.d.wifiUp();
       await until(r.d, "online status", () => r.admin.on(r.P + "status").some((m) => m.dt.online === 1), 15000);

@@ -46,7 +46,7 @@ describe("flashing (espruino tool, dry run)", function () {
       const r = await flash({ board, config: cfg, dryRun: out, quiet: true });
       assert.ok(!r.args.includes("-p"), "a dry run must not open a port");
       const { files, loaded } = replayUpload(readFileSync(out, "latin1"));
-      assert.equal(files[".bootcde"], readFileSync(join(ROOT, "dist", board + ".js"), "latin1"));
+      assert.equal(files[".bootcde"], readFileSync(join(ROOT, "dist", board + ".bootcde"), "latin1"), "the pretokenised bundle");
       assert.deepEqual(JSON.parse(files["jmqt.json"]), cfg);
       assert.equal(files[".boot1"], readFileSync(join(ROOT, "dist", "boot1.js"), "latin1"), "the OTA boot guard");
       assert.equal(files["jmqt.otr"], readFileSync(join(ROOT, "dist", board + ".ota.js"), "latin1"), "the OTA receiver");

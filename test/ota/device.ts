@@ -20,11 +20,11 @@ export const V1 = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).v
 export const V2 = "9.9.9";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** dist/<board>.js, and the same bundle reporting `version` (FW_VERSION appears once, as a string literal). */
+/** dist/<board>.bootcde (as flashed: pretokenised), and the same bundle reporting `version` (FW_VERSION appears once, as a string literal). */
 export function bundles(board: string): { v1: string; v2: string; crashing: string; silent: string } {
-  const v1 = readFileSync(join(ROOT, "dist", board + ".js"), "latin1");
+  const v1 = readFileSync(join(ROOT, "dist", board + ".bootcde"), "latin1");
   const lit = JSON.stringify(V1);
-  assert.equal(v1.split(lit).length, 2, `FW_VERSION ${lit} once in dist/${board}.js`);
+  assert.equal(v1.split(lit).length, 2, `FW_VERSION ${lit} once in dist/${board}.bootcde`);
   // and the boot banner, where terser folded the constant into the text
   const v2 = v1.replace(lit, JSON.stringify(V2)).split("jmqt " + V1 + " ").join("jmqt " + V2 + " ");
   // a v2 that throws at boot: it never reaches a session, so it never confirms

@@ -11,7 +11,7 @@ const ROOT = path.join(__dirname, "../..");
 describe("sim runs the firmware bundle", () => {
   for (const board of ["esp32", "esp8266"] as const) {
     it(`${board}: boots from .bootcde, connects over WiFi to the broker and publishes its status`, async function () {
-      const dist = path.join(ROOT, "dist", board + ".js");
+      const dist = path.join(ROOT, "dist", board + ".bootcde");
       if (!fs.existsSync(dist)) this.skip();
       const cfg = JSON.parse(fs.readFileSync(path.join(ROOT, "examples/device.json"), "utf8"));
       const broker: any = await startBroker({ port: 0, token: cfg.server.token });

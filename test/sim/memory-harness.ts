@@ -47,13 +47,13 @@ export function loadCorpus(board: BoardId): Program[] {
     const code = fs.readFileSync(path.join(CORPUS_DIR, f), "latin1");
     out.push({ name: f.replace(/\.js$/, ""), code, settleMs: 1500, server: code.indexOf("__PORT__") >= 0 });
   }
-  const dist = path.join(ROOT, "dist", board + ".js");
+  const dist = path.join(ROOT, "dist", board + ".bootcde");
   if (fs.existsSync(dist)) {
     // the board's example config, its server moved to a closed local port: on both sides the
     // connection ends at once (the sim refuses it; on the interpreter the board's link is refused
     // upstream and closes the device's socket) and the device waits to retry (a LAN address would
     // leave a pending socket on the interpreter, where the sim refuses remote hosts). The code is
-    // dist/<board>.js: what the flash dry run writes as .bootcde.
+    // dist/<board>.bootcde: what the flash dry run writes as .bootcde.
     const cfg = JSON.parse(fs.readFileSync(path.join(ROOT, board === "esp8266" ? "examples/device-esp8266.json" : "examples/device.json"), "latin1"));
     cfg.server.host = "127.0.0.1";
     cfg.server.port = 9;

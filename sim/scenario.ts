@@ -73,7 +73,7 @@ export type ScenarioExpect = { at?: number; name?: string } & (
 export interface Scenario {
   name?: string;
   board: BoardId;
-  /** inline ES5 source; or codeFile (relative to the scenario file); default dist/<board>.js */
+  /** inline ES5 source; or codeFile (relative to the scenario file); default dist/<board>.bootcde, as flashed */
   code?: string;
   codeFile?: string;
   /** Storage files; objects are written as JSON (e.g. "jmqt.json": {...}) */

@@ -14,8 +14,19 @@
 // the firmware's bursts to its burst, its round trips to its round trip (the floor answers the
 // host directly, the firmware through the broker). Nothing here is asserted: the tests
 // (test/espruino/load.espruino.test.ts) check completeness and memory, never time.
+// Beside them, when it can be run: Espruino's own MQTT module (EspruinoDocs modules/MQTT.js, given by
+// $ESPRUINO_MQTT_MODULE; it is not in ../shared) minified by terser, stored as the Storage module
+// "MQTT" on the same interpreter, echoing each message of a burst of N published to it through
+// mosquitto (on PATH, or $MOSQUITTO) to a Node MQTT client (the `mqtt` package), and 200 sequential
+// round trips: the issue's yardstick, measured in the same run.
 // `npm run bench -- load-espruino [esp8266|esp32] [N]`.
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as net from "node:net";
+import mqtt from "mqtt";
+import { minify } from "terser";
 import { startBroker, type Broker } from "../sim/broker";
 import { nodeNet } from "../sim/net";
 import { SimBoard } from "../sim/board";
@@ -127,6 +138,78 @@ async function floor(engine: Engine, board: Board, n: number, parse: boolean): P
   } finally {
     await dev.stop();
     server.close();
+  }
+}
+
+/** Where mosquitto is: $MOSQUITTO, else on PATH; undefined when it is not there. */
+function mosquittoBinary(): string | undefined {
+  if (process.env.MOSQUITTO) return fs.existsSync(process.env.MOSQUITTO) ? process.env.MOSQUITTO : undefined;
+  for (const d of (process.env.PATH || "").split(":").concat(["/usr/sbin", "/usr/local/sbin"])) if (fs.existsSync(path.join(d, "mosquitto"))) return path.join(d, "mosquitto");
+  return undefined;
+}
+
+/** The MQTT module's echo on the real interpreter: a burst of n messages and 200 sequential round
+ *  trips through mosquitto; a string saying why when it cannot be run here. */
+async function mqttModuleEcho(board: Board, n: number): Promise<FloorResult | string> {
+  const file = process.env.ESPRUINO_MQTT_MODULE;
+  if (!file || !fs.existsSync(file)) return "set ESPRUINO_MQTT_MODULE to Espruino's modules/MQTT.js (github.com/espruino/EspruinoDocs) to measure it";
+  const bin = mosquittoBinary();
+  if (!bin) return "mosquitto is not installed (apt install mosquitto, or set MOSQUITTO)";
+  const port = await new Promise<number>((r) => {
+    const probe = net.createServer().listen(0, "127.0.0.1", () => {
+      const p = (probe.address() as net.AddressInfo).port;
+      probe.close(() => r(p));
+    });
+  });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mosquitto-"));
+  fs.writeFileSync(path.join(dir, "m.conf"), `listener ${port} 127.0.0.1\nallow_anonymous true\n`);
+  const broker = spawn(bin, ["-c", path.join(dir, "m.conf")], { stdio: "ignore" });
+  const module = (await minify(fs.readFileSync(file, "utf8"), { ecma: 5 })).code!;
+  const code =
+    `var m=require("MQTT").create("127.0.0.1",{port:${port},client_id:"echo"});` +
+    `m.on("connected",function(){m.subscribe("in")});m.on("publish",function(p){m.publish("out",p.message)});m.connect();`;
+  const dev = new EspruinoBoard({ board, code, wifi: null, storage: { MQTT: module } });
+  let c: mqtt.MqttClient | undefined;
+  try {
+    await sleep(300);
+    await dev.boot();
+    c = mqtt.connect(`mqtt://127.0.0.1:${port}`, { clientId: "host" });
+    const client = c;
+    await new Promise((r, j) => (client.once("connect", r), client.once("error", j)));
+    let got = 0;
+    let last = 0;
+    client.on("message", () => {
+      got++;
+      last = Date.now();
+    });
+    await new Promise((r) => client.subscribe("out", r));
+    // the device subscribes once connected: wait for its first echo
+    const ready = Date.now() + 10000;
+    while (got === 0 && Date.now() < ready) {
+      client.publish("in", "hello");
+      await sleep(200);
+    }
+    if (got === 0) return "the MQTT module never echoed (console: " + dev.console.slice(-3).join(" / ") + ")";
+    await sleep(500);
+    got = 0;
+    const t0 = Date.now();
+    for (let i = 0; i < n; i++) client.publish("in", JSON.stringify({ cmd: "ping", id: "p" + i }));
+    while (got < n && Date.now() - Math.max(t0, last) < 3000) await sleep(5);
+    const burst = { ms: last - t0, got };
+    const times: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const want = got + 1;
+      const t = process.hrtime.bigint();
+      client.publish("in", JSON.stringify({ cmd: "ping", id: "r" + i }));
+      while (got < want) await new Promise((r) => setImmediate(r));
+      times.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+    return { ...burst, rt: median(times) };
+  } finally {
+    if (c) c.end(true);
+    await dev.stop();
+    broker.kill();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -309,6 +392,16 @@ export async function run(board: Board = (process.argv[3] as Board) || "esp8266"
       real = await measure("espruino", board, n, broker, p, "dev");
       print(`real interpreter, ${board} layout`, n, real);
     } else console.log(ESPRUINO_SKIP_MESSAGE);
+    if (real) {
+      const m = await mqttModuleEcho(board, n);
+      if (typeof m === "string") console.log("  Espruino's MQTT module: not measured: " + m);
+      else
+        console.log(
+          `  Espruino's MQTT module (minified, from Storage) echoing ${n} messages via mosquitto: ${m.ms} ms (${m.got}/${n} echoed); ` +
+            `firmware q0 burst ${(real.b0.ms / m.ms).toFixed(2)}x, q1 ${(real.b1.ms / m.ms).toFixed(2)}x that; ` +
+            `round trip ${m.rt.toFixed(2)} ms (firmware q0 ${(real.rt0 / m.rt).toFixed(2)}x)`,
+        );
+    }
     const v8 = await measure("v8", board, n, broker, p, "dev-v8");
     print(`V8 model (SimBoard, real clock, the same bundle and broker), ${board}`, n, v8);
     console.log(

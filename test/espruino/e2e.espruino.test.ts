@@ -1,6 +1,6 @@
 // End to end on the REAL Espruino 2v29 interpreter (the Linux build in ../shared/espruino/bin):
 // each board boots from its own Storage (.boot0 = sim/espruino/shim.js, then the flash dry run of
-// dist/<board>.js + jmqt.json replayed on its console), connects with the interpreter's own TCP to
+// dist/<board>.bootcde + jmqt.json replayed over its control connection), connects with the interpreter's own TCP to
 // a broker on 127.0.0.1, and is driven through the Device interface. Time is real: the example
 // configs get short periods, and the two boards (esp8266 with examples/device-esp8266.json, esp32
 // with examples/device.json) run side by side in each test. Skipped with one line when the
@@ -87,7 +87,7 @@ describe("real Espruino interpreter (Linux build): the flashed firmware end to e
       ((process.env.ESPRUINO_BOARDS || "esp8266,esp32").split(",") as ("esp8266" | "esp32")[]).map(async (board) => {
         const broker = await startBroker({ port: 0, token: TOKEN });
         const cfg = testConfig(board, broker.port);
-        // the access point is off at first: Storage is read back over the console before any socket exists
+        // the access point is off at first: Storage is read back over the control connection before the firmware opens a socket
         const dev = new EspruinoBoard({ board, config: cfg, wifi: { rssi: -67, up: false } });
         const P = cfg.prefix;
         const admin = new Peer(broker.port, "admin");
@@ -108,7 +108,7 @@ describe("real Espruino interpreter (Linux build): the flashed firmware end to e
     }
   });
 
-  it("the flash dry run replayed on the console left .bootcde and jmqt.json in Storage byte for byte", () =>
+  it("the flash dry run replayed left .bootcde (pretokenised) and jmqt.json in Storage byte for byte", () =>
     all(async (r) => {
       assert.ok(r.dev.uploadLines.length > 3 && /^load\("\.bootcde"\)$/.test(r.dev.uploadLines[r.dev.uploadLines.length - 1]), "the dry run ends with load()");
       assert.equal(await r.dev.readFile(".bootcde"), readFileSync(join(ROOT, "dist", r.board + ".bootcde"), "latin1"));
@@ -175,8 +175,6 @@ describe("real Espruino interpreter (Linux build): the flashed firmware end to e
       assert.match((await ask(r, { cmd: "set", id: "13", target: "led", value: 7 })).err, /bad value/);
     }));
 
-  // esp8266: OUT OF MEMORY in the validator (A(...) in "config" set), then "Error processing Serial
-  // data handler - removing it": the socket is dead from then on.
   it("config set: validated, written to jmqt.json and applied", () =>
     all(async (r) => {
       assert.match((await ask(r, { cmd: "config", id: "9", set: { safeMs: "soon" } })).err, /safeMs: must be a number/);

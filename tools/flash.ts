@@ -106,7 +106,11 @@ export async function flash(opts: FlashOptions): Promise<FlashResult> {
       args.push("-p", opts.port!);
       if (opts.baud) args.push("-b", String(opts.baud));
     }
-    args.push("-e", 'load(".bootcde")');
+    // the code sent after the Storage files: as a code file (not -e) the tool resets the board
+    // first, so that the firmware it replaces is not running while its .bootcde is rewritten
+    const loader = join(tmp, "load.js");
+    writeFileSync(loader, 'load(".bootcde")\n');
+    args.push(loader);
     const output = await run(process.execPath, args, !!opts.quiet);
     const files = [...(config !== undefined ? ["jmqt.json"] : []), ".boot1", "jmqt.otr", ...drivers];
     if (!opts.quiet) console.log("Storage files: " + files.join(", ") + ", .bootcde");

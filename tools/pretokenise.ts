@@ -12,7 +12,8 @@
 // The tool's tokeniser is not exact: it writes `a+ +b` as `a++b` (two '+' with nothing between, read
 // back as '++'). So every build is checked: the pretokenised text, read back token by token,
 // must be the minified bundle's token stream (checkPretokenised).
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
+import { existsSync, rmSync } from "node:fs";
 import { tokenizer } from "acorn";
 
 /** Espruino 2v29's pretokenised reserved words and operators, from 0x8A (src/jslex.h,
@@ -32,17 +33,21 @@ const RAW_LAST = 0xd5;
 
 // The tool, run in a child process: its init() sets globals (Espruino, acorn, $) that must not leak
 // into the build's or the tests' process, and prints what it loads.
+const ESPRUINO_TOOL = require.resolve("espruino");
 const CHILD = `
 const fs = require("fs");
 const jobs = JSON.parse(process.argv[1]);
-require("espruino").init(function () {
+require(${JSON.stringify(ESPRUINO_TOOL)}).init(function () {
   Espruino.Config.PRETOKENISE = 1; // "Auto": with no board version given, words and operators only
   for (const [src, dst] of jobs) fs.writeFileSync(dst, Espruino.Plugins.Pretokenise.tokenise(fs.readFileSync(src, "latin1")), "latin1");
 });`;
 
 /** Pretokenises each [source file, destination file] with the `espruino` tool. */
 export function pretokeniseFiles(jobs: [string, string][]): void {
-  execFileSync(process.execPath, ["-e", CHILD, JSON.stringify(jobs)], { stdio: ["ignore", "ignore", "pipe"] });
+  for (const [, dst] of jobs) rmSync(dst, { force: true });
+  const r = spawnSync(process.execPath, ["-e", CHILD, JSON.stringify(jobs)], { encoding: "utf8", timeout: 60000 });
+  for (const [src, dst] of jobs)
+    if (!existsSync(dst)) throw new Error(`the espruino tool did not pretokenise ${src} (exit ${r.status}):\n${(r.stderr || "").slice(-2000)}`);
 }
 
 /** True when the text holds a byte >= 0x80: the build's bundles are ASCII (terser's ascii_only), so
@@ -117,7 +122,7 @@ export function checkPretokenised(plain: string, tokenised: string): string | un
 
 /** The tool's own reading of each token byte (its untokenise()), to check TOKEN_TEXT against it. */
 export function toolTokenTable(): string[] {
-  const child = `require("espruino").init(function () {
+  const child = `require(${JSON.stringify(ESPRUINO_TOOL)}).init(function () {
   const out = [];
   for (let c = ${FIRST_TOKEN}; c < ${FIRST_TOKEN + TOKEN_TEXT.length}; c++) out.push(Espruino.Plugins.Pretokenise.untokenise(String.fromCharCode(c)));
   process.stderr.write("@@" + JSON.stringify(out) + "@@");

@@ -56,11 +56,11 @@ function boot(): void {
   const rt = createDevice(hal, c, FW_VERSION);
   run(cfg);
   if (loaded[1]) {
-    rt.errs.unshift(loaded[1]);
-    rt.err = loaded[1];
+    rt.configErrors_.unshift(loaded[1]);
+    rt.lastError_ = loaded[1];
   }
-  hal.sys(Sys.Log, "jmqt " + FW_VERSION + " on " + bi.id + (rt.errs.length ? ": " + rt.errs.join("; ") : ": config ok"));
-  hal.sys(Sys.EnableWatchdog, Math.max(10, (rt.tms * 5) / 1000));
+  hal.sys(Sys.Log, "jmqt " + FW_VERSION + " on " + bi.id + (rt.configErrors_.length ? ": " + rt.configErrors_.join("; ") : ": config ok"));
+  hal.sys(Sys.EnableWatchdog, Math.max(10, (rt.tickMs_ * 5) / 1000));
   hal.sys(Sys.OnKill, shutdown);
   const w = cfg.wifi;
   if (w && typeof w.ssid === "string") {

@@ -217,8 +217,9 @@ export interface DriverBuild {
 
 /** One driver → dist/<board>.drv.<name>.js (+ readable twin and map): the main bundle's toolchain
  *  (esbuild, SWC to ES5, terser at ecma 5), but the file is an expression whose value is the factory. */
-export async function buildDriver(boardId: string, name: string, outDir?: string): Promise<DriverBuild> {
+export async function buildDriver(boardId: string, name: string, outDir?: string, mangled?: Record<string, string>): Promise<DriverBuild> {
   const board = loadBoard(boardId);
+  const dir = outDir || join(ROOT, "dist");
   const drv = DRIVERS.find((d) => d.name === name);
   if (!drv) throw new Error("unknown driver " + name);
   const base = board.id + ".drv." + name;
@@ -253,15 +254,32 @@ export async function buildDriver(boardId: string, name: string, outDir?: string
   });
   const debug = lowered.code;
   const map = lowered.map!;
+  // drv.run works on the device's and the inputs' records: their private fields get the names the
+  // main bundle's mangler gave them (its name cache, from the build or dist/<board>.names.json); a
+  // field only drv.run names (driver_, rom_, statusPending_: the main bundle never reads them) gets
+  // a name here that the main bundle gives no other field, since it can be on the same record
+  const props: Record<string, string> = {};
+  if (name === "run") {
+    const fromMain = mangled || mainBundleMangled(board.id, dir);
+    const taken = new Set([...Object.values(fromMain), ...reservedProperties()]);
+    for (const [k, v] of Object.entries(fromMain)) props["$" + k] = v;
+    let n = 0;
+    for (const m of debug.matchAll(/\.([A-Za-z0-9$]+_)\b/g)) {
+      if (props["$" + m[1]]) continue;
+      while (taken.has("x" + n)) n++;
+      props["$" + m[1]] = "x" + n;
+      taken.add("x" + n);
+    }
+  }
   // `expression`: keep the completion value (the factory) that eval() returns
   const minified = await minify(debug, {
     ecma: 5,
     compress: { passes: 3, ecma: 5, unsafe_arrows: false, keep_fargs: false, pure_getters: true, expression: true },
-    mangle: true,
+    mangle: name === "run" ? { properties: { regex: /_$/, reserved: reservedProperties() } } : true,
+    nameCache: name === "run" ? { props: { props } } : undefined,
     format: { ascii_only: true, ecma: 5, comments: false },
   });
   const min = minified.code!;
-  const dir = outDir || join(ROOT, "dist");
   mkdirSync(dir, { recursive: true });
   const files = { min: join(dir, base + ".js"), debug: join(dir, base + ".debug.js"), map: join(dir, base + ".debug.js.map") };
   writeFileSync(files.min, min);
@@ -270,9 +288,23 @@ export async function buildDriver(boardId: string, name: string, outDir?: string
   return { board: board.id, name, storage: "drv." + name, min, debug, map, minBytes: Buffer.byteLength(min), files };
 }
 
-export async function buildDrivers(boardId: string, outDir?: string): Promise<DriverBuild[]> {
+/** The main bundle's private field → mangled name, from the <board>.names.json its build wrote. */
+function mainBundleMangled(boardId: string, dir: string): Record<string, string> {
+  const file = join(dir, boardId + ".names.json");
+  let names: Record<string, string>;
+  try {
+    names = JSON.parse(readFileSync(file, "utf8"));
+  } catch {
+    throw new Error(`${file} is missing: build the board's bundle before drv.run (its field names come from it)`);
+  }
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(names)) if (k.charAt(0) === ".") out[names[k]] = k.slice(1);
+  return out;
+}
+
+export async function buildDrivers(boardId: string, outDir?: string, mangled?: Record<string, string>): Promise<DriverBuild[]> {
   const out: DriverBuild[] = [];
-  for (const d of DRIVERS) out.push(await buildDriver(boardId, d.name, outDir));
+  for (const d of DRIVERS) out.push(await buildDriver(boardId, d.name, outDir, mangled));
   return out;
 }
 
@@ -283,6 +315,7 @@ export function gateDriver(r: DriverBuild, board: BoardJson, busCode?: string): 
   return [
     ...checkBundle(r.debug, board, { map: r.map, file: r.files.debug, defined }),
     ...checkBundle(r.min, board, { file: r.files.min, defined }),
+    ...checkMangled(r.min, {}, reservedProperties(), { file: r.files.min }),
   ];
 }
 
@@ -416,10 +449,11 @@ async function main(): Promise<void> {
       console.error(formatViolations(violations));
     }
     // sensor drivers: separate files, loaded only when configured (they leave the bundle as it is)
-    const drivers = await buildDrivers(id);
+    const drivers = await buildDrivers(id, undefined, r.mangled);
     const bus = drivers.find((d) => d.name === "bus")!;
-    // drv.run calls the runtime's methods (sys, pub): the main bundle's names count as defined too
-    const dv = drivers.flatMap((d) => gateDriver(d, board, d.name === "run" ? bus.min + ";\n" + r.min : bus.min));
+    // drv.run calls the runtime's methods (sys, publish_): the main bundle's names count as defined
+    // too (its readable twin's for drv.run's readable twin)
+    const dv = drivers.flatMap((d) => gateDriver(d, board, d.name === "run" ? bus.min + ";\n" + r.min + ";\n" + r.debug : bus.min));
     console.log(`${"".padEnd(8)} drivers: ` + drivers.map((d) => `${d.name} ${d.minBytes}`).join(", ") + " bytes (dist/" + id + ".drv.<name>.js)");
     if (dv.length) {
       failed = true;

@@ -7,16 +7,19 @@
 //   - with `it` (the input's config, at apply time): loads `drv.bus` once and each type's driver
 //     file once (a missing file throws "driver drv.<x> not in Storage, flash it", which run()
 //     reports as a config error of that input), makes the bus and the driver, and sets the input's
-//     record: d driver, m multipliers {t, p, h} (10^precision), db deadband (number or {t, p, h}),
-//     o the one ROM id of a ds18b20 with exactly one `rom` (published as a number), per/nx;
+//     record: driver_, precision_ {t, p, h} (10^decimals), deadband_ (number or {t, p, h}), rom_
+//     the one ROM id of a ds18b20 with exactly one `rom` (published as a number), period_/due_;
 //   - without (the input's period, from tick): starts a reading; its callback rounds each quantity,
 //     applies the deadband (a reading is published when any quantity moved by its deadband or
-//     more) and publishes through rt.pub (the bundle's pub(), set on the device with drv.run), or records the failure in rt.se {name: reason}.
-//     A change of the set of failing inputs republishes the retained `<prefix>status` with `se`
-//     (rt.sp set while the client refused that status: sent again with the next reading).
+//     more) and publishes through rt.publish_ (the bundle's pub(), set on the device with drv.run),
+//     or records the failure in rt.failing_ {name: reason} (status.se). A change of the set of
+//     failing inputs republishes the retained `<prefix>status` with `se` (rt.statusPending_ while
+//     the client refused that status: sent again with the next reading).
+// The records' private fields (`_`) are mangled with the main bundle's names (tools/build.ts).
 // Nothing here throws out of a callback: a failing sensor never stops the other inputs.
 import { S_READY, ST_OK } from "../jmqt/api";
 import { Sys } from "../board";
+import type { Device, Inp } from "../runtime/runtime";
 
 /** the bus object of drv.bus, and the factories by file name, loaded once */
 let bus: any = null;
@@ -25,15 +28,15 @@ const fac: any = {};
 // (measured: evaluating the driver files here, in a one-parameter function of this file, cost
 // 25 blocks more per type than through hal.sys(Sys.EvalFile), bench/drivers.ts)
 
-export function sense(rt: any, i: any, it?: any): void {
-  const b = rt.b;
-  const k = i.k;
+export function sense(rt: Device, i: Inp, it?: any): void {
+  const b = rt.board_;
+  const k = i.kind_;
   if (it) {
     // kinds 7..11: bme280, bmp280, ds18b20, dht22, dht11 (the order of the type names in runtime.ts)
     const f = "bme280,bme280,ds18b20,dht,dht".split(",")[k - 7];
     if (!bus) bus = b.sys(Sys.EvalFile, "drv.bus");
     if (!fac[f]) fac[f] = b.sys(Sys.EvalFile, "drv." + f);
-    i.d =
+    i.driver_ =
       k < 9 ? fac[f](bus.i2c(b.sys(Sys.PinByName, it.sda), b.sys(Sys.PinByName, it.scl)), { addr: it.addr, osr: it.osr })
       : k === 9 ? fac[f](bus.ow(b.sys(Sys.PinByName, it.pin)), { rom: it.rom, res: it.res })
       : fac[f](bus.pin(b.sys(Sys.PinByName, it.pin)), { type: k === 10 ? 22 : 11 });
@@ -46,64 +49,65 @@ export function sense(rt: any, i: any, it?: any): void {
       const x = typeof pr === "number" ? pr : pr && typeof pr[c] === "number" ? pr[c] : n || k > 9 ? 1 : 2;
       m[c] = Math.pow(10, x);
     }
-    i.m = m;
-    if (it.deadband !== undefined) i.db = it.deadband;
-    if (k === 9 && it.rom && it.rom.length === 1) i.o = it.rom[0];
-    if (!it.period) i.per = 60000;
+    i.precision_ = m;
+    if (it.deadband !== undefined) i.deadband_ = it.deadband;
+    if (k === 9 && it.rom && it.rom.length === 1) i.rom_ = it.rom[0];
+    if (!it.period) i.period_ = 60000;
     // the first reading at the second tick after boot (a DHT needs 1-2 s after power-on)
-    i.nx = Date.now() + 2000;
+    i.due_ = Date.now() + 2000;
     return;
   }
-  i.d.read((v: any, err?: string) => {
+  i.driver_.read((v: any, err?: string) => {
     // a reading that ends after the config changed belongs to no input any more
-    if (rt.ins.indexOf(i) < 0) return;
+    if (rt.inputs_.indexOf(i) < 0) return;
     if (v && k === 7 && v.h === undefined) {
       v = null;
       err = "no humidity (BMP280)";
     }
     if (v && k === 8) delete v.h;
-    if (v && i.o !== undefined && typeof v[i.o] !== "number") v = null;
+    if (v && i.rom_ !== undefined && typeof v[i.rom_] !== "number") v = null;
     if (v) {
       const r: any = {};
-      const last = i.v;
-      let send = last === undefined || i.db === undefined;
+      const last = i.value_;
+      let send = last === undefined || i.deadband_ === undefined;
       for (const c in v) {
         const x = v[c];
         if (typeof x !== "number") continue;
-        const mu = i.m[c] || i.m.t;
+        const per = i.precision_ as { [quantity: string]: number };
+        const mu = per[c] || per.t;
         // halves away from zero on both engines (runtime.ts roundTo)
         let y = Math.round(Math.abs(x) * mu) / mu;
         if (x < 0 && y) y = -y;
         r[c] = y;
-        const was = i.o !== undefined ? last : last && last[c];
-        const d = typeof i.db === "object" ? i.db[c] || 0 : i.db;
+        const was = i.rom_ !== undefined ? last : last && last[c];
+        const d = typeof i.deadband_ === "object" ? i.deadband_[c] || 0 : (i.deadband_ as number);
         if (was === undefined || (y !== was && Math.abs(y - was) >= d)) send = true;
       }
       if (send) {
-        i.v = i.o !== undefined ? r[i.o] : r;
-        rt.pub(i, i.v);
+        i.value_ = i.rom_ !== undefined ? r[i.rom_] : r;
+        (rt.publish_ as (i: Inp, dt: any) => void)(i, i.value_);
       }
     }
     // the failure state: se {name: reason} while the last reading failed; a change of the set
     // of failing inputs republishes the retained status
-    let se = rt.se;
-    const had = !!se && se[i.n] !== undefined;
+    let se = rt.failing_;
+    const had = !!se && se[i.name_] !== undefined;
     if (err) {
-      if (!se) se = rt.se = {};
-      se[i.n] = err;
-      rt.err = i.n + ": " + err;
-    } else if (had) {
-      delete se[i.n];
+      if (!se) se = rt.failing_ = {};
+      se[i.name_] = err;
+      rt.lastError_ = i.name_ + ": " + err;
+    } else if (se && had) {
+      delete se[i.name_];
       let any = 0;
       for (const x in se) if (se[x]) any = 1;
-      if (!any) rt.se = undefined;
+      if (!any) rt.failing_ = undefined;
     }
-    // (rt.sp: a status the client refused, busy with other QoS 1 frames, is sent at the next reading)
-    if ((had !== !!err || rt.sp) && rt.cl.state === S_READY) {
-      const st: any = { online: 1, id: rt.cl.cl, fw: rt.fw };
-      if (rt.errs.length) st.err = rt.errs;
-      if (rt.se) st.se = rt.se;
-      rt.sp = rt.cl.pub(rt.pre + "status", st, 1, 1, null) !== ST_OK;
+    // (statusPending_: a status the client refused, busy with other QoS 1 frames, is sent at the next reading)
+    if ((had !== !!err || rt.statusPending_) && rt.client_.state === S_READY) {
+      const st: any = { online: 1, id: rt.client_.cl, fw: rt.version_ };
+      if (rt.configErrors_.length) st.err = rt.configErrors_;
+      if (rt.failing_) st.se = rt.failing_;
+      rt.statusPending_ = rt.client_.pub(rt.prefix_ + "status", st, 1, 1, null) !== ST_OK;
     }
   });
 }

@@ -11,60 +11,59 @@ import { validateConfig } from "./config";
  * Runs one command. ping; status; get {target}; set {target, value}; toggle {target};
  * pulse {target, ms}; config (no args: read from Storage, secrets masked; {set:{...}}: merge
  * top-level keys, validate, write Storage, apply; id/server/wifi changes reboot after the reply);
- * reboot; ota {op, ...} (docs/ota.md: the receiver from Storage, held in rt.ota while an update
+ * reboot; ota {op, ...} (docs/ota.md: the receiver from Storage, held in rt.ota_ while an update
  * is open; a commit reboots after the reply).
  */
 export function runCommand(rt: Device, cmd: string, a: any): any {
   if (cmd === "ping") return {};
   if (cmd === "status") {
-    const b = rt.b;
+    const b = rt.board_;
     return {
-      up: Math.floor((Date.now() - rt.t0) / 1000),
+      up: Math.floor((Date.now() - rt.bootAt_) / 1000),
       free: b.sys(Sys.FreeBlocks),
       tot: b.sys(Sys.TotalBlocks),
       rssi: b.sys(Sys.Rssi),
-      fw: rt.fw,
-      c: rt.cl.counters,
-      ce: rt.cl.err,
-      np: rt.np,
-      nc: rt.nc,
-      q: rt.qi.length,
-      qd: rt.qd,
-      err: rt.err,
+      fw: rt.version_,
+      c: rt.client_.counters,
+      ce: rt.client_.err,
+      np: rt.published_,
+      nc: rt.commands_,
+      q: rt.queuedInputs_.length,
+      qd: rt.dropped_,
+      err: rt.lastError_,
       ota: b.sys(Sys.ReadJson, "jmqt.res"),
-      se: rt.se,
+      se: rt.failing_,
     };
   }
   if (cmd === "ota" || cmd === "reboot" || cmd === "config") return /*@__NOINLINE__*/ manageCommand(rt, cmd, a);
   if (cmd !== "get" && cmd !== "set" && cmd !== "toggle" && cmd !== "pulse") return "unknown command " + cmd;
   const name = a.target;
   if (typeof name !== "string") return "missing target";
-  let t: any = null;
-  for (let n = 0; n < rt.ins.length; n++) if (rt.ins[n].n === name) t = rt.ins[n];
-  for (let n = 0; n < rt.outs.length; n++) if (rt.outs[n].n === name) t = rt.outs[n];
-  if (!t) return "unknown target " + name;
-  const isOut = rt.outs.indexOf(t) >= 0;
+  let input: Inp | null = null;
+  let o: Out | null = null;
+  for (let n = 0; n < rt.inputs_.length; n++) if (rt.inputs_[n].name_ === name) input = rt.inputs_[n];
+  for (let n = 0; n < rt.outputs_.length; n++) if (rt.outputs_[n].name_ === name) o = rt.outputs_[n];
+  if (!o && !input) return "unknown target " + name;
   if (cmd === "get") {
-    if (isOut) return { v: t.v };
-    const x = val(t as Inp);
+    if (o) return { v: o.value_ };
+    const x = val(input as Inp);
     return { v: x === x ? x : null };
   }
-  if (!isOut) return name + " is an input";
-  const o: Out = t;
+  if (!o) return name + " is an input";
   let v = a.value;
   if (cmd === "pulse") {
-    if (o.k) return name + " is PWM, pulse needs a digital output";
+    if (o.pwm_) return name + " is PWM, pulse needs a digital output";
     if (typeof a.ms !== "number" || !(a.ms >= 1 && a.ms <= 60000)) return "bad ms (1..60000)";
-    if (o.pt) return name + " is already pulsing";
-    out(o, 1 - o.v);
-    o.pt = setTimeout(later, a.ms, o);
-    return { v: o.v };
+    if (o.pulseTimer_) return name + " is already pulsing";
+    out(o, 1 - o.value_);
+    o.pulseTimer_ = setTimeout(later, a.ms, o);
+    return { v: o.value_ };
   }
-  if (cmd === "toggle") v = o.k ? (o.v > 0 ? 0 : 1) : 1 - o.v;
+  if (cmd === "toggle") v = o.pwm_ ? (o.value_ > 0 ? 0 : 1) : 1 - o.value_;
   else if (v === true || v === false) v = v ? 1 : 0;
-  if (typeof v !== "number" || !(v >= 0 && v <= 1) || (!o.k && v !== 0 && v !== 1)) return "bad value for " + name + (o.k ? " (0..1)" : " (0 or 1)");
-  if (o.pt) clearTimeout(o.pt);
-  o.pt = 0;
+  if (typeof v !== "number" || !(v >= 0 && v <= 1) || (!o.pwm_ && v !== 0 && v !== 1)) return "bad value for " + name + (o.pwm_ ? " (0..1)" : " (0 or 1)");
+  if (o.pulseTimer_) clearTimeout(o.pulseTimer_);
+  o.pulseTimer_ = 0;
   out(o, v);
   return { v: v };
 }
@@ -77,11 +76,11 @@ export function runCommand(rt: Device, cmd: string, a: any): any {
  */
 function manageCommand(rt: Device, cmd: string, a: any): any {
   if (cmd === "ota") {
-    const h = rt.ota || rt.b.sys(Sys.OtaReceiver);
+    const h = rt.ota_ || rt.board_.sys(Sys.OtaReceiver);
     if (!h) return "ota receiver not in Storage (flash it)";
     const r = h(a);
-    if (h()) rt.ota = h;
-    else delete rt.ota;
+    if (h()) rt.ota_ = h;
+    else delete rt.ota_;
     if (r.reboot) {
       shutdown();
       setTimeout(later, 1000, 1);
@@ -90,7 +89,7 @@ function manageCommand(rt: Device, cmd: string, a: any): any {
   }
   let next: any = {};
   if (cmd === "config") {
-    const cur = rt.b.sys(Sys.Config)[0] || {};
+    const cur = rt.board_.sys(Sys.Config)[0] || {};
     const set = a.set;
     for (const k in cur) next[k] = cur[k];
     if (set === undefined) {
@@ -110,9 +109,9 @@ function manageCommand(rt: Device, cmd: string, a: any): any {
       next[k] = set[k];
       if (k === "id" || k === "server" || k === "wifi") restart = 1;
     }
-    const errs = validateConfig(next, rt.b.sys(Sys.BoardInfo));
+    const errs = validateConfig(next, rt.board_.sys(Sys.BoardInfo));
     if (errs.length) return "invalid config: " + errs.join("; ");
-    if (!rt.b.sys(Sys.WriteFile, "jmqt.json", JSON.stringify(next))) return "storage write failed";
+    if (!rt.board_.sys(Sys.WriteFile, "jmqt.json", JSON.stringify(next))) return "storage write failed";
     if (!restart) {
       run(next);
       return { applied: 1 };

@@ -29,43 +29,54 @@ export const enum Kind {
 }
 
 /**
- * One input; only the fields its kind uses are set. n name (channel = prefix + n), k kind (Kind),
- * p pin, q QoS 1, r retained, per period ms and nx next due time, sc scale, of offset, m rounding
- * multiplier (10^precision, absent for 1), db deadband, inv inverted, v last value; pulse: cnt count, lc count
- * and lt time at the last period.
+ * One input; only the fields its kind uses are set. Private fields (`_`): the build's property
+ * mangler shortens them, in drv.run too (tools/build.ts shares the names).
  */
 export interface Inp {
-  n: string;
-  k: number;
-  p?: number;
-  q?: number;
-  r?: number;
-  per?: number;
-  nx?: number;
-  sc?: number;
-  of?: number;
-  m?: number;
-  db?: number;
-  inv?: number;
-  v?: any;
-  cnt?: number;
-  lc?: number;
-  lt?: number;
-  /** sensors (kinds 7-11, set by drv.run): d the driver, o the one ROM id of a single-ROM ds18b20 */
-  d?: any;
-  o?: string;
+  /** the input's name: its channel is prefix + name */
+  name_: string;
+  kind_: number;
+  pin_?: number;
+  /** 1: readings go QoS 1 through the offline queue */
+  qos_?: number;
+  /** 1: readings are retained */
+  retain_?: number;
+  /** ms between readings, and when the next one is due */
+  period_?: number;
+  due_?: number;
+  scale_?: number;
+  offset_?: number;
+  /** readings are rounded to multiples of 1/precision_ (10^decimals; absent for 1); a sensor's per quantity {t, p, h} */
+  precision_?: number | { [quantity: string]: number };
+  /** a reading is sent when it moved by at least this (a sensor's: one number or per quantity) */
+  deadband_?: number | { [quantity: string]: number };
+  invert_?: number;
+  /** the last value read or published */
+  value_?: any;
+  /** pulse: the count, and the count and time at the last period */
+  count_?: number;
+  lastCount_?: number;
+  lastTime_?: number;
+  /** sensors (kinds 7-11, set by drv.run): the driver, and the one ROM id of a single-ROM ds18b20 */
+  driver_?: any;
+  rom_?: string;
 }
 
-/** One output: n name, k 0 digital / 1 PWM, p pin, s safe value (absent for 0), v logical value (before invert), f PWM Hz, inv inverted, pt pulse timer. */
+/** One output. */
 export interface Out {
-  n: string;
-  k: number;
-  p: number;
-  s?: number;
-  v: number;
-  f?: number;
-  inv?: number;
-  pt?: any;
+  name_: string;
+  /** 0 digital, 1 PWM */
+  pwm_: number;
+  pin_: number;
+  /** the value in the safe state (absent for 0) */
+  safe_?: number;
+  /** the logical value (before invert_) */
+  value_: number;
+  /** PWM frequency, Hz */
+  freq_?: number;
+  invert_?: number;
+  /** the timer ending a pulse */
+  pulseTimer_?: any;
 }
 
 /** Bound of the reply cache: a redelivered request is answered from it (duplicates come within seconds). */
@@ -91,77 +102,79 @@ let R: Device;
  * sets from the config. The functions below act on the one device, R.
  */
 export interface Device {
-  b: Board;
-  cl: Client;
+  board_: Board;
+  client_: Client;
   /** firmware version reported on status */
-  fw: string;
+  version_: string;
   /** channel prefix, group channel (undefined for none), group channel subscribed (undefined: none);
    *  undefined rather than "": a property holding "" costs a block more */
-  pre: string;
-  grp?: string;
-  sg?: string;
-  /** client ids allowed to send commands, null for anyone */
-  alw?: string[];
+  prefix_: string;
+  group_?: string;
+  subscribedGroup_?: string;
+  /** client ids allowed to send commands, undefined for anyone */
+  allow_?: string[];
   /** ms without a session before outputs go to their safe state (0: never); tick ms and timer */
-  sms: number;
-  tms: number;
-  tmr?: any;
-  ins: Inp[];
-  outs: Out[];
+  safeMs_: number;
+  tickMs_: number;
+  tickTimer_?: any;
+  inputs_: Inp[];
+  outputs_: Out[];
   /** config errors found by the last apply (sent on status), last error (for the status command; undefined until one) */
-  errs: string[];
-  err?: string;
+  configErrors_: string[];
+  lastError_?: string;
   /** offline queue: inputs and values, its bound, readings dropped because it was full */
-  qi: Inp[];
-  qv: any[];
-  qmax: number;
-  qd: number;
+  queuedInputs_: Inp[];
+  queuedValues_: any[];
+  queueMax_: number;
+  dropped_: number;
   /** recent replies (at most Cache.Replies), each one string "<sender> <id>\n<reply JSON>" */
-  rc: string[];
+  replies_: string[];
   /** boot time; time the session was lost (0 while there is one); safe state applied */
-  t0: number;
-  lost: number;
-  sf?: number;
+  bootAt_: number;
+  lostAt_: number;
+  safeApplied_?: number;
   /** readings published, commands run */
-  np: number;
-  nc: number;
+  published_: number;
+  commands_: number;
   /** shutdown: 0 running, 1 waiting for the offline status' pubAck, 2 client stopped; cb once stopped */
-  dn?: number;
-  sd?: () => void;
+  stopping_?: number;
+  onStopped_?: () => void;
   /** the OTA receiver while an update is open (commands.ts; absent otherwise: no RAM at idle) */
-  ota?: (a?: any) => any;
+  ota_?: (a?: any) => any;
   /** sensors: the glue of Storage drv.run (firmware/drivers/run.ts), loaded with the first sensor
-   *  input; se {name: reason} of the sensor inputs whose last reading failed (absent when none) */
-  sx?: (rt: Device, i: Inp, it?: any) => void;
-  se?: { [name: string]: string };
+   *  input; failing_ {name: reason} of the sensor inputs whose last reading failed (absent when
+   *  none: status.se); statusPending_ while the client refused the status that reports it */
+  sense_?: (rt: Device, i: Inp, it?: any) => void;
+  failing_?: { [name: string]: string };
+  statusPending_?: boolean;
   /** pub(), for drv.run (a separate Storage file that cannot name the bundle's functions): set
-   *  with sx, so that a device without sensors does not pay the property */
-  pub?: (i: Inp, dt: any) => void;
+   *  with sense_, so that a device without sensors does not pay the property */
+  publish_?: (i: Inp, dt: any) => void;
 }
 
 /** Creates the device with what lasts across configs; run() sets the rest (prefix, group, timers, inputs, outputs). */
 export function createDevice(board: Board, client: Client, fw: string): Device {
   const now = Date.now();
   R = {
-    b: board,
-    cl: client,
-    fw: fw,
-    pre: "",
-    sms: 0,
-    tms: 1000,
-    ins: [],
-    errs: [],
-    qd: 0,
-    np: 0,
-    nc: 0,
-    outs: [],
-    qi: [],
-    qv: [],
-    rc: [],
-    qmax: (board.sys(Sys.BoardInfo) as BoardInfo).offlineQueue || 16,
-    t0: now,
-    lost: now,
-  } as Device;
+    board_: board,
+    client_: client,
+    version_: fw,
+    prefix_: "",
+    safeMs_: 0,
+    tickMs_: 1000,
+    inputs_: [],
+    configErrors_: [],
+    dropped_: 0,
+    published_: 0,
+    commands_: 0,
+    outputs_: [],
+    queuedInputs_: [],
+    queuedValues_: [],
+    replies_: [],
+    queueMax_: (board.sys(Sys.BoardInfo) as BoardInfo).offlineQueue || 16,
+    bootAt_: now,
+    lostAt_: now,
+  };
   return R;
 }
 
@@ -171,23 +184,23 @@ export function createDevice(board: Board, client: Client, fw: string): Device {
  */
 export function run(cfg: any): void {
   const rt = R;
-  const b = rt.b;
+  const b = rt.board_;
   const bad: { [item: string]: number } = {};
   const errs = validateConfig(cfg, b.sys(Sys.BoardInfo), bad);
   if (!cfg || typeof cfg !== "object") cfg = {};
   b.sys(Sys.ClearWatches);
-  for (let i = 0; i < rt.outs.length; i++) if (rt.outs[i].pt) clearTimeout(rt.outs[i].pt);
-  if (rt.tmr) clearInterval(rt.tmr);
-  if (rt.se) rt.se = undefined;
-  rt.errs = errs;
-  if (errs.length) rt.err = "config: " + errs[0];
-  rt.pre = typeof cfg.prefix === "string" ? cfg.prefix : "";
-  rt.grp = typeof cfg.group === "string" && cfg.group ? cfg.group : undefined;
-  rt.alw = Array.isArray(cfg.allow) ? cfg.allow : undefined;
-  rt.sms = typeof cfg.safeMs === "number" ? cfg.safeMs : 60000;
-  rt.tms = typeof cfg.tick === "number" && cfg.tick >= 50 ? cfg.tick : 1000;
-  rt.ins = [];
-  rt.outs = [];
+  for (let i = 0; i < rt.outputs_.length; i++) if (rt.outputs_[i].pulseTimer_) clearTimeout(rt.outputs_[i].pulseTimer_);
+  if (rt.tickTimer_) clearInterval(rt.tickTimer_);
+  if (rt.failing_) rt.failing_ = undefined;
+  rt.configErrors_ = errs;
+  if (errs.length) rt.lastError_ = "config: " + errs[0];
+  rt.prefix_ = typeof cfg.prefix === "string" ? cfg.prefix : "";
+  rt.group_ = typeof cfg.group === "string" && cfg.group ? cfg.group : undefined;
+  rt.allow_ = Array.isArray(cfg.allow) ? cfg.allow : undefined;
+  rt.safeMs_ = typeof cfg.safeMs === "number" ? cfg.safeMs : 60000;
+  rt.tickMs_ = typeof cfg.tick === "number" && cfg.tick >= 50 ? cfg.tick : 1000;
+  rt.inputs_ = [];
+  rt.outputs_ = [];
   const now = Date.now();
   let list = Array.isArray(cfg.inputs) ? cfg.inputs : [];
   for (let i = 0; i < list.length; i++) {
@@ -196,22 +209,22 @@ export function run(cfg: any): void {
     const k = "digital,analog,pulse,temperature,memory,rssi,uptime,bme280,bmp280,ds18b20,dht22,dht11".split(",").indexOf(it.type);
     const pin = k <= Kind.Pulse ? b.sys(Sys.PinByName, it.pin) : -1;
     if (pin === undefined) continue;
-    const inp: Inp = { n: it.name, k: k };
-    if (k <= Kind.Pulse) inp.p = pin;
-    if (it.q) inp.q = 1;
-    if (it.rt) inp.r = 1;
+    const inp: Inp = { name_: it.name, kind_: k };
+    if (k <= Kind.Pulse) inp.pin_ = pin;
+    if (it.q) inp.qos_ = 1;
+    if (it.rt) inp.retain_ = 1;
     if (it.period) {
-      inp.per = it.period;
-      inp.nx = now + it.period;
+      inp.period_ = it.period;
+      inp.due_ = now + it.period;
     }
-    if (it.scale !== undefined) inp.sc = it.scale;
-    if (it.offset) inp.of = it.offset;
+    if (it.scale !== undefined) inp.scale_ = it.scale;
+    if (it.offset) inp.offset_ = it.offset;
     // the default precision of a kind (decimals): analog 3, pulse rate 2, temperature 1, the rest 0
     const decimals = k === Kind.Analog ? 3 : k === Kind.Pulse ? 2 : k === Kind.Temperature ? 1 : 0;
     const m = k === Kind.Digital ? 1 : Math.pow(10, it.precision === undefined ? decimals : it.precision);
-    if (m !== 1) inp.m = m;
-    if (it.deadband !== undefined) inp.db = it.deadband;
-    if (it.invert) inp.inv = 1;
+    if (m !== 1) inp.precision_ = m;
+    if (it.deadband !== undefined) inp.deadband_ = it.deadband;
+    if (it.invert) inp.invert_ = 1;
     // a board call that throws (a pin the validator let through, setWatch refusing an edge)
     // costs this input only, never the boot
     try {
@@ -219,24 +232,24 @@ export function run(cfg: any): void {
       else if (k === Kind.Digital || k === Kind.Pulse) {
         b.io(it.pull === "up" || it.pull === "down" ? ("input_pull" + it.pull) as PinMode : "input", pin);
         if (k === Kind.Pulse) {
-          inp.cnt = inp.lc = 0;
-          inp.lt = now;
-        } else inp.v = val(inp);
+          inp.count_ = inp.lastCount_ = 0;
+          inp.lastTime_ = now;
+        } else inp.value_ = val(inp);
         b.sys(Sys.Watch, onEdge, { pin: pin, edge: k === Kind.Digital ? "both" : it.edge || "rising", debounce: it.debounce === undefined ? (k === Kind.Digital ? 25 : 0) : it.debounce });
       } else if (k > Kind.Uptime) {
         // a sensor (bme280 .. dht11): its glue and drivers are Storage files, loaded only now
-        if (!rt.sx) {
-          rt.sx = b.sys(Sys.EvalFile, "drv.run");
-          rt.pub = pub;
+        if (!rt.sense_) {
+          rt.sense_ = b.sys(Sys.EvalFile, "drv.run");
+          rt.publish_ = pub;
         }
-        (rt.sx as any)(rt, inp, it);
+        (rt.sense_ as any)(rt, inp, it);
       }
     } catch (e) {
       errs.push("inputs[" + i + "]: " + e);
-      rt.err = "config: " + errs[errs.length - 1];
+      rt.lastError_ = "config: " + errs[errs.length - 1];
       continue;
     }
-    rt.ins.push(inp);
+    rt.inputs_.push(inp);
   }
   list = Array.isArray(cfg.outputs) ? cfg.outputs : [];
   for (let i = 0; i < list.length; i++) {
@@ -244,41 +257,41 @@ export function run(cfg: any): void {
     const it = list[i];
     const p = b.sys(Sys.PinByName, it.pin);
     if (p === undefined) continue;
-    const o: Out = { n: it.name, k: it.type === "pwm" ? 1 : 0, p: p, v: 0 };
-    if (it.safe) o.s = it.safe;
-    if (o.k) o.f = it.freq || 1000;
+    const o: Out = { name_: it.name, pwm_: it.type === "pwm" ? 1 : 0, pin_: p, value_: 0 };
+    if (it.safe) o.safe_ = it.safe;
+    if (o.pwm_) o.freq_ = it.freq || 1000;
     else b.io("output", p);
-    if (it.invert) o.inv = 1;
-    rt.outs.push(o);
-    out(o, it.initial === undefined ? o.s || 0 : it.initial);
+    if (it.invert) o.invert_ = 1;
+    rt.outputs_.push(o);
+    out(o, it.initial === undefined ? o.safe_ || 0 : it.initial);
   }
-  rt.tmr = setInterval(tick, rt.tms);
-  rt.cl.onPush = rt.cl.onRepeat = onPush;
-  rt.cl.onState = onState;
-  if (rt.cl.state === S_READY) onState(S_READY);
+  rt.tickTimer_ = setInterval(tick, rt.tickMs_);
+  rt.client_.onPush = rt.client_.onRepeat = onPush;
+  rt.client_.onState = onState;
+  if (rt.client_.state === S_READY) onState(S_READY);
 }
 
 /** Drives an output to a logical value (0/1, or a duty 0..1 for PWM). */
 export function out(o: Out, v: number): void {
-  o.v = v;
-  R.b.io(o.k ? Io.PwmWrite : Io.DigitalWrite, o.p, o.inv ? 1 - v : v, o.f);
+  o.value_ = v;
+  R.board_.io(o.pwm_ ? Io.PwmWrite : Io.DigitalWrite, o.pin_, o.invert_ ? 1 - v : v, o.freq_);
 }
 
 /** Current reading of an input: digital level, pulse count, else scaled and rounded (NaN when unavailable). */
 export function val(i: Inp): number {
-  const k = i.k;
-  const b = R.b;
-  if (k === Kind.Digital) return b.io(Io.DigitalRead, i.p as number) ? 1 - (i.inv || 0) : i.inv || 0;
-  if (k === Kind.Pulse) return i.cnt as number;
+  const k = i.kind_;
+  const b = R.board_;
+  if (k === Kind.Digital) return b.io(Io.DigitalRead, i.pin_ as number) ? 1 - (i.invert_ || 0) : i.invert_ || 0;
+  if (k === Kind.Pulse) return i.count_ as number;
   // a sensor: its last published reading (null before the first and while its reading fails)
-  if (k > Kind.Uptime) return i.v === undefined || (R.se && R.se[i.n]) ? NaN : i.v;
+  if (k > Kind.Uptime) return i.value_ === undefined || (R.failing_ && R.failing_[i.name_]) ? NaN : i.value_;
   const x =
-    k === Kind.Analog ? b.io(Io.AnalogRead, i.p as number)
+    k === Kind.Analog ? b.io(Io.AnalogRead, i.pin_ as number)
     : k === Kind.Temperature ? b.sys(Sys.Temperature)
     : k === Kind.Memory ? b.sys(Sys.FreeBlocks)
     : k === Kind.Rssi ? b.sys(Sys.Rssi)
-    : Math.floor((Date.now() - R.t0) / 1000);
-  return roundTo(x * (i.sc === undefined ? 1 : i.sc) + (i.of || 0), i.m || 1);
+    : Math.floor((Date.now() - R.bootAt_) / 1000);
+  return roundTo(x * (i.scale_ === undefined ? 1 : i.scale_) + (i.offset_ || 0), (i.precision_ as number) || 1);
 }
 
 /**
@@ -289,36 +302,36 @@ export function val(i: Inp): number {
  */
 export function pub(i: Inp, dt: any): void {
   const rt = R;
-  const ready = rt.cl.state === S_READY;
-  if (!i.q) {
+  const ready = rt.client_.state === S_READY;
+  if (!i.qos_) {
     if (!ready) return;
-    const st = rt.cl.pub(rt.pre + i.n, dt, 0, i.r || 0, null);
-    if (st === ST_OK) rt.np++;
-    else rt.err = i.n + ": publish failed " + st;
+    const st = rt.client_.pub(rt.prefix_ + i.name_, dt, 0, i.retain_ || 0, null);
+    if (st === ST_OK) rt.published_++;
+    else rt.lastError_ = i.name_ + ": publish failed " + st;
     return;
   }
-  if (rt.qi.length >= rt.qmax) {
-    rt.qi.shift();
-    rt.qv.shift();
-    rt.qd++;
+  if (rt.queuedInputs_.length >= rt.queueMax_) {
+    rt.queuedInputs_.shift();
+    rt.queuedValues_.shift();
+    rt.dropped_++;
   }
-  rt.qi.push(i);
-  rt.qv.push(dt);
+  rt.queuedInputs_.push(i);
+  rt.queuedValues_.push(dt);
   if (ready) flush();
 }
 
 /** Sends queued readings in order until the client says it is busy; each pubAck runs tick() (and so flush) again. */
 export function flush(): void {
   const rt = R;
-  const qi = rt.qi;
-  while (qi.length && rt.cl.state === S_READY) {
+  const qi = rt.queuedInputs_;
+  while (qi.length && rt.client_.state === S_READY) {
     const i = qi[0];
-    const st = rt.cl.pub(rt.pre + i.n, rt.qv[0], 1, i.r || 0, tick);
+    const st = rt.client_.pub(rt.prefix_ + i.name_, rt.queuedValues_[0], 1, i.retain_ || 0, tick);
     if (st === ST_BUSY) return;
     qi.shift();
-    rt.qv.shift();
-    if (st === ST_OK) rt.np++;
-    else rt.err = i.n + ": publish failed " + st;
+    rt.queuedValues_.shift();
+    if (st === ST_OK) rt.published_++;
+    else rt.lastError_ = i.name_ + ": publish failed " + st;
   }
 }
 
@@ -329,87 +342,87 @@ export function flush(): void {
  */
 export function shutdown(cb?: () => void): void {
   const rt = R;
-  if (!rt || rt.dn) return;
-  rt.sd = cb;
-  rt.dn = 1;
-  if (rt.tmr) clearInterval(rt.tmr);
-  rt.tmr = null;
-  if (rt.cl.state === S_READY && rt.cl.pub(rt.pre + "status", { online: 0 }, 1, 1, tick) === ST_OK) setTimeout(tick, 3000);
+  if (!rt || rt.stopping_) return;
+  rt.onStopped_ = cb;
+  rt.stopping_ = 1;
+  if (rt.tickTimer_) clearInterval(rt.tickTimer_);
+  rt.tickTimer_ = null;
+  if (rt.client_.state === S_READY && rt.client_.pub(rt.prefix_ + "status", { online: 0 }, 1, 1, tick) === ST_OK) setTimeout(tick, 3000);
   else tick();
 }
 
 /**
  * The one interval, also the pubAck callback of queued readings and of the offline status:
- * finishes a shutdown; else periodic inputs, offline queue, safe state after sms ms without a
+ * finishes a shutdown; else periodic inputs, offline queue, safe state after safeMs_ without a
  * session, watchdog.
  */
 function tick(): void {
   const rt = R;
-  if (rt.dn) {
-    if (rt.dn === 1) {
-      rt.dn = 2;
-      rt.cl.stop(rt.sd);
+  if (rt.stopping_) {
+    if (rt.stopping_ === 1) {
+      rt.stopping_ = 2;
+      rt.client_.stop(rt.onStopped_);
     }
     return;
   }
-  rt.b.sys(Sys.KickWatchdog);
-  if (rt.ota && !rt.ota()) delete rt.ota;
+  rt.board_.sys(Sys.KickWatchdog);
+  if (rt.ota_ && !rt.ota_()) delete rt.ota_;
   const now = Date.now();
-  const ins = rt.ins;
+  const ins = rt.inputs_;
   for (let n = 0; n < ins.length; n++) {
     const i = ins[n];
-    if (!i.per || now < (i.nx as number)) continue;
-    i.nx = (i.nx as number) + i.per;
-    if (i.nx <= now) i.nx = now + i.per;
+    if (!i.period_ || now < (i.due_ as number)) continue;
+    i.due_ = (i.due_ as number) + i.period_;
+    if (i.due_ <= now) i.due_ = now + i.period_;
     try {
-      if (i.k > Kind.Uptime) {
-        (rt.sx as any)(rt, i);
+      if (i.kind_ > Kind.Uptime) {
+        (rt.sense_ as any)(rt, i);
         continue;
       }
-      if (i.k === Kind.Pulse) {
-        const dt = now - (i.lt as number);
-        const c = i.cnt as number;
-        const r = dt > 0 ? roundTo(((c - (i.lc as number)) * 1000) / dt, i.m || 1) : 0;
-        i.lc = c;
-        i.lt = now;
+      if (i.kind_ === Kind.Pulse) {
+        const dt = now - (i.lastTime_ as number);
+        const c = i.count_ as number;
+        const r = dt > 0 ? roundTo(((c - (i.lastCount_ as number)) * 1000) / dt, (i.precision_ as number) || 1) : 0;
+        i.lastCount_ = c;
+        i.lastTime_ = now;
         pub(i, { n: c, r: r });
         continue;
       }
       const v = val(i);
-      if (v !== v) rt.err = i.n + ": no reading";
-      else if (i.v === undefined || i.db === undefined || (v !== i.v && Math.abs(v - i.v) >= i.db)) {
-        i.v = v;
+      if (v !== v) rt.lastError_ = i.name_ + ": no reading";
+      else if (i.value_ === undefined || i.deadband_ === undefined || (v !== i.value_ && Math.abs(v - i.value_) >= (i.deadband_ as number))) {
+        i.value_ = v;
         pub(i, v);
       }
     } catch (e) {
-      rt.err = rt.pre + i.n + ": " + e;
+      rt.lastError_ = rt.prefix_ + i.name_ + ": " + e;
     }
   }
-  if (rt.cl.state === S_READY) {
-    if (rt.qi.length) flush();
-  } else if (rt.sms > 0 && !rt.sf && now - rt.lost >= rt.sms) {
-    rt.sf = 1;
-    for (let n = 0; n < rt.outs.length; n++) {
-      const o = rt.outs[n];
-      if (o.pt) clearTimeout(o.pt);
-      o.pt = 0;
-      out(o, o.s || 0);
+  if (rt.client_.state === S_READY) {
+    if (rt.queuedInputs_.length) flush();
+  } else if (rt.safeMs_ > 0 && !rt.safeApplied_ && now - rt.lostAt_ >= rt.safeMs_) {
+    rt.safeApplied_ = 1;
+    for (let n = 0; n < rt.outputs_.length; n++) {
+      const o = rt.outputs_[n];
+      if (o.pulseTimer_) clearTimeout(o.pulseTimer_);
+      o.pulseTimer_ = 0;
+      out(o, o.safe_ || 0);
     }
-    rt.err = "no session: outputs in safe state";
+    rt.lastError_ = "no session: outputs in safe state";
   }
 }
 
 /** setWatch callback (found by pin): digital inputs publish on change, pulse counters count. */
 function onEdge(e: WatchEvent): void {
-  const ins = R.ins;
+  const ins = R.inputs_;
   for (let n = 0; n < ins.length; n++) {
     const i = ins[n];
-    if (i.p != e.pin || i.k > Kind.Pulse) continue;
-    if (i.k === Kind.Pulse) (i.cnt as number)++;
+    if (i.pin_ != e.pin || i.kind_ > Kind.Pulse) continue;
+    if (i.kind_ === Kind.Pulse) (i.count_ as number)++;
     else {
-      const v = i.inv ? (e.state ? 0 : 1) : e.state ? 1 : 0;
-      if (v === i.v) return;
-      i.v = v;
+      const v = i.invert_ ? (e.state ? 0 : 1) : e.state ? 1 : 0;
+      if (v === i.value_) return;
+      i.value_ = v;
       pub(i, v);
     }
     return;
@@ -424,24 +437,24 @@ function onEdge(e: WatchEvent): void {
 function onState(state: number): void {
   const rt = R;
   if (state !== S_READY) {
-    if (!rt.lost) rt.lost = Date.now();
+    if (!rt.lostAt_) rt.lostAt_ = Date.now();
     return;
   }
-  const dt: any = { online: 1, id: rt.cl.cl, fw: rt.fw };
-  if (rt.errs.length) dt.err = rt.errs;
-  if (rt.se) dt.se = rt.se;
-  rt.lost = rt.sf = 0;
-  rt.cl.pub(rt.pre + "status", dt, 1, 1, null);
+  const dt: any = { online: 1, id: rt.client_.cl, fw: rt.version_ };
+  if (rt.configErrors_.length) dt.err = rt.configErrors_;
+  if (rt.failing_) dt.se = rt.failing_;
+  rt.lostAt_ = rt.safeApplied_ = 0;
+  rt.client_.pub(rt.prefix_ + "status", dt, 1, 1, null);
   // a verified OTA install on trial (jmqt.try) reached its session: confirm it (docs/ota.md);
   // not while a commit's reboot is pending (dn). The receiver directly: runCommand would
   // build a reply nobody reads.
-  if (!rt.dn && rt.b.sys(Sys.ReadJson, "jmqt.try")) {
-    const h = rt.ota || rt.b.sys(Sys.OtaReceiver);
+  if (!rt.stopping_ && rt.board_.sys(Sys.ReadJson, "jmqt.try")) {
+    const h = rt.ota_ || rt.board_.sys(Sys.OtaReceiver);
     if (h) h({ op: "confirm" });
   }
-  if (rt.sg !== rt.grp) {
-    if (rt.sg) rt.cl.unsub(rt.sg, null);
-    rt.sg = rt.grp && rt.cl.sub(rt.grp, 1, null) === ST_OK ? rt.grp : undefined;
+  if (rt.subscribedGroup_ !== rt.group_) {
+    if (rt.subscribedGroup_) rt.client_.unsub(rt.subscribedGroup_, null);
+    rt.subscribedGroup_ = rt.group_ && rt.client_.sub(rt.group_, 1, null) === ST_OK ? rt.group_ : undefined;
   }
   flush();
 }
@@ -455,22 +468,22 @@ function onState(state: number): void {
 function onPush(cn: string, dt: any, from: string, retained?: number): void {
   const rt = R;
   if (retained || !from) return;
-  if (cn !== "#" + rt.cl.cl && !(rt.grp && cn === rt.grp)) return;
+  if (cn !== "#" + rt.client_.cl && !(rt.group_ && cn === rt.group_)) return;
   if (!dt || typeof dt !== "object" || typeof dt.cmd !== "string") return;
   const cmd = dt.cmd;
   const id = dt.id === undefined ? "" : "" + dt.id;
   const key = from + " " + id + "\n";
-  for (let n = 0; n < rt.rc.length; n++) {
-    if (rt.rc[n].substr(0, key.length) === key) {
-      rt.cl.pub("#" + from, JSON.parse(rt.rc[n].substr(key.length)), 0, 0, null);
+  for (let n = 0; n < rt.replies_.length; n++) {
+    if (rt.replies_[n].substr(0, key.length) === key) {
+      rt.client_.pub("#" + from, JSON.parse(rt.replies_[n].substr(key.length)), 0, 0, null);
       return;
     }
   }
   let res: any;
-  const allowed = !rt.alw || rt.alw.indexOf(from) >= 0;
+  const allowed = !rt.allow_ || rt.allow_.indexOf(from) >= 0;
   if (!allowed) res = "not allowed";
   else {
-    rt.nc++;
+    rt.commands_++;
     try {
       // out of line (9 blocks): inlined as a function expression, Espruino lexed its text twice
       // per command (a ping 2.69 ms with it out of line, 3.42 inlined; docs/memory.md "Time")
@@ -482,13 +495,13 @@ function onPush(cn: string, dt: any, from: string, retained?: number): void {
   const reply: any = { re: id, ok: typeof res === "string" ? 0 : 1 };
   if (typeof res === "string") {
     reply.err = res;
-    rt.err = cmd + ": " + res;
+    rt.lastError_ = cmd + ": " + res;
   } else for (const k in res) reply[k] = res[k];
   if (allowed && !(cmd === "ping" || cmd === "status" || cmd === "get" || (cmd === "config" && dt.set === undefined) || (cmd === "ota" && dt.op === "state"))) {
-    if (rt.rc.length >= Cache.Replies) rt.rc.shift();
-    rt.rc.push(key + JSON.stringify(reply));
+    if (rt.replies_.length >= Cache.Replies) rt.replies_.shift();
+    rt.replies_.push(key + JSON.stringify(reply));
   }
-  rt.cl.pub("#" + from, reply, 0, 0, null);
+  rt.client_.pub("#" + from, reply, 0, 0, null);
 }
 
 /**
@@ -498,10 +511,10 @@ function onPush(cn: string, dt: any, from: string, retained?: number): void {
  */
 export function later(x: Out | number): void {
   if (x === 1) {
-    if (!R.ota || !R.ota({ op: "install" })) R.b.sys(Sys.Reboot);
+    if (!R.ota_ || !R.ota_({ op: "install" })) R.board_.sys(Sys.Reboot);
   } else {
     const o = x as Out;
-    o.pt = 0;
-    out(o, 1 - o.v);
+    o.pulseTimer_ = 0;
+    out(o, 1 - o.value_);
   }
 }

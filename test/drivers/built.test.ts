@@ -26,8 +26,10 @@ for (const id of boardIds()) {
       it(`${d.name}: passes the gate, is one ES5 expression${d.name === "bus" ? "" : ", touches no hardware global"}`, () => {
         const r = load(d.name);
         const bus = load("bus");
-        // drv.run calls the runtime's methods (b.sys, rt.pub): the main bundle's names count as defined
-        const v = gateDriver(r, board, d.name === "run" ? bus.min + ";\n" + readFileSync(join(ROOT, "dist", `${id}.js`), "utf8") : bus.min);
+        // drv.run calls the runtime's methods (b.sys, rt.publish_): the main bundle's names (and its
+        // readable twin's) count as defined
+        const main = (f: string) => readFileSync(join(ROOT, "dist", `${id}${f}`), "utf8");
+        const v = gateDriver(r, board, d.name === "run" ? bus.min + ";\n" + main(".js") + ";\n" + main(".debug.js") : bus.min);
         assert.deepEqual(v, [], formatViolations(v));
         const ast: any = acorn.parse(r.min, { ecmaVersion: 5 });
         assert.equal(ast.body.length, 1, "one statement");
@@ -36,6 +38,25 @@ for (const id of boardIds()) {
         console.log(`      ${id} ${d.name}: ${r.minBytes} bytes`);
       });
     }
+
+    it("drv.run names the device's and the inputs' private fields as the main bundle does", () => {
+      const names = JSON.parse(readFileSync(join(ROOT, "dist", `${id}.names.json`), "utf8"));
+      const mainName: Record<string, string> = {};
+      for (const k of Object.keys(names)) if (k.charAt(0) === ".") mainName[names[k]] = k.slice(1);
+      const used = new Set(Object.values(mainName));
+      const run = load("run");
+      const fields = [...new Set([...run.debug.matchAll(/\.([A-Za-z0-9$]+_)\b/g)].map((m) => m[1]))];
+      const shared = fields.filter((f) => mainName[f]);
+      assert.ok(shared.includes("inputs_") && shared.includes("name_") && shared.includes("publish_"), "drv.run works on the device's records: " + fields.join(", "));
+      const props = new Set([...run.min.matchAll(/\.([A-Za-z_$][\w$]*)/g)].map((m) => m[1]));
+      for (const f of shared) assert.ok(props.has(mainName[f]), `${f}: the main bundle calls it ${mainName[f]}, drv.run does not use that name`);
+      // the fields only drv.run names get names of their own, none the main bundle gave another field
+      const own = fields.filter((f) => !mainName[f]);
+      assert.ok(own.length > 0, "driver_, rom_ and statusPending_ are drv.run's own");
+      const fresh = [...props].filter((p) => /^x\d+$/.test(p));
+      assert.equal(fresh.length, own.length, `one name each for ${own.join(", ")}: ${fresh.join(", ")}`);
+      for (const p of fresh) assert.ok(!used.has(p), `${p} is a main bundle name too`);
+    });
 
     it("the main bundle carries no driver code", () => {
       const main = readFileSync(join(ROOT, "dist", `${id}.js`), "utf8");

@@ -85,8 +85,8 @@ describe("runtime/runtime (fake board, fake client, fake timers)", () => {
       boot(cfg);
       const st = client.on("home/kitchen/status")[0];
       assert.deepEqual(st.dt.err, ["inputs[1].pin: D4 cannot read analog on esp32", "outputs[0].pin: D35 is input-only on esp32"]);
-      assert.deepEqual(rt.ins.map((i) => i.n), ["button", "meter", "temp"]);
-      assert.deepEqual(rt.outs.map((o) => o.n), ["fan"]);
+      assert.deepEqual(rt.inputs_.map((i) => i.name_), ["button", "meter", "temp"]);
+      assert.deepEqual(rt.outputs_.map((o) => o.name_), ["fan"]);
     });
     it("skips items that are not objects or have a bad type, and runs the rest", () => {
       const cfg = example();
@@ -95,8 +95,8 @@ describe("runtime/runtime (fake board, fake client, fake timers)", () => {
       boot(cfg);
       const err = client.on("home/kitchen/status")[0].dt.err;
       assert.deepEqual(err.map((e: string) => e.split(":")[0]), ["inputs[0]", "inputs[1]", "inputs[2].type", "outputs[2]", "outputs[3].type"]);
-      assert.deepEqual(rt.ins.map((i) => i.n), ["button", "light", "meter", "temp"]);
-      assert.deepEqual(rt.outs.map((o) => o.n), ["led", "fan"]);
+      assert.deepEqual(rt.inputs_.map((i) => i.name_), ["button", "light", "meter", "temp"]);
+      assert.deepEqual(rt.outputs_.map((o) => o.name_), ["led", "fan"]);
       assert.equal(command({ cmd: "set", id: "1", target: "led", value: 1 }).dt.ok, 1);
     });
     it("survives a config that is not an object", () => {
@@ -111,7 +111,7 @@ describe("runtime/runtime (fake board, fake client, fake timers)", () => {
       const w = board.watches.find((x) => x.pin === board.pinOf("D0"))!;
       assert.deepEqual(w.opts, { repeat: true, edge: "both", debounce: 50 });
       assert.equal(board.modes[board.pinOf("D0")], "input_pullup");
-      assert.equal(rt.ins[0].v, 1, "pin low at boot = pressed (active low)");
+      assert.equal(rt.inputs_[0].value_, 1, "pin low at boot = pressed (active low)");
       board.edge("D0", true); // released -> 0
       board.edge("D0", true); // no change -> nothing
       board.edge("D0", false); // pressed -> 1
@@ -162,7 +162,7 @@ describe("runtime/runtime (fake board, fake client, fake timers)", () => {
       board.analog = () => { throw new Error("adc stuck"); };
       board.temp = 30;
       clock.tick(60000);
-      assert.match(rt.err ?? "", /home\/kitchen\/light: Error: adc stuck/);
+      assert.match(rt.lastError_ ?? "", /home\/kitchen\/light: Error: adc stuck/);
       assert.deepEqual(client.on("home/kitchen/temp").map((x) => x.dt), [30]);
       assert.equal(client.on("home/kitchen/meter").length, 1);
     });
@@ -249,9 +249,9 @@ describe("runtime/runtime (fake board, fake client, fake timers)", () => {
     });
     it("the reply cache is bounded and keeps only replies of commands that change something", () => {
       for (let i = 0; i < 50; i++) command({ cmd: "ping", id: "" + i });
-      assert.equal(rt.rc.length, 0);
+      assert.equal(rt.replies_.length, 0);
       for (let i = 0; i < 50; i++) command({ cmd: "toggle", id: "" + i, target: "led" });
-      assert.equal(rt.rc.length, 4, "at most 4 replies kept");
+      assert.equal(rt.replies_.length, 4, "at most 4 replies kept");
       assert.equal(command({ cmd: "toggle", id: "49", target: "led" }).dt.v, 0, "still cached");
       assert.equal(board.pins[board.pinOf("D2")], 0, "50 toggles, the duplicate did not run");
     });
@@ -315,10 +315,10 @@ describe("runtime/runtime (fake board, fake client, fake timers)", () => {
       const rx = fakeReceiver({ state: { st: "idle", res: null }, begin: { n: 0, cs: 512, m: 3 }, chunk: { n: 1 } });
       board.ota = rx.h;
       assert.deepEqual(command({ cmd: "ota", id: "o1", op: "state" }).dt, { re: "o1", ok: 1, st: "idle", res: null });
-      assert.equal(rt.ota, undefined, "idle: not kept");
+      assert.equal(rt.ota_, undefined, "idle: not kept");
       assert.equal(board.otaLoads, 1);
       assert.deepEqual(command({ cmd: "ota", id: "o2", op: "begin", size: 1000, crc: 1, v: "2" }).dt, { re: "o2", ok: 1, n: 0, cs: 512, m: 3 });
-      assert.equal(rt.ota, rx.h, "open: kept");
+      assert.equal(rt.ota_, rx.h, "open: kept");
       command({ cmd: "ota", id: "o3", op: "chunk", n: 0, d: "" });
       assert.equal(board.otaLoads, 2, "not loaded again while kept");
       assert.deepEqual(command({ cmd: "ota", id: "o3", op: "chunk", n: 0, d: "" }).dt, { re: "o3", ok: 1, n: 1 }, "a repeated request id: from the reply cache");
@@ -326,15 +326,15 @@ describe("runtime/runtime (fake board, fake client, fake timers)", () => {
       // the tick drops the receiver once it says no update is open (it drops an abandoned one itself)
       rx.close();
       clock.tick(1000);
-      assert.equal(rt.ota, undefined);
+      assert.equal(rt.ota_, undefined);
     });
     it("state is a read (not cached); a refusal is an error reply; a missing receiver is said", () => {
       board.storage["jmqt.otr"] = "(receiver)";
       board.ota = fakeReceiver({ state: { st: "idle", res: null }, chunk: "no update running (begin first)" }).h;
       command({ cmd: "ota", id: "s", op: "state" });
-      assert.equal(rt.rc.length, 0, "state not cached");
+      assert.equal(rt.replies_.length, 0, "state not cached");
       assert.deepEqual(command({ cmd: "ota", id: "c", op: "chunk", n: 0 }).dt, { re: "c", ok: 0, err: "no update running (begin first)" });
-      assert.equal(rt.rc.length, 1);
+      assert.equal(rt.replies_.length, 1);
       delete board.storage["jmqt.otr"];
       assert.deepEqual(command({ cmd: "ota", id: "m", op: "state" }).dt, { re: "m", ok: 0, err: "ota receiver not in Storage (flash it)" });
       assert.deepEqual(command({ cmd: "ota", id: "n", op: "state" }, "stranger").dt, { re: "n", ok: 0, err: "not allowed" });
@@ -374,7 +374,7 @@ describe("runtime/runtime (fake board, fake client, fake timers)", () => {
       client.setState(S_BACKOFF);
       client.setState(S_READY);
       assert.deepEqual(rx.calls, [{ op: "confirm" }]);
-      assert.equal(rt.ota, undefined, "dropped after the confirm");
+      assert.equal(rt.ota_, undefined, "dropped after the confirm");
       assert.equal(command({ cmd: "status", id: "s" }).dt.ota, undefined);
       board.storage["jmqt.res"] = '{"ok":0,"v":"2","err":"not confirmed in time: rolled back"}';
       assert.deepEqual(command({ cmd: "status", id: "s2" }).dt.ota, { ok: 0, v: "2", err: "not confirmed in time: rolled back" });
@@ -387,7 +387,7 @@ describe("runtime/runtime (fake board, fake client, fake timers)", () => {
       const qmax = board.info.offlineQueue;
       for (let i = 0; i < qmax + 5; i++) board.edge("D0", i % 2 === 0);
       assert.equal(client.pubs.length, 0);
-      assert.equal(rt.qd, 5);
+      assert.equal(rt.dropped_, 5);
       client.setState(S_READY);
       const p = client.on("home/kitchen/button");
       assert.equal(p.length, qmax);
@@ -409,7 +409,7 @@ describe("runtime/runtime (fake board, fake client, fake timers)", () => {
       client.room = 10;
       clock.tick(1000);
       assert.deepEqual(client.on("home/kitchen/button").map((x) => x.dt), [0, 1, 0, 1, 0, 1, 0]);
-      assert.equal(rt.qi.length, 0);
+      assert.equal(rt.queuedInputs_.length, 0);
     });
     it("QoS 0 readings are not queued while offline", () => {
       boot(example(), false);
@@ -428,7 +428,7 @@ describe("runtime/runtime (fake board, fake client, fake timers)", () => {
       clock.tick(1000);
       assert.equal(board.pins[board.pinOf("D2")], 0);
       assert.equal(board.pins[board.pinOf("D25")], 0);
-      assert.match(rt.err ?? "", /safe state/);
+      assert.match(rt.lastError_ ?? "", /safe state/);
     });
     it("safe state also applies when no session ever came up", () => {
       const cfg = example();

@@ -232,13 +232,16 @@ function tick(c: JmqtClient, live?: number): void {
     if (now - c.lastIn_ >= c.deadMs_) return down(c, ST_NETWORK_ERROR, S_BACKOFF);
     // SPEC "QoS 1": the server sends unacknowledged q=1 pushes again on the next session, and
     // only then. Pushes refused under a flood (not acknowledged, see onPushPacket) are owed: once
-    // the flood is over and the queue is empty, the session is ended cleanly and opened again
-    // (after the minimum backoff) so that they come back and are answered.
+    // the flood is over and the queue is empty, the session is ended cleanly and opened again at
+    // once (no failure to back off from; a later one backs off from the minimum) so that they
+    // come back and are answered.
     if (c.owed_ && !c.queue_.length && !c.held_ && now - c.lastIn_ >= Default.QuietMs) {
       c.owed_ = 0;
       put(c, c.socket_ as SocketLike, encode("disconn", {}));
       c.backoff_ = limit(c.minBackoff_, Default.MinBackoffMs);
-      return down(c, ST_OK, S_BACKOFF);
+      down(c, ST_OK, S_BACKOFF);
+      c.deadline_ = now;
+      return tick(c, 1);
     }
     if (now - c.lastHb_ >= c.hbMs_) {
       send(c, encode("hb", {}));

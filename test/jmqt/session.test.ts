@@ -446,11 +446,11 @@ describe("jmqt client session (fake timers)", () => {
     s.emit("drain");
     assert.deepEqual(s.sentOf("pushAck").map((a) => a.id), ["u1", "u3"], "u2 is not acked");
     assert.equal(c.state, S_READY);
-    // the flood is over: after QuietMs without input, a clean disconn and a new session
+    // the flood is over: after QuietMs without input, a clean disconn and at once a new session
+    // (no backoff: nothing failed)
     clock.tick(600);
     assert.equal(s.sentOf("disconn").length, 1, "a clean end of the session");
-    assert.equal(c.state, S_BACKOFF);
-    clock.tick(1000);
+    assert.equal(c.state, S_CONNECTING, "the next session is opened at once");
     const s2 = net.last;
     assert.notEqual(s2, s);
     s2.connect();
@@ -465,6 +465,13 @@ describe("jmqt client session (fake timers)", () => {
     clock.tick(5000);
     assert.equal(c.state, S_READY, "no further cycle: nothing is owed");
     assert.ok(states.some(([st]) => st === S_BACKOFF));
+    // a link lost after that is a failure: it backs off (at least half the minimum) as usual
+    s2.close();
+    assert.equal(c.state, S_BACKOFF);
+    clock.tick(450);
+    assert.equal(net.last, s2, "no new connection within the backoff");
+    clock.tick(5000);
+    assert.notEqual(net.last, s2, "then a new connection");
   });
 
   it("skips the count for a frame of at most maxParse/2 characters and refuses exactly what tooHeavy refuses", () => {

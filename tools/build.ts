@@ -1,8 +1,9 @@
 // npm run build [-- --board esp32] [--config device.json]
 // For each board in boards/: esbuild bundles firmware/main.ts (TypeScript, board constants
 // folded in with `define`), SWC lowers it to ES5 (the readable twin dist/<board>.debug.js with
-// a source map back to the TypeScript), terser minifies it at ecma 5 (dist/<board>.js), and the
-// Espruino compatibility gate checks both. Sizes are printed against the board's budget.
+// a source map back to the TypeScript), terser minifies it at ecma 5 (dist/<board>.js), the
+// `espruino` tool pretokenises that (dist/<board>.bootcde, what is flashed: tools/pretokenise.ts),
+// and the Espruino compatibility gate checks all three. Sizes are printed against the board's budget.
 import { build as esbuild } from "esbuild";
 import { transformSync } from "@swc/core";
 import { minify } from "terser";

@@ -3,8 +3,8 @@
 // multi-character operator one byte (jslex.h: `function` is 0xA6, `===` 0x8B, ...). Espruino lexes a
 // function's whole text at every call (docs/memory.md "Time"), so fewer bytes and no keyword
 // matching make every call cheaper. Measured on espruino-esp8266 with the esp8266 bundle: a ping
-// 811 -> 682 flash reads, handleFrame of a ping push 2.19 -> 1.82 ms, the bundle 25,561 -> 21,687
-// bytes in Storage, the same RAM.
+// 811 -> 682 flash reads, handleFrame of a ping push 2.19 -> 1.82 ms, the bundle 25,559 -> 21,687
+// bytes in Storage (-15 %), the same RAM.
 //
 // Only words and operators: the tool can also store strings and integers raw (0xD1..0xD5), which
 // measured slower here (a q1 ping 942 -> 1107 reads), so the check below refuses those bytes.

@@ -27,6 +27,7 @@ import * as path from "node:path";
 import * as net from "node:net";
 import mqtt from "mqtt";
 import { minify } from "terser";
+import { checkPretokenised, pretokeniseFiles } from "../tools/pretokenise";
 import { startBroker, type Broker } from "../sim/broker";
 import { nodeNet } from "../sim/net";
 import { SimBoard } from "../sim/board";
@@ -150,7 +151,7 @@ function mosquittoBinary(): string | undefined {
 
 /** The MQTT module's echo on the real interpreter: a burst of n messages and 200 sequential round
  *  trips through mosquitto; a string saying why when it cannot be run here. */
-async function mqttModuleEcho(board: Board, n: number): Promise<FloorResult | string> {
+async function mqttModuleEcho(board: Board, n: number, pretokenised: boolean): Promise<FloorResult | string> {
   const file = process.env.ESPRUINO_MQTT_MODULE;
   if (!file || !fs.existsSync(file)) return "set ESPRUINO_MQTT_MODULE to Espruino's modules/MQTT.js (github.com/espruino/EspruinoDocs) to measure it";
   const bin = mosquittoBinary();
@@ -164,7 +165,19 @@ async function mqttModuleEcho(board: Board, n: number): Promise<FloorResult | st
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mosquitto-"));
   fs.writeFileSync(path.join(dir, "m.conf"), `listener ${port} 127.0.0.1\nallow_anonymous true\n`);
   const broker = spawn(bin, ["-c", path.join(dir, "m.conf")], { stdio: "ignore" });
-  const module = (await minify(fs.readFileSync(file, "utf8"), { ecma: 5 })).code!;
+  let module = (await minify(fs.readFileSync(file, "utf8"), { ecma: 5 })).code!;
+  if (pretokenised) {
+    // as the firmware is flashed (tools/pretokenise.ts), checked the same way
+    fs.writeFileSync(path.join(dir, "MQTT.js"), module);
+    pretokeniseFiles([[path.join(dir, "MQTT.js"), path.join(dir, "MQTT.tok")]]);
+    const tok = fs.readFileSync(path.join(dir, "MQTT.tok"), "latin1");
+    const why = checkPretokenised(module, tok);
+    if (why) {
+      broker.kill();
+      return "pretokenised, it does not read back as itself: " + why;
+    }
+    module = tok;
+  }
   const code =
     `var m=require("MQTT").create("127.0.0.1",{port:${port},client_id:"echo"});` +
     `m.on("connected",function(){m.subscribe("in")});m.on("publish",function(p){m.publish("out",p.message)});m.connect();`;
@@ -392,16 +405,18 @@ export async function run(board: Board = (process.argv[3] as Board) || "esp8266"
       real = await measure("espruino", board, n, broker, p, "dev");
       print(`real interpreter, ${board} layout`, n, real);
     } else console.log(ESPRUINO_SKIP_MESSAGE);
-    if (real) {
-      const m = await mqttModuleEcho(board, n);
-      if (typeof m === "string") console.log("  Espruino's MQTT module: not measured: " + m);
-      else
-        console.log(
-          `  Espruino's MQTT module (minified, from Storage) echoing ${n} messages via mosquitto: ${m.ms} ms (${m.got}/${n} echoed); ` +
-            `firmware q0 burst ${(real.b0.ms / m.ms).toFixed(2)}x, q1 ${(real.b1.ms / m.ms).toFixed(2)}x that; ` +
-            `round trip ${m.rt.toFixed(2)} ms (firmware q0 ${(real.rt0 / m.rt).toFixed(2)}x)`,
-        );
-    }
+    if (real)
+      for (const tok of [false, true]) {
+        const m = await mqttModuleEcho(board, n, tok);
+        const what = `Espruino's MQTT module (minified${tok ? ", pretokenised like the firmware" : ""}, from Storage)`;
+        if (typeof m === "string") console.log(`  ${what}: not measured: ${m}`);
+        else
+          console.log(
+            `  ${what} echoing ${n} messages via mosquitto: ${m.ms} ms (${m.got}/${n} echoed); ` +
+              `firmware q0 burst ${(real.b0.ms / m.ms).toFixed(2)}x, q1 ${(real.b1.ms / m.ms).toFixed(2)}x that; ` +
+              `round trip ${m.rt.toFixed(2)} ms (firmware q0 ${(real.rt0 / m.rt).toFixed(2)}x)`,
+          );
+      }
     const v8 = await measure("v8", board, n, broker, p, "dev-v8");
     print(`V8 model (SimBoard, real clock, the same bundle and broker), ${board}`, n, v8);
     console.log(

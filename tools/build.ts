@@ -4,7 +4,7 @@
 // a source map back to the TypeScript), terser minifies it at ecma 5 (dist/<board>.js), the
 // `espruino` tool pretokenises that (dist/<board>.bootcde, what is flashed: tools/pretokenise.ts),
 // and the Espruino compatibility gate checks all three. Sizes are printed against the board's budget.
-import { build as esbuild } from "esbuild";
+import { build as esbuild, type Plugin } from "esbuild";
 import { transformSync } from "@swc/core";
 import { minify } from "terser";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -13,7 +13,7 @@ import { gzipSync } from "node:zlib";
 import { BoardJson, ROOT, boardIds, loadApi, loadBoard, pinList } from "./api";
 import { PACKET_TYPES, Violation, WIRE_KEYS, checkBundle, checkMangled, definedNames, formatViolations } from "./gate";
 import { checkPretokenised, pretokeniseFiles } from "./pretokenise";
-import type { BoardInfo } from "../firmware/runtime/config";
+import { RANGES, packRanges, type BoardInfo } from "../firmware/runtime/config";
 
 export interface BuildOptions {
   board: string;
@@ -101,6 +101,22 @@ const TERSER_ES5 = {
   format: { ascii_only: true, ecma: 5 as const, comments: false },
 };
 
+/** The config validator's table of numeric ranges (firmware/runtime/config.ts RANGES) packed at
+ *  build time: `packRanges(RANGES)` in the source becomes the string it returns, so that the board
+ *  holds a literal in flash instead of the table's objects in RAM (and the table and packRanges
+ *  leave the bundle). */
+const packedRanges: Plugin = {
+  name: "packed-ranges",
+  setup(b) {
+    b.onLoad({ filter: /firmware[\\/]runtime[\\/]config\.ts$/ }, (args) => {
+      const src = readFileSync(args.path, "utf8");
+      const call = "packRanges(RANGES)";
+      if (src.split(call).length !== 2) throw new Error(`${args.path}: expected ${call} once`);
+      return { contents: src.replace(call, JSON.stringify(packRanges(RANGES))), loader: "ts" };
+    });
+  },
+};
+
 export async function buildBoard(opts: BuildOptions): Promise<BuildResult> {
   const board = loadBoard(opts.board);
   const version = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version;
@@ -119,6 +135,7 @@ export async function buildBoard(opts: BuildOptions): Promise<BuildResult> {
     external: builtinModules(),
     legalComments: "none",
     logLevel: "silent",
+    plugins: [packedRanges],
     define: {
       BOARD_JSON: JSON.stringify(JSON.stringify(boardConstant(board))),
       DEFAULT_CONFIG: JSON.stringify(opts.config === undefined ? "" : JSON.stringify(opts.config)),

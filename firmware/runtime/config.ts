@@ -1,7 +1,8 @@
 // Device configuration (jmqt.json): the pure validator that both the build (tools/build.ts) and
 // the device (boot, `config` command) run. It never throws; it returns one message per problem,
 // "<field>: <reason>". One top-level function (each costs RAM on the board for good; its helpers are local, created per call); the
-// lists of names and the table of numeric ranges are string literals, so they stay in flash.
+// lists of names are string literals and the table of numeric ranges (RANGES) is packed into one by
+// the build, so they stay in flash.
 
 /** The board description: what the build puts in BOARD_JSON (tools/build.ts boardConstant). */
 export interface BoardInfo {
@@ -25,6 +26,92 @@ export interface BoardInfo {
   maxParse: number;
 }
 
+/** What a numeric rule applies to: an input or output kind (in the order of the type names below),
+ *  the `server` object, or the top level of the config. */
+export const enum Scope {
+  Digital, Analog, Pulse, Temperature, Memory, Rssi, Uptime,
+  Bme280, Bmp280, Ds18b20, Dht22, Dht11,
+  DigitalOut, PwmOut,
+  Server, Config,
+}
+
+/** A numeric field: its range, where it applies; whole: integers only; perQuantity: a sensor's
+ *  field may also be one number per quantity, {t, p, h}, each checked. */
+export interface RangeRule {
+  field: string;
+  min: number;
+  max: number;
+  scopes: Scope[];
+  whole?: boolean;
+  perQuantity?: boolean;
+}
+
+// (lists written out, not spread: a spread becomes a concat() call that the minifier keeps, and
+// with it the lists, in the bundle; written out, the table and the lists leave it)
+const ANY_INPUT = [
+  Scope.Digital, Scope.Analog, Scope.Pulse, Scope.Temperature, Scope.Memory, Scope.Rssi, Scope.Uptime,
+  Scope.Bme280, Scope.Bmp280, Scope.Ds18b20, Scope.Dht22, Scope.Dht11,
+];
+/** the inputs whose readings are numbers that can be scaled: analog, temperature, memory, rssi, uptime */
+const SCALED = [Scope.Analog, Scope.Temperature, Scope.Memory, Scope.Rssi, Scope.Uptime];
+const SCALED_OR_SENSOR = [
+  Scope.Analog, Scope.Temperature, Scope.Memory, Scope.Rssi, Scope.Uptime,
+  Scope.Bme280, Scope.Bmp280, Scope.Ds18b20, Scope.Dht22, Scope.Dht11,
+];
+const OUTPUTS = [Scope.DigitalOut, Scope.PwmOut];
+
+/** Every numeric field of a config, checked by validateConfig. */
+export const RANGES: RangeRule[] = [
+  { field: "port", min: 1, max: 65535, scopes: [Scope.Server], whole: true },
+  { field: "safeMs", min: 0, max: 86400000, scopes: [Scope.Config] },
+  { field: "tick", min: 50, max: 60000, scopes: [Scope.Config] },
+  { field: "q", min: 0, max: 1, scopes: ANY_INPUT },
+  { field: "rt", min: 0, max: 1, scopes: ANY_INPUT },
+  { field: "debounce", min: 0, max: 10000, scopes: [Scope.Digital, Scope.Pulse] },
+  { field: "invert", min: 0, max: 1, scopes: [Scope.Digital, Scope.Pulse, Scope.DigitalOut] },
+  { field: "period", min: 100, max: 86400000, scopes: [Scope.Analog, Scope.Pulse, Scope.Temperature, Scope.Memory, Scope.Rssi, Scope.Uptime] },
+  { field: "period", min: 1000, max: 86400000, scopes: [Scope.Bme280, Scope.Bmp280, Scope.Ds18b20, Scope.Dht11] },
+  { field: "period", min: 2000, max: 86400000, scopes: [Scope.Dht22] },
+  { field: "addr", min: 118, max: 119, scopes: [Scope.Bme280, Scope.Bmp280], whole: true },
+  { field: "osr", min: 1, max: 5, scopes: [Scope.Bme280, Scope.Bmp280], whole: true },
+  { field: "res", min: 9, max: 12, scopes: [Scope.Ds18b20], whole: true },
+  { field: "scale", min: -1e9, max: 1e9, scopes: SCALED },
+  { field: "offset", min: -1e9, max: 1e9, scopes: SCALED },
+  { field: "deadband", min: 0, max: 1e9, scopes: SCALED_OR_SENSOR, perQuantity: true },
+  { field: "precision", min: 0, max: 6, scopes: ANY_INPUT, whole: true, perQuantity: true },
+  { field: "safe", min: 0, max: 1, scopes: OUTPUTS },
+  { field: "initial", min: 0, max: 1, scopes: OUTPUTS },
+  { field: "freq", min: 1, max: 40000000, scopes: [Scope.PwmOut] },
+];
+
+/** A scope as the one character that stands for it in packed rows. */
+export function scopeChar(s: Scope): string {
+  return String.fromCharCode(65 + s);
+}
+
+/**
+ * The rules as validateConfig reads them on the board: one string, rows "field min max scopes
+ * [flags]" joined by ",", scopes one character each (scopeChar), flags i (whole) and q (per
+ * quantity); a power of ten from 1e6 up is written 1e<n>, as the messages show it. The build
+ * packs RANGES at build time (tools/build.ts): a string literal stays in flash, where the
+ * table's objects would each take RAM while the validator runs.
+ */
+export function packRanges(rules: RangeRule[]): string {
+  const show = (n: number): string => {
+    const e = Math.round(Math.log(Math.abs(n)) / Math.LN10);
+    return e >= 6 && Math.abs(n) === Math.pow(10, e) ? (n < 0 ? "-" : "") + "1e" + e : String(n);
+  };
+  const rows: string[] = [];
+  for (let i = 0; i < rules.length; i++) {
+    const r = rules[i];
+    let scopes = "";
+    for (let j = 0; j < r.scopes.length; j++) scopes += scopeChar(r.scopes[j]);
+    const flags = (r.whole ? "i" : "") + (r.perQuantity ? "q" : "");
+    rows.push(r.field + " " + show(r.min) + " " + show(r.max) + " " + scopes + (flags ? " " + flags : ""));
+  }
+  return rows.join(",");
+}
+
 /**
  * Validates a device config against a board. Returns [] when valid, else one message per
  * problem ("<field>: <reason>"). When `bad` is given, it gets a key per input or output that has
@@ -36,13 +123,14 @@ export function validateConfig(cfg: any, board: BoardInfo, bad?: { [item: string
   const on = " on " + board.id;
   // The helpers are local functions: created for each validation and freed after it, instead of
   // 12 blocks for good (measured on the interpreter); only the config paths call the validator.
-  // Table-driven range checks (one string in flash instead of a call per field). rows: "name min
-  // max kinds [flags]" separated by ","; kinds: the item kinds the row applies to (inputs 0-6 in
-  // the order of the input type names, sensors a-e, outputs 7 digital, 8 pwm; "*" top level);
-  // flags: i whole numbers only, q for a sensor one number or one per quantity {t, p, h}
-  // (precision and deadband). Pushes "<at><name>: <reason>" for each field of `o` that applies to
-  // `kind`, is given (a boolean counts as 0/1) and is not a number in range.
-  const checkNums = (at: string, o: any, rows: string, kind: string): void => {
+  // The range checks of RANGES, packed into one string. The build writes this call's result in its
+  // place (tools/build.ts packedRanges), so that on the board the table is a string literal in
+  // flash. Pushes "<at><field>: <reason>" for each field of `o` whose rule applies to `scope`,
+  // that is given (a boolean counts as 0/1) and is not a number in range.
+  const rows = packRanges(RANGES);
+  const checkNums = (at: string, o: any, scope: Scope): void => {
+    const sc = scopeChar(scope);
+    const sensor = scope >= Scope.Bme280 && scope <= Scope.Dht11;
     // one row at a time (indexOf, not split): the pieces of all the rows at once cost 66 blocks,
     // more than the ESP8266 had to spare during the `config` command (measured on the interpreter)
     for (let from = 0; from < rows.length; ) {
@@ -51,11 +139,11 @@ export function validateConfig(cfg: any, board: BoardInfo, bad?: { [item: string
       const f = rows.substring(from, end).split(" ");
       from = end + 1;
       const given = o[f[0]];
-      if (given === undefined || f[3].indexOf(kind) < 0) continue;
+      if (given === undefined || f[3].indexOf(sc) < 0) continue;
       const flags = f[4] || "";
       const whole = flags.indexOf("i") >= 0;
-      // q: for a sensor (kinds a-e), an object is one value per quantity, each checked ("" stands for the one number)
-      const each = flags.indexOf("q") >= 0 && kind > "9" && given && typeof given === "object" ? given : { "": given };
+      // q: for a sensor, an object is one value per quantity, each checked ("" stands for the one number)
+      const each = flags.indexOf("q") >= 0 && sensor && given && typeof given === "object" ? given : { "": given };
       for (const c in each) {
         let v = each[c];
         if (typeof v === "boolean") v = +v;
@@ -76,7 +164,7 @@ export function validateConfig(cfg: any, board: BoardInfo, bad?: { [item: string
   const srv = cfg.server;
   if (!srv || typeof srv !== "object") errs.push("server: missing");
   else {
-    checkNums("server.", srv, "port 1 65535 * i", "*");
+    checkNums("server.", srv, Scope.Server);
     if (srv.auth === null || (srv.auth !== undefined && typeof srv.auth !== "object" && typeof srv.auth !== "string")) errs.push("server.auth: must be an object or string");
     if (srv.token === undefined && srv.auth === undefined) errs.push("server: needs token or auth");
   }
@@ -107,7 +195,7 @@ export function validateConfig(cfg: any, board: BoardInfo, bad?: { [item: string
     if (!Array.isArray(allow)) errs.push("allow: must be a list");
     else for (let i = 0; i < allow.length; i++) if (typeof allow[i] !== "string" || !allow[i]) errs.push("allow[" + i + "]: must be a non-empty string (a client id)");
   }
-  checkNums("", cfg, "safeMs 0 86400000 *,tick 50 60000 *", "*");
+  checkNums("", cfg, Scope.Config);
   const reserved: any = board.reserved || ",";
   const listed = typeof reserved === "string";
   // whether pin is in a list ",D0,D1,": the match must be whole, because Espruino's indexOf counts
@@ -148,8 +236,8 @@ export function validateConfig(cfg: any, board: BoardInfo, bad?: { [item: string
         errs.push(at + ".type: unknown " + key.slice(0, -1) + " type " + JSON.stringify(t) + " (one of " + kinds + ")");
         continue;
       }
-      // row kinds: inputs 0-6, sensors a-e (bme280, bmp280, ds18b20, dht22, dht11), outputs 7-8
-      const kind = "0123456abcde78".charAt(l * 12 + k);
+      // the Scope of the item: the input types in order, then the output types
+      const scope: Scope = l ? Scope.DigitalOut + k : k;
       const watched = !l && (k === 0 || k === 2);
       // the pin fields: a BME280/BMP280 has sda and scl (one pair may carry two chips), the others pin
       const pf = (l || k <= 2 || k > 8 ? "pin" : k > 6 ? "sda,scl" : "").split(",");
@@ -182,11 +270,7 @@ export function validateConfig(cfg: any, board: BoardInfo, bad?: { [item: string
       if (!l && k <= 2 && it.pull !== undefined && ["up", "down", "none"].indexOf(it.pull) < 0) errs.push(at + ".pull: must be up, down or none");
       if (watched && it.edge !== undefined && ["rising", "falling", "both"].indexOf(it.edge) < 0) errs.push(at + ".edge: must be rising, falling or both");
       if (!l && (k ? k < 7 && it.period === undefined : it.period !== undefined)) errs.push(at + ".period: " + (k ? "missing" : "not for digital inputs"));
-      checkNums(at + ".", it,
-        "q 0 1 0123456abcde,rt 0 1 0123456abcde,debounce 0 10000 02,invert 0 1 027,period 100 86400000 123456," +
-        "period 1000 86400000 abce,period 2000 86400000 d,addr 118 119 ab i,osr 1 5 ab i,res 9 12 c i," +
-        "scale -1e9 1e9 13456,offset -1e9 1e9 13456,deadband 0 1e9 13456abcde q,precision 0 6 0123456abcde iq," +
-        "safe 0 1 78,initial 0 1 78,freq 1 40000000 8", kind);
+      checkNums(at + ".", it, scope);
       // a ds18b20's rom: ROM ids as OneWire.search() gives them, family 28 first, CRC8 of the 8 bytes 0
       const rom = it.rom;
       if (!l && rom !== undefined) {

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
-import { validateConfig } from "../../firmware/runtime/config";
+import { RANGES, Scope, packRanges, scopeChar, validateConfig } from "../../firmware/runtime/config";
 import { boardInfo } from "./fakes";
 
 const esp32 = boardInfo("esp32");
@@ -210,4 +210,36 @@ describe("runtime/config validateConfig: sensor inputs (issue 13)", () => {
     assert.deepEqual(Object.keys(bad), ["inputs[0]"]);
     assert.deepEqual(await validateForBoard(water({ rom: ["28zz4a4e03160432"] }), loadBoard("esp32")), ["inputs[0].rom: must be ds18b20 ROM ids (16 lower-case hex digits, 28 first, valid CRC)"]);
   });
+});
+
+describe("runtime/config: the numeric ranges are a typed table the build packs", () => {
+  it("packRanges writes each rule as the validator reads it, powers of ten from 1e6 as 1e<n>", () => {
+    assert.equal(
+      packRanges([
+        { field: "port", min: 1, max: 65535, scopes: [Scope.Server], whole: true },
+        { field: "scale", min: -1e9, max: 1e9, scopes: [Scope.Analog, Scope.Rssi] },
+        { field: "precision", min: 0, max: 6, scopes: [Scope.Bme280], whole: true, perQuantity: true },
+        { field: "freq", min: 1, max: 40000000, scopes: [Scope.PwmOut] },
+      ]),
+      "port 1 65535 " + scopeChar(Scope.Server) + " i,scale -1e9 1e9 " + scopeChar(Scope.Analog) + scopeChar(Scope.Rssi) +
+        ",precision 0 6 " + scopeChar(Scope.Bme280) + " iq,freq 1 40000000 " + scopeChar(Scope.PwmOut),
+    );
+  });
+
+  it("a rule of the table is what the validator enforces, message and all", () => {
+    const r = RANGES.find((x) => x.field === "debounce")!;
+    const cfg = example();
+    const button = cfg.inputs.find((i: any) => i.type === "digital");
+    button.debounce = r.max + 1;
+    expectError(cfg, esp32, "inputs[0].debounce", new RegExp(`must be a number between ${r.min} and ${r.max}$`));
+    button.debounce = r.max;
+    assert.deepEqual(validateConfig(cfg, esp32), []);
+  });
+
+  for (const board of ["esp8266", "esp32"])
+    it(`${board}: the bundle holds the packed table as one string literal, and none of the table's objects`, () => {
+      const min = readFileSync(`dist/${board}.js`, "utf8");
+      assert.ok(min.includes(JSON.stringify(packRanges(RANGES))), "the packed rows, as packRanges writes them");
+      assert.ok(!/perQuantity|scopes/.test(min), "no object of the table");
+    });
 });

@@ -3,7 +3,7 @@
 // over a real TCP socket to a local echo server (127.0.0.1, port 0); every echo must come back.
 // Virtual time: a fleet on one clock; the figure is how many virtual seconds pass per real
 // second, so "boards sustained in real time" = boards x speed (when the speed is >= 1, every
-// board's timers run on time in a real-time run). When dist/esp32.js and the broker exist, the
+// board's timers run on time in a real-time run). When dist/esp32.bootcde and the broker exist, the
 // same is measured for the real firmware (examples/device.json, one client id per board).
 import * as fs from "node:fs";
 import * as net from "node:net";
@@ -57,11 +57,11 @@ async function fleetRun(n: number, virtualMs: number, port: number): Promise<{ r
 }
 
 async function firmwareRun(n: number, virtualMs: number): Promise<void> {
-  const dist = path.join(__dirname, "../dist/esp32.js");
+  const dist = path.join(__dirname, "../dist/esp32.bootcde");
   const cfgFile = path.join(__dirname, "../examples/device.json");
   const brokerFile = path.join(__dirname, "../sim/broker/index.ts");
   if (!fs.existsSync(dist) || !fs.existsSync(cfgFile) || !fs.existsSync(brokerFile)) {
-    console.log("firmware fleet: skipped (needs dist/esp32.js, examples/device.json and sim/broker)");
+    console.log("firmware fleet: skipped (needs dist/esp32.bootcde, examples/device.json and sim/broker)");
     return;
   }
   const { startBroker } = await import("../sim/broker");
@@ -93,7 +93,7 @@ async function firmwareRun(n: number, virtualMs: number): Promise<void> {
   await broker.close();
   const speed = virtualMs / realMs;
   console.log(
-    `firmware fleet: ${n} x dist/esp32.js on the broker, ${virtualMs / 1000} s virtual in ${realMs.toFixed(0)} ms real` +
+    `firmware fleet: ${n} x dist/esp32.bootcde on the broker, ${virtualMs / 1000} s virtual in ${realMs.toFixed(0)} ms real` +
       ` = ${speed.toFixed(1)}x real time (linear extrapolation: ~${Math.floor(n * speed)} boards in real time; cost grows faster than linear, see above);` +
       ` ${packetsIn} packets in, ${uncaught} uncaught; memory estimate of one board ${mem.usage}/${mem.total} blocks`,
   );

@@ -120,6 +120,19 @@ function describeError(e: any): string {
   }
 }
 
+/** A boot file as V8 can run it: Espruino's lexer reads pretokenised text (what the build flashes,
+ *  tools/pretokenise.ts), which V8 gets written out; text that is JavaScript as it is (code with
+ *  Latin-1 or UTF-8 bytes in its strings) runs unchanged. */
+function forV8(code: string): string {
+  if (!isPretokenised(code)) return code;
+  try {
+    new vm.Script(code);
+    return code;
+  } catch {
+    return detokenise(code);
+  }
+}
+
 export class SimBoard implements Device {
   readonly engine = "v8" as const;
   readonly id: BoardId;
@@ -274,8 +287,7 @@ export class SimBoard implements Device {
       const code = this.files[f];
       if (code === undefined) continue;
       try {
-        // Espruino's lexer reads pretokenised text (what the build flashes); V8 gets it written out
-        vm.runInContext(isPretokenised(code) ? detokenise(code) : code, context, { filename: f });
+        vm.runInContext(forV8(code), context, { filename: f });
       } catch (e) {
         this.uncaught(e);
       }

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import * as vm from "node:vm";
 import { TOKEN_TEXT, checkPretokenised, detokenise, isPretokenised, pretokeniseFiles, toolTokenTable } from "../../tools/pretokenise";
 import { boardIds } from "../../tools/api";
+import { SimBoard } from "../../sim/board";
 
 const ROOT = join(__dirname, "..", "..");
 
@@ -53,6 +54,20 @@ describe("pretokenised bundle (tools/pretokenise.ts)", function () {
     const run = (c: string) => JSON.stringify(vm.runInNewContext(c));
     assert.equal(run(detokenise(tok)), run(code));
     assert.equal(run(detokenise(tok)), '["2","string","in"]');
+  });
+
+  it("the V8 model runs a pretokenised boot file written out, and plain code with such bytes in its strings as it is", () => {
+    const tokenised = tokenise('function f(a){return typeof a==="string"?"s":"n"}print("t:"+f(""))');
+    assert.ok(isPretokenised(tokenised));
+    for (const [code, want] of [[tokenised, "t:s"], ['print("caf\xe9 \xa6 \xc3\xa9")', "caf\xe9 \xa6 \xc3\xa9"]]) {
+      const b = new SimBoard({ board: "esp32", code, wifi: null as any });
+      b.boot();
+      try {
+        assert.ok(b.console.includes(want), `${JSON.stringify(want)} in ${JSON.stringify(b.console)}`);
+      } finally {
+        b.stop();
+      }
+    }
   });
 
   for (const id of boardIds())

@@ -27,7 +27,7 @@ export interface FlashOptions {
   config?: string | object;
   /** write what would be sent to this file instead of a board */
   dryRun?: string;
-  /** use dist/<board>.js as it is (default: build it first) */
+  /** use dist/<board>.bootcde as it is (default: build it first) */
   noBuild?: boolean;
   quiet?: boolean;
 }

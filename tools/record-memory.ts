@@ -1,5 +1,5 @@
 // Records what the real Espruino 2v29 interpreter reports for the memory corpus
-// (test/sim/memory-corpus/*.js and dist/<board>.js) into test/sim/memory-corpus/answers.json:
+// (test/sim/memory-corpus/*.js and dist/<board>.bootcde) into test/sim/memory-corpus/answers.json:
 // process.memory().usage after GC, booted from Storage like a board, per program per board, with
 // the baseline (empty program; for the firmware the board shim alone) and usage - baseline
 // (test/sim/memory-harness.ts: EspruinoBoard, uploads over its TCP control connection).

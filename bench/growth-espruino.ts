@@ -18,7 +18,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { startBroker } from "../sim/broker";
 import { EspruinoBoard, ESPRUINO_SKIP_MESSAGE, hasEspruino } from "../sim/espruino/board";
-import { ask, peer, stopPeer } from "./load-espruino";
+import { ask, kickedBack, peer, stopPeer } from "./load-espruino";
 
 const ROOT = join(__dirname, "..");
 const TOKEN = "growth";
@@ -59,12 +59,7 @@ export async function run(
     await sleep(500);
     return (await dev.memory()).usage;
   };
-  const kickedBack = async () => {
-    const before = broker.stats.connects;
-    broker.kick(id);
-    if (!(await dev.waitFor(() => broker.stats.connects > before && broker.clients().indexOf(id) >= 0, 20000))) throw new Error("not back online after a kick");
-    await command({ cmd: "ping" });
-  };
+  const reconnect = () => kickedBack(broker, dev, id, () => command({ cmd: "ping" }));
   try {
     await dev.boot();
     if (!(await dev.waitFor(() => broker.clients().indexOf(id) >= 0, 15000))) throw new Error("the device did not come online");
@@ -76,7 +71,7 @@ export async function run(
       dev.setDigital(button.pin, i % 2);
       await sleep(5);
     }
-    await kickedBack();
+    await reconnect();
     const m0 = await usage();
 
     const t0 = Date.now();
@@ -103,7 +98,7 @@ export async function run(
     console.log(`  then ${commands} commands in ${((Date.now() - t1) / 1000).toFixed(0)} s: ${m2 - m0} blocks of growth in all`);
 
     const t2 = Date.now();
-    for (let i = 0; i < reconnects; i++) await kickedBack();
+    for (let i = 0; i < reconnects; i++) await reconnect();
     const m3 = await usage();
     console.log(`  then ${reconnects} reconnects in ${((Date.now() - t2) / 1000).toFixed(0)} s: ${m3 - m0} blocks of growth in all (issue 10: at most 8)`);
     const bad = dev.console.filter((l) => /Uncaught|MEMORY|ASSERT/.test(l));

@@ -36,6 +36,7 @@ import { EspruinoBoard, ESPRUINO_SKIP_MESSAGE, hasEspruino } from "../sim/esprui
 import { S_READY } from "../firmware/jmqt/api";
 import type { Client } from "../firmware/jmqt/api";
 import { createClient, p2p } from "../firmware/jmqt/client";
+import { closedPort } from "../test/desktop/helpers";
 
 const TOKEN = "load";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -89,12 +90,36 @@ export interface FloorResult {
   rt: number;
 }
 
+/** Replies counted as they arrive, and when the last one came. */
+interface Echoes {
+  got: number;
+  last: number;
+}
+
+/** Times a burst of n (sent by sendBurst) until n replies came back or none for 3 s, then 200
+ *  sends one at a time (sendOne), each waiting for its reply: the floors' and the MQTT module's figures. */
+async function timeEchoes(seen: Echoes, n: number, sendBurst: () => void, sendOne: (i: number) => void): Promise<FloorResult> {
+  const t0 = Date.now();
+  sendBurst();
+  while (seen.got < n && Date.now() - Math.max(t0, seen.last) < 3000) await sleep(5);
+  const ms = seen.last - t0;
+  const got = seen.got;
+  const times: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const want = seen.got + 1;
+    const t = process.hrtime.bigint();
+    sendOne(i);
+    while (seen.got < want) await new Promise((r) => setImmediate(r));
+    times.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  return { ms, got, rt: median(times) };
+}
+
 /** Times N ping frames sent at once to the floor program until N replies came back, then 200 one at a time. */
 async function floor(engine: Engine, board: Board, n: number, parse: boolean): Promise<FloorResult> {
   let sock: net.Socket | null = null;
-  let got = 0;
+  const seen: Echoes = { got: 0, last: 0 };
   let buf = "";
-  let last = 0;
   const server = net.createServer((s) => {
     sock = s;
     s.setNoDelay(true);
@@ -105,8 +130,8 @@ async function floor(engine: Engine, board: Board, n: number, parse: boolean): P
       let i: number;
       while ((i = buf.indexOf("\0")) >= 0) {
         buf = buf.slice(i + 1);
-        got++;
-        last = Date.now();
+        seen.got++;
+        seen.last = Date.now();
       }
     });
   });
@@ -122,20 +147,12 @@ async function floor(engine: Engine, board: Board, n: number, parse: boolean): P
     const s: net.Socket = sock;
     let frames = "";
     for (let i = 0; i < n; i++) frames += ping(i);
-    const t0 = Date.now();
-    s.write(frames, "latin1");
-    while (got < n && Date.now() - Math.max(t0, last) < 3000) await sleep(5);
-    const burstMs = last - t0;
-    const burstGot = got;
-    const times: number[] = [];
-    for (let i = 0; i < 200; i++) {
-      const want = got + 1;
-      const t = process.hrtime.bigint();
-      s.write(ping(n + i), "latin1");
-      while (got < want) await new Promise((r) => setImmediate(r));
-      times.push(Number(process.hrtime.bigint() - t) / 1e6);
-    }
-    return { ms: burstMs, got: burstGot, rt: median(times) };
+    return await timeEchoes(
+      seen,
+      n,
+      () => s.write(frames, "latin1"),
+      (i) => s.write(ping(n + i), "latin1"),
+    );
   } finally {
     await dev.stop();
     server.close();
@@ -156,12 +173,7 @@ async function mqttModuleEcho(board: Board, n: number, pretokenised: boolean): P
   if (!file || !fs.existsSync(file)) return "set ESPRUINO_MQTT_MODULE to Espruino's modules/MQTT.js (github.com/espruino/EspruinoDocs) to measure it";
   const bin = mosquittoBinary();
   if (!bin) return "mosquitto is not installed (apt install mosquitto, or set MOSQUITTO)";
-  const port = await new Promise<number>((r) => {
-    const probe = net.createServer().listen(0, "127.0.0.1", () => {
-      const p = (probe.address() as net.AddressInfo).port;
-      probe.close(() => r(p));
-    });
-  });
+  const port = await closedPort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mosquitto-"));
   fs.writeFileSync(path.join(dir, "m.conf"), `listener ${port} 127.0.0.1\nallow_anonymous true\n`);
   const broker = spawn(bin, ["-c", path.join(dir, "m.conf")], { stdio: "ignore" });
@@ -189,35 +201,29 @@ async function mqttModuleEcho(board: Board, n: number, pretokenised: boolean): P
     c = mqtt.connect(`mqtt://127.0.0.1:${port}`, { clientId: "host" });
     const client = c;
     await new Promise((r, j) => (client.once("connect", r), client.once("error", j)));
-    let got = 0;
-    let last = 0;
+    const seen: Echoes = { got: 0, last: 0 };
     client.on("message", () => {
-      got++;
-      last = Date.now();
+      seen.got++;
+      seen.last = Date.now();
     });
     await new Promise((r) => client.subscribe("out", r));
     // the device subscribes once connected: wait for its first echo
     const ready = Date.now() + 10000;
-    while (got === 0 && Date.now() < ready) {
+    while (seen.got === 0 && Date.now() < ready) {
       client.publish("in", "hello");
       await sleep(200);
     }
-    if (got === 0) return "the MQTT module never echoed (console: " + dev.console.slice(-3).join(" / ") + ")";
+    if (seen.got === 0) return "the MQTT module never echoed (console: " + dev.console.slice(-3).join(" / ") + ")";
     await sleep(500);
-    got = 0;
-    const t0 = Date.now();
-    for (let i = 0; i < n; i++) client.publish("in", JSON.stringify({ cmd: "ping", id: "p" + i }));
-    while (got < n && Date.now() - Math.max(t0, last) < 3000) await sleep(5);
-    const burst = { ms: last - t0, got };
-    const times: number[] = [];
-    for (let i = 0; i < 200; i++) {
-      const want = got + 1;
-      const t = process.hrtime.bigint();
-      client.publish("in", JSON.stringify({ cmd: "ping", id: "r" + i }));
-      while (got < want) await new Promise((r) => setImmediate(r));
-      times.push(Number(process.hrtime.bigint() - t) / 1e6);
-    }
-    return { ...burst, rt: median(times) };
+    seen.got = 0;
+    return await timeEchoes(
+      seen,
+      n,
+      () => {
+        for (let i = 0; i < n; i++) client.publish("in", JSON.stringify({ cmd: "ping", id: "p" + i }));
+      },
+      (i) => client.publish("in", JSON.stringify({ cmd: "ping", id: "r" + i })),
+    );
   } finally {
     if (c) c.end(true);
     await dev.stop();
@@ -283,6 +289,16 @@ export async function burst(p: Peer, dev: string, n: number, q: number, tag: str
   const ids = mine().map((d) => d.re);
   const st = await ask(p, dev, { cmd: "status", id: tag + "st" });
   return { ms: lastReply - t0, answered: new Set(ids).size, once: new Set(ids).size === ids.length, counters: st && st.c, free: st ? st.free : -1 };
+}
+
+/** The broker drops device `id`'s socket; resolves once the device is back (a new conn) and has
+ *  answered `ping()` (the memory test and the growth bench reconnect the device this way). */
+export async function kickedBack(broker: Broker, dev: Device, id: string, ping: () => Promise<unknown>): Promise<void> {
+  const before = broker.stats.connects;
+  if (!broker.kick(id)) throw new Error(`${id}: the broker has no session to drop`);
+  if (!(await dev.waitFor(() => broker.stats.connects > before && broker.clients().indexOf(id) >= 0, 20000)))
+    throw new Error(`${id}: not back online after the broker dropped it`);
+  await ping();
 }
 
 /** One request, its reply (or null after 5 s). */

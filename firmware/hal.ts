@@ -16,10 +16,7 @@ export const hal: Board = {
   /** RSSI: ESP8266 reports it in getDetails(); the ESP32 build in getDetails() or getStatus(). */
   sys(op: Sys, x?: any, y?: any): any {
     if (op === Sys.Temperature) return E.getTemperature();
-    if (op === Sys.PinByName) {
-      const p: any = Pin(x);
-      return p === undefined ? undefined : p;
-    }
+    if (op === Sys.PinByName) return Pin(x);
     if (op === Sys.Watch) {
       const w: WatchSpec = y;
       setWatch(x, w.pin as any, { repeat: true, edge: w.edge as any, debounce: w.debounce });

@@ -32,22 +32,27 @@ const RAW_FIRST = 0xd1;
 const RAW_LAST = 0xd5;
 
 // The tool, run in a child process: its init() sets globals (Espruino, acorn, $) that must not leak
-// into the build's or the tests' process, and prints what it loads.
+// into the build's or the tests' process, and prints what it loads (so answers go to stderr,
+// between @@ marks). `body` runs once the tool is ready, with `arg` as the variable arg.
 const ESPRUINO_TOOL = require.resolve("espruino");
-const CHILD = `
-const fs = require("fs");
-const jobs = JSON.parse(process.argv[1]);
-require(${JSON.stringify(ESPRUINO_TOOL)}).init(function () {
-  Espruino.Config.PRETOKENISE = 1; // "Auto": with no board version given, words and operators only
-  for (const [src, dst] of jobs) fs.writeFileSync(dst, Espruino.Plugins.Pretokenise.tokenise(fs.readFileSync(src, "latin1")), "latin1");
-});`;
+function inTool(body: string, arg: unknown): { status: number | null; stderr: string; answer?: any } {
+  const code = `const fs = require("fs"); const arg = JSON.parse(process.argv[1]);
+require(${JSON.stringify(ESPRUINO_TOOL)}).init(function () { ${body} });`;
+  const r = spawnSync(process.execPath, ["-e", code, JSON.stringify(arg)], { encoding: "utf8", timeout: 60000 });
+  const m = /@@(.*)@@/.exec(r.stderr || "");
+  return { status: r.status, stderr: r.stderr || "", answer: m ? JSON.parse(m[1]) : undefined };
+}
 
 /** Pretokenises each [source file, destination file] with the `espruino` tool. */
 export function pretokeniseFiles(jobs: [string, string][]): void {
   for (const [, dst] of jobs) rmSync(dst, { force: true });
-  const r = spawnSync(process.execPath, ["-e", CHILD, JSON.stringify(jobs)], { encoding: "utf8", timeout: 60000 });
+  const r = inTool(
+    `Espruino.Config.PRETOKENISE = 1; // "Auto": with no board version given, words and operators only
+  for (const [src, dst] of arg) fs.writeFileSync(dst, Espruino.Plugins.Pretokenise.tokenise(fs.readFileSync(src, "latin1")), "latin1");`,
+    jobs,
+  );
   for (const [src, dst] of jobs)
-    if (!existsSync(dst)) throw new Error(`the espruino tool did not pretokenise ${src} (exit ${r.status}):\n${(r.stderr || "").slice(-2000)}`);
+    if (!existsSync(dst)) throw new Error(`the espruino tool did not pretokenise ${src} (exit ${r.status}):\n${r.stderr.slice(-2000)}`);
 }
 
 /** True when the text holds a byte >= 0x80: the build's bundles are ASCII (terser's ascii_only), so
@@ -122,13 +127,12 @@ export function checkPretokenised(plain: string, tokenised: string): string | un
 
 /** The tool's own reading of each token byte (its untokenise()), to check TOKEN_TEXT against it. */
 export function toolTokenTable(): string[] {
-  const child = `require(${JSON.stringify(ESPRUINO_TOOL)}).init(function () {
-  const out = [];
-  for (let c = ${FIRST_TOKEN}; c < ${FIRST_TOKEN + TOKEN_TEXT.length}; c++) out.push(Espruino.Plugins.Pretokenise.untokenise(String.fromCharCode(c)));
-  process.stderr.write("@@" + JSON.stringify(out) + "@@");
-});`;
-  const r = spawnSync(process.execPath, ["-e", child], { encoding: "utf8" });
-  const m = /@@(.*)@@/.exec(r.stderr);
-  if (!m) throw new Error("the espruino tool did not answer: " + r.stderr);
-  return JSON.parse(m[1]);
+  const r = inTool(
+    `const out = [];
+  for (let c = arg[0]; c < arg[1]; c++) out.push(Espruino.Plugins.Pretokenise.untokenise(String.fromCharCode(c)));
+  process.stderr.write("@@" + JSON.stringify(out) + "@@");`,
+    [FIRST_TOKEN, FIRST_TOKEN + TOKEN_TEXT.length],
+  );
+  if (r.answer === undefined) throw new Error("the espruino tool did not answer: " + r.stderr);
+  return r.answer;
 }

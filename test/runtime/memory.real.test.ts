@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs";
 import { crc32 } from "node:zlib";
 import { startBroker, type Broker } from "../../sim/broker";
 import { EspruinoBoard, ESPRUINO_SKIP_MESSAGE, hasEspruino, shimBaseline } from "../../sim/espruino/board";
-import { ask, peer, stopPeer, type Peer } from "../../bench/load-espruino";
+import { ask, kickedBack, peer, stopPeer, type Peer } from "../../bench/load-espruino";
 
 /** Blocks over the shim-only baseline, connected and idle (measured with this harness: esp8266 616, esp32 619). */
 export const BUDGET = { esp8266: 618, esp32: 621 };
@@ -43,12 +43,7 @@ for (const board of ["esp8266", "esp32"] as const) {
       return (await dev.memory()).usage;
     };
     /** the broker drops the device's socket; resolves once it is back online and answers */
-    const reconnect = async () => {
-      const before = broker.stats.connects;
-      assert.ok(broker.kick("dev-" + board));
-      assert.ok(await dev.waitFor(() => broker.stats.connects > before && broker.clients().indexOf("dev-" + board) >= 0, 20000), "back online");
-      await command({ cmd: "ping" });
-    };
+    const reconnect = () => kickedBack(broker, dev, "dev-" + board, () => command({ cmd: "ping" }));
 
     before(async function () {
       if (!hasEspruino(board)) {

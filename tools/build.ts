@@ -7,12 +7,13 @@
 import { build as esbuild, type Plugin } from "esbuild";
 import { transformSync } from "@swc/core";
 import { minify } from "terser";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { BoardJson, ROOT, boardIds, loadApi, loadBoard, pinList } from "./api";
 import { PACKET_TYPES, Violation, WIRE_KEYS, checkBundle, checkMangled, definedNames, formatViolations } from "./gate";
 import { checkPretokenised, pretokeniseFiles } from "./pretokenise";
+import { COLD_FUNCTIONS, COLD_HOLDER, moveCold, splitCold } from "./cold";
 import { RANGES, packRanges, type BoardInfo } from "../firmware/runtime/config";
 
 export interface BuildOptions {
@@ -39,6 +40,8 @@ export interface BuildResult {
   files: { min: string; debug: string; map: string; tok: string };
   /** private field (without its trailing `_`... as written) -> the name terser gave it */
   mangled: Record<string, string>;
+  /** the config-time functions' texts, in the comments that end `min` and `tok` (tools/cold.ts); undefined for an entry without them */
+  cold?: string[];
 }
 
 /** The board data the firmware gets (BOARD_JSON in firmware/types/build.d.ts), compacted from boards/<board>.json. */
@@ -153,13 +156,19 @@ export async function buildBoard(opts: BuildOptions): Promise<BuildResult> {
   // Top-level names become globals on the board: the mangler never picks an Espruino global's
   // name. Private fields end in `_` (readable in the source) and are shortened; wire-protocol
   // keys and Espruino API names are reserved so that no mangled name can collide with them.
+  // The config-time functions leave the program for a comment at the end of .bootcde
+  // (tools/cold.ts), when the entry has them (the firmware; not the bench's client-only entry).
+  const moved = COLD_FUNCTIONS.some((n) => new RegExp("^function " + n + "\\(", "m").test(debug)) ? moveCold(debug) : undefined;
   const nameCache: any = {};
-  const minified = await minify(debug, {
+  const minified = await minify(moved ? moved.code : debug, {
     ...TERSER_ES5,
-    mangle: { ...TERSER_ES5.mangle, reserved: reservedGlobals(), properties: { regex: /_$/, reserved: reservedProperties() } },
+    compress: { ...TERSER_ES5.compress, top_retain: [COLD_HOLDER] },
+    mangle: { ...TERSER_ES5.mangle, reserved: [...reservedGlobals(), COLD_HOLDER], properties: { regex: /_$/, reserved: reservedProperties() } },
     nameCache,
   });
-  const min = minified.code!;
+  const split = moved ? splitCold(minified.code!, moved) : undefined;
+  const program = split ? split.program : minified.code!;
+  const min = split ? program + split.tail : program;
   const mangled: Record<string, string> = {};
   const props = (nameCache.props && nameCache.props.props) || {};
   for (const k of Object.keys(props)) mangled[k.replace(/^\$/, "")] = props[k];
@@ -172,8 +181,14 @@ export async function buildBoard(opts: BuildOptions): Promise<BuildResult> {
     tok: join(outDir, board.id + ".bootcde"),
   };
   writeFileSync(files.min, min);
-  pretokeniseFiles([[files.min, files.tok]]);
-  const tok = readFileSync(files.tok, "latin1");
+  // the tool pretokenises the program; the cold functions' comment follows it as plain text
+  // (they run seldom, and the V8 model evaluates them as they are)
+  const programFile = join(outDir, board.id + ".program.js");
+  writeFileSync(programFile, program);
+  pretokeniseFiles([[programFile, files.tok]]);
+  rmSync(programFile);
+  const tok = readFileSync(files.tok, "latin1") + (split ? split.tail : "");
+  writeFileSync(files.tok, tok, "latin1");
   // what the mangler named each top-level function/variable and private field (for reading a trace() on the board)
   const vars = (nameCache.vars && nameCache.vars.props) || {};
   const names: Record<string, string> = {};
@@ -195,6 +210,7 @@ export async function buildBoard(opts: BuildOptions): Promise<BuildResult> {
     tokBytes: tok.length,
     files,
     mangled,
+    cold: split && split.functions,
   };
 }
 
@@ -412,8 +428,12 @@ export function reservedProperties(): string[] {
 export function gateBuild(r: BuildResult, board: BoardJson, config?: any): Violation[] {
   return [
     ...checkBundle(r.debug, board, { map: r.map, file: r.files.debug }),
-    ...checkBundle(r.min, board, { file: r.files.min, budget: r.budget + bakedBytes(config) }),
+    // (the methods its cold comment defines count as the bundle's: it is evaluated on the board)
+    ...checkBundle(r.min, board, { file: r.files.min, budget: r.budget + bakedBytes(config), defined: r.cold === undefined ? [] : definedNames(r.cold.join(";\n")) }),
     ...checkMangled(r.min, r.mangled, reservedProperties(), { file: r.files.min }),
+    // the cold functions' comment, checked as the code it is, with the program that defines its globals
+    ...(r.cold === undefined ? [] : checkBundle(r.min + "\n;" + r.cold.join(";\n"), board, { file: r.files.min + " (its cold comments)" })),
+    ...(r.cold === undefined ? [] : checkMangled(r.cold.join(";\n"), r.mangled, reservedProperties(), { file: r.files.min + " (its cold comments)" })),
     ...pretokenisedViolations(r),
   ];
 }
@@ -471,7 +491,7 @@ async function main(): Promise<void> {
     const bus = drivers.find((d) => d.name === "bus")!;
     // drv.run calls the runtime's methods (sys, publish_): the main bundle's names count as defined
     // too (its readable twin's for drv.run's readable twin)
-    const dv = drivers.flatMap((d) => gateDriver(d, board, d.name === "run" ? bus.min + ";\n" + r.min + ";\n" + r.debug : bus.min));
+    const dv = drivers.flatMap((d) => gateDriver(d, board, d.name === "run" ? bus.min + ";\n" + r.min + ";\n" + (r.cold || []).join(";\n") + ";\n" + r.debug : bus.min));
     console.log(`${"".padEnd(8)} drivers: ` + drivers.map((d) => `${d.name} ${d.minBytes}`).join(", ") + " bytes (dist/" + id + ".drv.<name>.js)");
     if (dv.length) {
       failed = true;

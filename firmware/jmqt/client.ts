@@ -419,10 +419,7 @@ function handleFrame(c: JmqtClient, f: string): void {
       c.err = c.reason_;
     } else if (t == T_PUSH) void /*@__NOINLINE__*/ onPushPacket(c, c.body_);
     else if (t == T_PUBACK) onPubAck(c, c.body_);
-    else if (t == T_SUBACK || t == T_UNSUBACK) onSubAck(c, c.body_, t == T_SUBACK ? "s" : "u");
-    else if (t == T_CONNACK) onConnAck(c, c.body_);
-    else if (t == T_AUTHACK) onAuthAck(c, c.body_);
-    else if (t != T_HBACK) {
+    else if (t != T_HBACK && !(/*@__NOINLINE__*/ onSessionPacket(c, t))) {
       c.counters.bad++;
       c.err = "unexpected " + f.substring(0, 24);
     }
@@ -471,6 +468,21 @@ function onPubAck(c: JmqtClient, b: any): void {
   for (var i = 0; i < w.length; i++) {
     if (w[i][0] == b.id) return safe(c, w.splice(i, 1)[0][2], b.st, b.dt);
   }
+}
+
+/**
+ * The acks that set up a session or a subscription (connAck, authAck, subAck, unsubAck): 1 when t
+ * is one of them. Out of handleFrame, which runs for every frame: Espruino lexes a function's whole
+ * text at each call, and these handlers inlined there were 530 of its 830 characters, lexed for
+ * every push and pubAck (measured on espruino-esp8266: docs/memory.md "Time").
+ */
+function onSessionPacket(c: JmqtClient, t: number): number {
+  var b = c.body_;
+  if (t == T_SUBACK || t == T_UNSUBACK) onSubAck(c, b, t == T_SUBACK ? "s" : "u");
+  else if (t == T_CONNACK) onConnAck(c, b);
+  else if (t == T_AUTHACK) onAuthAck(c, b);
+  else return 0;
+  return 1;
 }
 
 /** subAck (kind "s") or unsubAck ("u"): a refused sub is forgotten; the callback gets st and cn. */

@@ -1,7 +1,8 @@
 // P2P commands: dt {"cmd":"<name>","id":"<request id>",...args}. runCommand returns the result
 // fields of the reply (an object) or the error reason (a string); on an error nothing else
 // happens. The dispatcher in runtime.ts (onPush) adds "re"/"ok"/"err" and caches the reply.
-// One function with the whole command set: each function object costs RAM on the board.
+// runCommand holds the frequent commands; the status report and the rare commands that manage the
+// device are out of it (each function object costs RAM on the board, docs/memory.md).
 import { Sys } from "../board";
 import type { Device, Inp, Out } from "./runtime";
 import { later, out, run, shutdown, val } from "./runtime";
@@ -16,25 +17,7 @@ import { validateConfig } from "./config";
  */
 export function runCommand(rt: Device, cmd: string, a: any): any {
   if (cmd === "ping") return {};
-  if (cmd === "status") {
-    const b = rt.board_;
-    return {
-      up: Math.floor((Date.now() - rt.bootAt_) / 1000),
-      free: b.sys(Sys.FreeBlocks),
-      tot: b.sys(Sys.TotalBlocks),
-      rssi: b.sys(Sys.Rssi),
-      fw: rt.version_,
-      c: rt.client_.counters,
-      ce: rt.client_.err,
-      np: rt.published_,
-      nc: rt.commands_,
-      q: rt.queuedInputs_.length,
-      qd: rt.dropped_,
-      err: rt.lastError_,
-      ota: b.sys(Sys.ReadJson, "jmqt.res"),
-      se: rt.failing_,
-    };
-  }
+  if (cmd === "status") return /*@__NOINLINE__*/ statusReport(rt);
   if (cmd === "ota" || cmd === "reboot" || cmd === "config") return /*@__NOINLINE__*/ manageCommand(rt, cmd, a);
   if (cmd !== "get" && cmd !== "set" && cmd !== "toggle" && cmd !== "pulse") return "unknown command " + cmd;
   const name = a.target;
@@ -66,6 +49,32 @@ export function runCommand(rt: Device, cmd: string, a: any): any {
   o.pulseTimer_ = 0;
   out(o, v);
   return { v: v };
+}
+
+/**
+ * The status command's reply: uptime, memory, RSSI, version, the client's counters, the queue,
+ * the last errors, the OTA result and failing sensors. Out of runCommand: Espruino lexes a
+ * function's whole text at each call, and this object's text was lexed for every ping, get and set
+ * (measured on espruino-esp8266: docs/memory.md "Time").
+ */
+function statusReport(rt: Device): any {
+  const b = rt.board_;
+  return {
+    up: Math.floor((Date.now() - rt.bootAt_) / 1000),
+    free: b.sys(Sys.FreeBlocks),
+    tot: b.sys(Sys.TotalBlocks),
+    rssi: b.sys(Sys.Rssi),
+    fw: rt.version_,
+    c: rt.client_.counters,
+    ce: rt.client_.err,
+    np: rt.published_,
+    nc: rt.commands_,
+    q: rt.queuedInputs_.length,
+    qd: rt.dropped_,
+    err: rt.lastError_,
+    ota: b.sys(Sys.ReadJson, "jmqt.res"),
+    se: rt.failing_,
+  };
 }
 
 /**

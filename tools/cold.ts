@@ -56,7 +56,7 @@ function declaredIn(fn: Node): Set<string> {
 
 /**
  * The readable ES5 program (SWC's output) with the cold function declarations moved into
- * `function __jmqtCold(){return [function validateConfig(..){..}, ...]}` at its end, and every call
+ * `function __jmqtCold(){return [function run(..){..}, ...]}` at its end, and every call
  * to them (also from one another) made `coldFunction(<placeholder>, <placeholder>)(...)`.
  * Throws when a cold function is missing or referred to other than as a call.
  */

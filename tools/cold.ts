@@ -3,8 +3,9 @@
 // On the board every function object costs RAM for as long as it exists (4 blocks + 1 per
 // parameter, measured), whether or not it runs again. Some run only when a config is applied (run,
 // at boot and on the `config` command), for the rare commands (manageCommand: ota, reboot, config),
-// for `status` (statusReport) or when a session or subscription is set up (onSessionPacket:
-// connAck, authAck, subAck, unsubAck). The build takes them out of the program and appends each
+// for `status` (statusReport), when a session or subscription is set up (onSessionPacket:
+// connAck, authAck, subAck, unsubAck), and once per connection (hello sends auth or conn; down
+// ends a session). The build takes them out of the program and appends each
 // to the same file, `.bootcde`, in a comment of its own:
 //
 //   <the program>\n/*(function(e){..})*/\n/*(function(e,t,n){..})*/...
@@ -27,8 +28,8 @@
 import * as acorn from "acorn";
 import * as walk from "acorn-walk";
 
-/** The functions that run seldom: when a config is applied, for a management or status command, when a session is set up. */
-export const COLD_FUNCTIONS = ["run", "manageCommand", "statusReport", "onSessionPacket"];
+/** The functions that run seldom: when a config is applied, for a management or status command, once per connection or session. */
+export const COLD_FUNCTIONS = ["run", "manageCommand", "statusReport", "onSessionPacket", "hello", "down"];
 
 /** The name of the function that holds them between the two steps (kept by terser: top_retain). */
 export const COLD_HOLDER = "__jmqtCold";
@@ -152,18 +153,20 @@ export function splitCold(min: string, moved: { calls: number; names: string[] }
     return x;
   });
   let n = 0;
-  const fill = (s: string) => {
+  // in the comments a figure keeps the stand-in's width (the positions above count it); in the
+  // program, which ends before them, it is written as it is
+  const fill = (s: string, keepWidth: boolean) => {
     moved.names.forEach((_, i) => {
       for (const [k, v] of [[0, back[i]], [1, texts[i].length]]) {
         const p = placeholder(i, k);
         n += s.split(p).length - 1;
-        s = s.split(p).join(String(v).padStart(p.length, " "));
+        s = s.split(p).join(keepWidth ? String(v).padStart(p.length, " ") : String(v));
       }
     });
     return s;
   };
-  program = fill(program);
-  const filled = texts.map(fill);
+  program = fill(program, false);
+  const filled = texts.map((t: string) => fill(t, true));
   tail = filled.map((t: string) => "\n/*" + t + "*/").join("");
   if (n !== 2 * calls) throw new Error(`cold code: ${calls} calls to it were written, ${n / 2} found in the minified program`);
   acorn.parse(program, { ecmaVersion: 5, sourceType: "script" });

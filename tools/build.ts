@@ -40,7 +40,7 @@ export interface BuildResult {
   files: { min: string; debug: string; map: string; tok: string };
   /** private field (without its trailing `_`... as written) -> the name terser gave it */
   mangled: Record<string, string>;
-  /** the config-time functions' texts, in the comments that end `min` and `tok` (tools/cold.ts); undefined for an entry without them */
+  /** the texts of the functions that run seldom, in the comments that end `min` and `tok` (tools/cold.ts); undefined for an entry without them */
   cold?: string[];
 }
 
@@ -156,8 +156,8 @@ export async function buildBoard(opts: BuildOptions): Promise<BuildResult> {
   // Top-level names become globals on the board: the mangler never picks an Espruino global's
   // name. Private fields end in `_` (readable in the source) and are shortened; wire-protocol
   // keys and Espruino API names are reserved so that no mangled name can collide with them.
-  // The config-time functions leave the program for a comment at the end of .bootcde
-  // (tools/cold.ts), when the entry has them (the firmware; not the bench's client-only entry).
+  // The functions that run seldom leave the program for comments at the end of .bootcde
+  // (tools/cold.ts), those the entry has (the bench's client-only entry has only the client's).
   const moved = COLD_FUNCTIONS.some((n) => new RegExp("^function " + n + "\\(", "m").test(debug)) ? moveCold(debug) : undefined;
   const nameCache: any = {};
   const minified = await minify(moved ? moved.code : debug, {
@@ -181,7 +181,7 @@ export async function buildBoard(opts: BuildOptions): Promise<BuildResult> {
     tok: join(outDir, board.id + ".bootcde"),
   };
   writeFileSync(files.min, min);
-  // the tool pretokenises the program; the cold functions' comment follows it as plain text
+  // the tool pretokenises the program; the cold functions' comments follow it as plain text
   // (they run seldom, and the V8 model evaluates them as they are)
   const programFile = join(outDir, board.id + ".program.js");
   writeFileSync(programFile, program);
@@ -428,10 +428,10 @@ export function reservedProperties(): string[] {
 export function gateBuild(r: BuildResult, board: BoardJson, config?: any): Violation[] {
   return [
     ...checkBundle(r.debug, board, { map: r.map, file: r.files.debug }),
-    // (the methods its cold comment defines count as the bundle's: it is evaluated on the board)
+    // (the methods its cold functions define count as the bundle's: they are evaluated on the board)
     ...checkBundle(r.min, board, { file: r.files.min, budget: r.budget + bakedBytes(config), defined: r.cold === undefined ? [] : definedNames(r.cold.join(";\n")) }),
     ...checkMangled(r.min, r.mangled, reservedProperties(), { file: r.files.min }),
-    // the cold functions' comment, checked as the code it is, with the program that defines its globals
+    // the cold functions, checked as the code they are, with the program that defines their globals
     ...(r.cold === undefined ? [] : checkBundle(r.min + "\n;" + r.cold.join(";\n"), board, { file: r.files.min + " (its cold comments)" })),
     ...(r.cold === undefined ? [] : checkMangled(r.cold.join(";\n"), r.mangled, reservedProperties(), { file: r.files.min + " (its cold comments)" })),
     ...pretokenisedViolations(r),

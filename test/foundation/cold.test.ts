@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as vm from "node:vm";
 import { minify } from "terser";
-import { COLD_FUNCTIONS, COLD_HOLDER, moveCold, splitCold } from "../../tools/cold";
+import { COLD_FUNCTIONS, COLD_HOLDER, moveCold, readCold, splitCold } from "../../tools/cold";
 import { boardIds } from "../../tools/api";
 
 const ROOT = join(__dirname, "..", "..");
@@ -83,11 +83,10 @@ describe("cold code (tools/cold.ts): functions that run seldom, in comments at t
     it(`${board}: dist/${board}.js and the flashed .bootcde end with the same comments, and each call names where its text is`, () => {
       const min = readFileSync(join(ROOT, "dist", board + ".js"), "latin1");
       const tok = readFileSync(join(ROOT, "dist", board + ".bootcde"), "latin1");
-      const m = /(\n\/\*\(function\([\s\S]*\}\)\*\/)$/.exec(min);
-      assert.ok(m, "dist/" + board + ".js ends with the cold comments");
-      const tail = m![1].slice(m![1].indexOf("\n/*(function("));
+      const { program, functions: pieces } = readCold(min);
+      const tail = min.slice(program.length);
+      assert.ok(pieces.length > 0 && /\}\)\*\/$/.test(min), "dist/" + board + ".js ends with the cold comments");
       assert.ok(tok.endsWith(tail), "the pretokenised file ends with the same plain text");
-      const pieces = tail.split("\n/*").slice(1).map((p) => p.slice(0, -2));
       assert.equal(pieces.length, COLD_FUNCTIONS.length, "one comment per cold function");
       // each call's two figures: back from the end of the file to a comment's text, and its length
       const calls = [...min.matchAll(/(\w+)\(\s*(\d+),\s*(\d+)\)\(/g)].filter((c) => pieces.some((p) => p.length === +c[3]));
@@ -98,7 +97,6 @@ describe("cold code (tools/cold.ts): functions that run seldom, in comments at t
         assert.ok(/^\(function\(/.test(text) && /\}\)$/.test(text));
       }
       // the `status` reply's text moved with statusReport; no function of the program is in a comment
-      const program = min.slice(0, min.length - tail.length);
       assert.ok(pieces.some((p) => p.indexOf('"jmqt.res"') >= 0), "statusReport is in a comment");
       assert.ok(program.indexOf('"jmqt.res"') < 0, "and not in the program");
       assert.ok(program.indexOf(COLD_HOLDER) < 0);

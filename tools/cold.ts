@@ -4,7 +4,8 @@
 // parameter, measured), whether or not it runs again. Some run only when a config is applied (run,
 // at boot and on the `config` command), for the rare commands (manageCommand: ota, reboot, config),
 // for `status` (statusReport), when a session or subscription is set up (onSessionPacket:
-// connAck, authAck, subAck, unsubAck). The build takes them out of the program and appends each
+// connAck, authAck, subAck, unsubAck), and once per connection (hello sends auth or conn; down
+// ends a session). The build takes them out of the program and appends each
 // to the same file, `.bootcde`, in a comment of its own:
 //
 //   <the program>\n/*(function(e){..})*/\n/*(function(e,t,n){..})*/...
@@ -27,8 +28,8 @@
 import * as acorn from "acorn";
 import * as walk from "acorn-walk";
 
-/** The functions that run seldom: when a config is applied, for a management or status command, when a session is set up. */
-export const COLD_FUNCTIONS = ["run", "manageCommand", "statusReport", "onSessionPacket"];
+/** The functions that run seldom: when a config is applied, for a management or status command, once per connection or session. */
+export const COLD_FUNCTIONS = ["run", "manageCommand", "statusReport", "onSessionPacket", "hello", "down"];
 
 /** The name of the function that holds them between the two steps (kept by terser: top_retain). */
 export const COLD_HOLDER = "__jmqtCold";

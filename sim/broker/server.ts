@@ -72,6 +72,8 @@ class Session {
   timer: NodeJS.Timeout | null = null;
   ended = false;
   closed = false;
+  /** raw bytes injected by a test left a frame open: the broker's own frames wait (injectRaw) */
+  rawOpen = false;
   /** ids of stored q1 messages still to resend after conn, paced by the socket's drain */
   redeliver: string[] | null = null;
   redeliverAt = 0;
@@ -209,14 +211,19 @@ export class Broker extends EventEmitter {
   /**
    * Test hook, for a network that corrupts: writes raw bytes (latin1: one byte per character;
    * anything, not only frames) to a connected client's socket, after the frames already queued
-   * for it. Returns false when the client is not connected.
+   * for it. Returns false when the client is not connected. Bytes that leave a frame open (no NUL
+   * after their last character) hold the broker's own frames for that client (an hbAck, a push)
+   * until an injection ends at a frame boundary: a frame injected in pieces reaches the client
+   * whole, as the test wrote it, instead of with a heartbeat's ack spliced into it.
    */
   injectRaw(cl: string, bytes: string): boolean {
     const rec = this.records.get(cl);
     const s = rec && rec.session;
     if (!s || s.closed || s.socket.destroyed) return false;
-    this.flushSession(s);
+    if (!s.rawOpen) this.flushSession(s);
     s.socket.write(Buffer.from(bytes, "latin1"));
+    if (bytes.length) s.rawOpen = bytes.charCodeAt(bytes.length - 1) !== 0;
+    if (!s.rawOpen) this.flushSession(s);
     return true;
   }
 
@@ -728,7 +735,7 @@ export class Broker extends EventEmitter {
   }
 
   private flushSession(s: Session): void {
-    if (s.out.length === 0 || s.closed || s.socket.destroyed) return;
+    if (s.out.length === 0 || s.closed || s.socket.destroyed || s.rawOpen) return;
     const data = s.out.length === 1 ? s.out[0] : s.out.join("");
     s.out = [];
     s.outChars = 0;

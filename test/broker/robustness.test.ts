@@ -36,6 +36,20 @@ describe("broker robustness", () => {
     if (broker) await broker.close();
   });
 
+  it("a frame injected in pieces (injectRaw) reaches the client whole: the broker's own frames wait for its end", async () => {
+    const b = await start();
+    const a = await conn("a");
+    assert.ok(b.injectRaw("a", '{"push":{"cn":"#a",'));
+    const seen = b.stats.framesIn;
+    a.send({ hb: {} });
+    await until(() => b.stats.framesIn > seen, "the broker read the hb");
+    await new Promise((r) => setTimeout(r, 20));
+    assert.ok(b.injectRaw("a", '"dt":1}}\0'));
+    assert.deepEqual(await a.next(), { push: { cn: "#a", dt: 1 } });
+    assert.deepEqual(await a.next(), { hbAck: {} });
+    assert.deepEqual(a.rawFrames.slice(1), ['{"push":{"cn":"#a","dt":1}}', '{"hbAck":{}}']);
+  });
+
   it("drops malformed frames silently and keeps the connection", async () => {
     const b = await start();
     const a = await conn("a");

@@ -18,7 +18,7 @@ const TOKEN = "reads";
  *  flashed pretokenised (tools/pretokenise.ts): the same bundle as plain text took 811, 942, 943 and
  *  1694. Then 682, 788, 796 and 1473, until the session and subscription acks left handleFrame
  *  (onSessionPacket) and the status report left runCommand (statusReport); `status` then read 1470,
- *  and 1526 since the build writes the program's calls to the cold functions without padding. */
+ *  and 1526 once hello and down went cold too (tools/cold.ts). */
 const COMMANDS = [
   { what: "ping, q0", dt: { cmd: "ping" }, q: 0, before: 1720, now: 600, budget: 630 },
   { what: "ping, q1 (pushAck and reply in one write)", dt: { cmd: "ping" }, q: 1, before: 1898, now: 706, budget: 741 },

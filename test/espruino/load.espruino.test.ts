@@ -116,8 +116,8 @@ describe("real Espruino interpreter (esp8266): bursts, oversized and malformed f
     }
     const end = Date.now() + 5000;
     while (!p.got.find((d) => d.re === "split" + run) && Date.now() < end) await sleep(20);
-    assert.ok(p.got.find((d) => d.re === "split" + run), "the frame sent one byte at a time is answered");
     const st = await status();
+    assert.ok(p.got.find((d) => d.re === "split" + run), `run ${run}: the frame sent one byte at a time is answered (counters before ${JSON.stringify(before.c)}, after ${JSON.stringify(st.c)})\n` + dev.console.slice(-6).join("\n"));
     assert.equal(st.c.bad - before.c.bad, bad.length, "each malformed frame counted once");
     assert.equal(st.c.rc, before.c.rc, "no reconnect");
   }));

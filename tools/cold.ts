@@ -4,8 +4,10 @@
 // parameter, measured), whether or not it runs again. Some run only when a config is applied (run,
 // at boot and on the `config` command), for the rare commands (manageCommand: ota, reboot, config),
 // for `status` (statusReport), when a session or subscription is set up (onSessionPacket:
-// connAck, authAck, subAck, unsubAck), and once per connection (hello sends auth or conn; down
-// ends a session). The build takes them out of the program and appends each
+// connAck, authAck, subAck, unsubAck; pendingAck holds and takes back the callbacks of sub and
+// unsub, subscribable checks their channel), once per connection (hello sends auth or conn; down
+// ends a session) and at each change of the session's state (setState). The build takes them out
+// of the program and appends each
 // to the same file, `.bootcde`, in a comment of its own:
 //
 //   <the program>\n/*(function(e){..})*/\n/*(function(e,t,n){..})*/...
@@ -28,8 +30,8 @@
 import * as acorn from "acorn";
 import * as walk from "acorn-walk";
 
-/** The functions that run seldom: when a config is applied, for a management or status command, once per connection or session. */
-export const COLD_FUNCTIONS = ["run", "manageCommand", "statusReport", "onSessionPacket", "hello", "down"];
+/** The functions that run seldom: when a config is applied, for a management or status command, once per connection or session, for a subscription, at a change of state. */
+export const COLD_FUNCTIONS = ["run", "manageCommand", "statusReport", "onSessionPacket", "hello", "down", "setState", "pendingAck", "subscribable", "sessionFields", "parseable", "backslashes"];
 
 /** The name of the function that holds them between the two steps (kept by terser: top_retain). */
 export const COLD_HOLDER = "__jmqtCold";
@@ -118,7 +120,13 @@ function ${COLD_LOADER}() {
 
 /** The 5-digit stand-in for cold function i's distance from the end of the file (k 0) or its length (k 1). */
 function placeholder(i: number, k: number): string {
-  return String(99900 + 10 * k + i);
+  // five digits wide (the widest figure a comment holds), distinct for up to 729 functions
+  // (99900 + 10k + i made the 11th function's offset the first one's length), and without a 0,
+  // so that terser cannot write one shorter (91000 as 91e3)
+  var digits = "";
+  if (i >= 729) throw new Error("cold code: more than 729 cold functions");
+  for (var j = 0; j < 3; j++, i = Math.floor(i / 9)) digits = String(1 + (i % 9)) + digits;
+  return "9" + (k + 1) + digits;
 }
 
 /**

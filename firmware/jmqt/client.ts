@@ -149,15 +149,15 @@ function send(c: JmqtClient, f: string): boolean {
     c.queue_.push(f);
     return true;
   }
-  return put(c, s, f);
+  return put(c, f);
 }
 
-/** Hands one frame to the socket and counts its bytes toward the write window. */
-function put(c: JmqtClient, s: SocketLike, f: string): boolean {
+/** Hands one frame to the current socket and counts its bytes toward the write window. */
+function put(c: JmqtClient, f: string): boolean {
   c.counters.fo++;
   c.written_ += f.length;
   try {
-    s.write(f);
+    (c.socket_ as SocketLike).write(f);
   } catch (x) {
     c.err = "write: " + x;
     return false;
@@ -237,7 +237,7 @@ function tick(c: JmqtClient, live?: number): void {
     // come back and are answered.
     if (c.owed_ && !c.queue_.length && !c.held_ && now - c.lastIn_ >= Default.QuietMs) {
       c.owed_ = 0;
-      put(c, c.socket_ as SocketLike, encode("disconn", {}));
+      put(c, encode("disconn", {}));
       c.backoff_ = limit(c.minBackoff_, Default.MinBackoffMs);
       down(c, ST_OK, S_BACKOFF);
       c.deadline_ = now;
@@ -350,21 +350,17 @@ function resume(c: JmqtClient): void {
   if (armed) tick(c, 1);
 }
 
-/** The client of socket s when s is its current socket; events of an old socket are dropped. */
-function owner(s: ClientSocket): JmqtClient | null {
-  var c = s && s.client_;
-  return c && c.socket_ == s ? c : null;
-}
-
 // The socket event handlers: defined once, registered on every socket, called with this = the
-// socket (SocketLike contract in api.ts), so a connection costs no function objects.
+// socket (SocketLike contract in api.ts), so a connection costs no function objects. Events of a
+// socket that is no longer its client's current one are dropped (c.socket_ != this); the check is
+// written out in each handler (a helper function would cost the board 5 blocks).
 function onSocketConnect(this: ClientSocket): void {
-  var c = owner(this);
-  if (c && c.state == S_CONNECTING) hello(c);
+  var c = this.client_;
+  if (c && c.socket_ == this && c.state == S_CONNECTING) hello(c);
 }
 function onSocketData(this: ClientSocket, chunk: string): void {
-  var c = owner(this);
-  if (c) feedChunk(c, chunk, handleFrame);
+  var c = this.client_;
+  if (c && c.socket_ == this) feedChunk(c, chunk, handleFrame);
 }
 /** The current socket's close is a lost link; an old socket's close only counts toward stop()'s cb. */
 function onSocketClose(this: ClientSocket): void {
@@ -381,24 +377,19 @@ function onSocketClose(this: ClientSocket): void {
   }
 }
 function onSocketError(this: ClientSocket, e: any): void {
-  var c = owner(this);
-  if (c) c.err = "socket: " + (e && e.message ? e.message : e);
+  var c = this.client_;
+  if (c && c.socket_ == this) c.err = "socket: " + (e && e.message ? e.message : e);
 }
 /** Room again: the queue leaves within the write window, then what the session still owes. */
 function onSocketDrain(this: ClientSocket): void {
-  var c = owner(this);
+  var c = this.client_;
   var q: string[];
-  if (!c) return;
+  if (!c || c.socket_ != this) return;
   q = c.queue_;
   c.written_ = 0;
-  while (q.length && (!c.written_ || c.written_ + q[0].length <= c.writeWindow_)) put(c, this, q.shift() as string);
+  while (q.length && (!c.written_ || c.written_ + q[0].length <= c.writeWindow_)) put(c, q.shift() as string);
   if (c.held_ && !q.length) feedChunk(c, "", handleFrame);
   resume(c);
-}
-
-function refused(c: JmqtClient): number {
-  c.counters.qd++;
-  return ST_BUSY;
 }
 
 // One inbound frame from the framer: decoded, then handed to the handler of its packet type.
@@ -450,7 +441,7 @@ function onPushPacket(c: JmqtClient, b: any): void {
   f = c.batch_ + encode("pushAck", { st: ST_OK, id: b.id });
   c.batch_ = undefined;
   if (!send(c, f)) {
-    refused(c);
+    c.counters.qd++;
     // the timer then watches for the end of the flood (tick: QuietMs without input)
     if (!c.owed_) {
       c.owed_ = 1;
@@ -544,8 +535,8 @@ const METHODS = {
     var q = this.queue_;
     // what is queued leaves first, then disconn (SPEC "Disconnect"); end() sends what was written
     if (s && this.state == S_READY) {
-      while (q.length) put(this, s, q.shift() as string);
-      put(this, s, encode("disconn", {}));
+      while (q.length) put(this, q.shift() as string);
+      put(this, encode("disconn", {}));
     }
     this.stopCb_ = s ? cb : null;
     down(this, ST_OK, S_STOPPED);
@@ -564,13 +555,13 @@ const METHODS = {
     if ((request || !q) && c.state != S_READY) return ST_NETWORK_ERROR;
     b = { cn: cn, dt: dt };
     if (rt) b.rt = 1;
-    if (!q && !request) return send(c, encode("pub", b)) ? ST_OK : refused(c);
-    if (c.window_.length >= c.inflight_) return refused(c);
+    if (!q && !request) return send(c, encode("pub", b)) ? ST_OK : (c.counters.qd++, ST_BUSY);
+    if (c.window_.length >= c.inflight_) return c.counters.qd++, ST_BUSY;
     if (!request) b.q = 1;
     b.id = "" + ++c.lastId_;
     e = [b.id, encode("pub", b), cb, request ? -1 : 0, 0];
     if (c.state == S_READY) {
-      if (!send(c, e[1])) return refused(c);
+      if (!send(c, e[1])) return c.counters.qd++, ST_BUSY;
       e[4] = Date.now() + limit(c.ackMs_, Default.AckMs) || 1;
     }
     c.window_.push(e);
@@ -584,7 +575,7 @@ const METHODS = {
     var had: boolean;
     if (!subscribable(cn)) return ST_INVALID_CHANNEL;
     had = typeof c.subs_[cn] == "number";
-    if ((!had && c.subCount_ >= limit(c.maxSubs_, Default.MaxSubs)) || (cb && !pendingAck(c, "s" + cn, cb))) return refused(c);
+    if ((!had && c.subCount_ >= limit(c.maxSubs_, Default.MaxSubs)) || (cb && !pendingAck(c, "s" + cn, cb))) return c.counters.qd++, ST_BUSY;
     if (!had) c.subCount_++;
     c.subs_[cn] = pr ? 1 : 0;
     if (c.state == S_READY && send(c, encode("sub", pr ? { cn: cn, pr: 1 } : { cn: cn }))) c.subs_[cn] |= SENT;
@@ -597,7 +588,7 @@ const METHODS = {
     if (c.state != S_READY) return ST_NETWORK_ERROR;
     if ((cb && !pendingAck(c, "u" + cn, cb)) || !send(c, encode("unsub", { cn: cn }))) {
       if (cb) pendingAck(c, "u" + cn);
-      return refused(c);
+      return c.counters.qd++, ST_BUSY;
     }
     if (typeof c.subs_[cn] == "number") {
       delete c.subs_[cn];

@@ -1,8 +1,8 @@
 // Pure JMQT 1.0 packet codec (SPEC "Wire format", "The fifteen packet types"; docs/protocol.md):
 // no I/O, no state. decode() returns a small type code and leaves the packet body in a reusable
 // holder, so a decoded packet costs only what JSON.parse made. The field rules are a table in
-// code (badField: one line per packet type) rather than in data, so it stays in flash; push's and
-// the acks' rules are written out (in decode, in badField), the hot path lexing less of check().
+// code (sessionFields: one line per packet type) rather than in data, so it stays in flash; push's
+// and the acks' rules are written out (in decode, in badField), the hot path lexing no check().
 
 /** Packet type codes (the order of SPEC's table). */
 export const T_AUTH = 0;
@@ -30,7 +30,7 @@ export const TYPES = [
 /** A packet type's wire name (SPEC "The fifteen packet types"). */
 export type PacketName = (typeof TYPES)[number];
 
-/** How a required field is checked (check(), called by badField). */
+/** How a required field is checked (check(), called by sessionFields). */
 const enum Rule {
   /** a non-empty string */
   Channel,
@@ -55,56 +55,63 @@ const enum Rule {
 /**
  * The fields each packet type but push requires (SPEC "The fifteen packet types"; push: in
  * decode), checked in order: returns the first bad key, "" when all pass. Normalises flags, ids
- * and numbers in place.
+ * and numbers in place. The acks of QoS 1 pubs (and pushAck, its twin) are checked here, written
+ * out: one comes for every QoS 1 reading, and Espruino lexes a called function's whole text (two
+ * check() calls were 140 of a pubAck's 360 flash reads). The other types, which a device gets
+ * when a session or a subscription is set up (or never), are in sessionFields, which the build
+ * keeps in flash until it runs (tools/cold.ts), with check().
  */
 function badField(t: number, b: any): string {
   var v: any;
-  switch (t) {
-    case T_AUTH: return check(b, "dt", Rule.Present);
-    case T_AUTHACK: return check(b, "st", Rule.Status) || check(b, "", Rule.Credentials);
-    case T_CONN: return check(b, "at", Rule.Text) || check(b, "cl", Rule.Text);
-    case T_CONNACK: return check(b, "st", Rule.Status) || check(b, "ts", Rule.Seconds);
-    case T_SUB: return check(b, "cn", Rule.Channel) || check(b, "pr", Rule.Flag);
-    case T_SUBACK:
-    case T_UNSUBACK: return check(b, "cn", Rule.Channel) || check(b, "st", Rule.Status);
-    case T_UNSUB: return check(b, "cn", Rule.Channel);
-    case T_PUB:
-      return check(b, "cn", Rule.Channel) || check(b, "dt", Rule.Present) || check(b, "q", Rule.Flag) ||
-        check(b, "rt", Rule.Flag) || check(b, "id", Rule.PubId);
-    case T_PUBACK:
-    case T_PUSHACK:
-      // the ack of every QoS 1 pub: check()'s Status and Id rules written out, since each check()
-      // call lexes all of check() (two calls were 140 of a pubAck's 360 flash reads)
-      v = b.st;
-      b.st = v = typeof v == "number" || (typeof v == "string" && +v + "" === v) ? +v : NaN;
-      if (!isFinite(v)) return "st";
-      v = b.id;
-      if (typeof v == "number" && isFinite(v)) b.id = v = "" + v;
-      return typeof v != "string" || !v ? "id" : "";
+  if (t == T_PUBACK || t == T_PUSHACK) {
+    v = b.st;
+    b.st = v = typeof v == "number" || (typeof v == "string" && +v + "" === v) ? +v : NaN;
+    if (!isFinite(v)) return "st";
+    v = b.id;
+    if (typeof v == "number" && isFinite(v)) b.id = v = "" + v;
+    return typeof v != "string" || !v ? "id" : "";
   }
-  return "";
+  return t == T_HBACK || t == T_HB || t == T_DISCONN ? "" : sessionFields(t, b);
 }
 
-/** One field rule on b[key]: key when it fails, "" when it passes. */
-function check(b: any, key: string, rule: Rule): string {
-  var v = b[key];
-  if (rule == Rule.Credentials) return b.st != 1 ? "" : typeof b.at != "string" ? "at" : typeof b.cl != "string" || !b.cl ? "cl" : "";
-  if (rule == Rule.Present) return v === undefined ? key : "";
-  if (rule == Rule.PubId) {
-    if (v == null) return b.q || b.cn.charAt(0) == "$" ? key : "";
-    rule = Rule.Id;
+/** badField's rules for the packet types other than the acks of pubs and pushes and hb, hbAck, disconn. */
+function sessionFields(t: number, b: any): string {
+  // one field rule on b[key] (the body sessionFields checks): key when it fails, "" when it passes (a local function: created only
+  // while sessionFields runs, where a top-level one would cost the board 7 blocks for good)
+  var check = function (key: string, rule: Rule): string {
+    var v = b[key];
+    if (rule == Rule.Credentials) return b.st != 1 ? "" : typeof b.at != "string" ? "at" : typeof b.cl != "string" || !b.cl ? "cl" : "";
+    if (rule == Rule.Present) return v === undefined ? key : "";
+    if (rule == Rule.PubId) {
+      if (v == null) return b.q || b.cn.charAt(0) == "$" ? key : "";
+      rule = Rule.Id;
+    }
+    if (rule == Rule.Id && typeof v == "number" && isFinite(v)) b[key] = v = "" + v;
+    if (rule == Rule.Id || rule == Rule.Channel) return typeof v != "string" || !v ? key : "";
+    if (rule == Rule.Text) return typeof v != "string" ? key : "";
+    if (rule == Rule.Flag) {
+      b[key] = v = v == null || v === 0 || v === "0" || v === false ? 0 : v === 1 || v === "1" || v === true ? 1 : -1;
+      return v < 0 ? key : "";
+    }
+    // Rule.Status, Rule.Seconds: a string is accepted only when it is the number's own spelling
+    // ("1", not " 1 " or "01"), so that both engines agree (Espruino's +" 1 " is NaN)
+    if (v !== undefined || rule == Rule.Status) b[key] = v = typeof v == "number" || (typeof v == "string" && +v + "" === v) ? +v : NaN;
+    return (!isFinite(v) ? rule == Rule.Status || b.st == 1 : rule == Rule.Seconds && b.st == 1 && v <= 0) ? key : "";
+  };
+  switch (t) {
+    case T_AUTH: return check("dt", Rule.Present);
+    case T_AUTHACK: return check("st", Rule.Status) || check("", Rule.Credentials);
+    case T_CONN: return check("at", Rule.Text) || check("cl", Rule.Text);
+    case T_CONNACK: return check("st", Rule.Status) || check("ts", Rule.Seconds);
+    case T_SUB: return check("cn", Rule.Channel) || check("pr", Rule.Flag);
+    case T_SUBACK:
+    case T_UNSUBACK: return check("cn", Rule.Channel) || check("st", Rule.Status);
+    case T_UNSUB: return check("cn", Rule.Channel);
+    case T_PUB:
+      return check("cn", Rule.Channel) || check("dt", Rule.Present) || check("q", Rule.Flag) ||
+        check("rt", Rule.Flag) || check("id", Rule.PubId);
   }
-  if (rule == Rule.Id && typeof v == "number" && isFinite(v)) b[key] = v = "" + v;
-  if (rule == Rule.Id || rule == Rule.Channel) return typeof v != "string" || !v ? key : "";
-  if (rule == Rule.Text) return typeof v != "string" ? key : "";
-  if (rule == Rule.Flag) {
-    b[key] = v = v == null || v === 0 || v === "0" || v === false ? 0 : v === 1 || v === "1" || v === true ? 1 : -1;
-    return v < 0 ? key : "";
-  }
-  // Rule.Status, Rule.Seconds: a string is accepted only when it is the number's own spelling
-  // ("1", not " 1 " or "01"), so that both engines agree (Espruino's +" 1 " is NaN)
-  if (v !== undefined || rule == Rule.Status) b[key] = v = typeof v == "number" || (typeof v == "string" && +v + "" === v) ? +v : NaN;
-  return (!isFinite(v) ? rule == Rule.Status || b.st == 1 : rule == Rule.Seconds && b.st == 1 && v <= 0) ? key : "";
+  return "";
 }
 
 /** decode() results below zero */

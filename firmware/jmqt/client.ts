@@ -70,7 +70,7 @@ export interface JmqtClient extends Client, FrameState, Decoded {
   /** stop() callback, run on the close of the socket it ended */
   stopCb_: (() => void) | null | undefined;
   /** while a QoS 1 push is handled: the frames its handler sent, to leave with the pushAck in one write */
-  batch_: string | null | undefined;
+  batch_?: string | null;
   /** limits from the options (boards/*.json defaults) */
   inflight_: number;
   queueMax_: number;
@@ -417,7 +417,9 @@ function handleFrame(c: JmqtClient, f: string): void {
   } catch (x) {
     c.err = "handler: " + x;
   }
-  c.batch_ = c.body_ = undefined;
+  // absent between frames (a property holding undefined still costs its block)
+  delete c.batch_;
+  delete c.body_;
 }
 
 // SPEC "QoS 1": every q=1 push that is not retained is acked; a redelivered id is acked, not
@@ -439,7 +441,7 @@ function onPushPacket(c: JmqtClient, b: any): void {
   }
   if (!q1) return;
   f = c.batch_ + encode("pushAck", { st: ST_OK, id: b.id });
-  c.batch_ = undefined;
+  delete c.batch_;
   if (!send(c, f)) {
     c.counters.qd++;
     // the timer then watches for the end of the flood (tick: QuietMs without input)

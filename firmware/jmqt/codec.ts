@@ -122,13 +122,14 @@ export const E_FIELD = -4;
 
 /** Reused by every decode(): the packet body (normalised), and why the last frame failed. */
 export interface Decoded {
-  body_: any;
-  /** undefined after a frame that decoded (a property holding "" costs a block more) */
-  reason_: string | undefined;
+  /** absent (deleted) between frames and after a frame that failed */
+  body_?: any;
+  /** absent after a frame that decoded: a property costs a block even when it holds undefined */
+  reason_?: string;
 }
 
 export function newDecoded(): Decoded {
-  return { body_: undefined, reason_: "" };
+  return { reason_: "" };
 }
 
 /**
@@ -259,8 +260,8 @@ export function decode(frame: string, out: Decoded): number {
   var bad: string;
   var i: number;
   var v: any;
-  // undefined rather than null between frames: a property holding null costs one block more
-  out.body_ = undefined;
+  // absent between frames: a property costs a block even when it holds undefined (null one more)
+  delete out.body_;
   // JSON.parse on Espruino lets a "__proto__" key set the object's prototype.
   // Espruino's indexOf counts a needle that runs off the end of the string as found, and clamps a
   // search from past the end to the last places, so a match is checked to be whole: a frame
@@ -344,6 +345,6 @@ export function decode(frame: string, out: Decoded): number {
     return E_FIELD;
   }
   out.body_ = body;
-  out.reason_ = undefined;
+  delete out.reason_;
   return t;
 }

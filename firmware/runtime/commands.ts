@@ -69,7 +69,7 @@ function statusReport(rt: Device): any {
     ce: rt.client_.err,
     np: rt.published_,
     nc: rt.commands_,
-    q: rt.queuedInputs_.length,
+    q: rt.queuedInputs_ ? rt.queuedInputs_.length : 0,
     qd: rt.dropped_,
     err: rt.lastError_,
     ota: b.sys(Sys.ReadJson, "jmqt.res"),

@@ -122,9 +122,9 @@ export interface Device {
   /** config errors found by the last apply (sent on status), last error (for the status command; undefined until one) */
   configErrors_: string[];
   lastError_?: string;
-  /** offline queue: inputs and values, its bound, readings dropped because it was full */
-  queuedInputs_: Inp[];
-  queuedValues_: any[];
+  /** offline queue: inputs and values (both absent while it is empty: 4 blocks at idle), its bound, readings dropped because it was full */
+  queuedInputs_?: Inp[];
+  queuedValues_?: any[];
   queueMax_: number;
   dropped_: number;
   /** recent replies (at most Cache.Replies), each one string "<sender> <id>\n<reply JSON>" */
@@ -168,8 +168,6 @@ export function createDevice(board: Board, client: Client, fw: string): Device {
     published_: 0,
     commands_: 0,
     outputs_: [],
-    queuedInputs_: [],
-    queuedValues_: [],
     replies_: [],
     queueMax_: (board.sys(Sys.BoardInfo) as BoardInfo).offlineQueue || 16,
     bootAt_: now,
@@ -310,13 +308,17 @@ export function pub(i: Inp, dt: any): void {
     else rt.lastError_ = i.name_ + ": publish failed " + st;
     return;
   }
-  if (rt.queuedInputs_.length >= rt.queueMax_) {
+  // the queue's two arrays exist only while it holds readings (4 blocks at idle otherwise)
+  if (!rt.queuedInputs_) {
+    rt.queuedInputs_ = [];
+    rt.queuedValues_ = [];
+  } else if (rt.queuedInputs_.length >= rt.queueMax_) {
     rt.queuedInputs_.shift();
-    rt.queuedValues_.shift();
+    (rt.queuedValues_ as any[]).shift();
     rt.dropped_++;
   }
   rt.queuedInputs_.push(i);
-  rt.queuedValues_.push(dt);
+  (rt.queuedValues_ as any[]).push(dt);
   if (ready) flush();
 }
 
@@ -324,14 +326,20 @@ export function pub(i: Inp, dt: any): void {
 export function flush(): void {
   const rt = R;
   const qi = rt.queuedInputs_;
+  const qv = rt.queuedValues_ as any[];
+  if (!qi) return;
   while (qi.length && rt.client_.state === S_READY) {
     const i = qi[0];
-    const st = rt.client_.pub(rt.prefix_ + i.name_, rt.queuedValues_[0], 1, i.retain_ || 0, tick);
+    const st = rt.client_.pub(rt.prefix_ + i.name_, qv[0], 1, i.retain_ || 0, tick);
     if (st === ST_BUSY) return;
     qi.shift();
-    rt.queuedValues_.shift();
+    qv.shift();
     if (st === ST_OK) rt.published_++;
     else rt.lastError_ = i.name_ + ": publish failed " + st;
+  }
+  if (!qi.length) {
+    delete rt.queuedInputs_;
+    delete rt.queuedValues_;
   }
 }
 
@@ -399,7 +407,7 @@ function tick(): void {
     }
   }
   if (rt.client_.state === S_READY) {
-    if (rt.queuedInputs_.length) flush();
+    if (rt.queuedInputs_) flush();
   } else if (rt.safeMs_ > 0 && !rt.safeApplied_ && now - rt.lostAt_ >= rt.safeMs_) {
     rt.safeApplied_ = 1;
     for (let n = 0; n < rt.outputs_.length; n++) {

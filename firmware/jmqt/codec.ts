@@ -76,8 +76,9 @@ function badField(t: number, b: any): string {
 
 /** badField's rules for the packet types other than the acks of pubs and pushes and hb, hbAck, disconn. */
 function sessionFields(t: number, b: any): string {
-  // one field rule on b[key] (the body sessionFields checks): key when it fails, "" when it passes (a local function: created only
-  // while sessionFields runs, where a top-level one would cost the board 7 blocks for good)
+  // one field rule on b[key] (b: the body being checked): key when it fails, "" when it passes.
+  // A local function: it exists only while sessionFields runs, where a top-level one would cost
+  // the board 7 blocks for good.
   var check = function (key: string, rule: Rule): string {
     var v = b[key];
     if (rule == Rule.Credentials) return b.st != 1 ? "" : typeof b.at != "string" ? "at" : typeof b.cl != "string" || !b.cl ? "cl" : "";

@@ -4,11 +4,12 @@
 // parameter, measured), whether or not it runs again. Some run only when a config is applied (run,
 // at boot and on the `config` command), for the rare commands (manageCommand: ota, reboot, config),
 // for `status` (statusReport), when a session or subscription is set up (onSessionPacket:
-// connAck, authAck, subAck, unsubAck; pendingAck holds and takes back the callbacks of sub and
-// unsub, subscribable checks their channel), once per connection (hello sends auth or conn; down
-// ends a session) and at each change of the session's state (setState). The build takes them out
-// of the program and appends each
-// to the same file, `.bootcde`, in a comment of its own:
+// connAck, authAck, subAck, unsubAck; sessionFields: their field rules; pendingAck holds and
+// takes back the callbacks of sub and unsub, subscribable checks their channel), once per
+// connection (hello sends auth or conn; down ends a session), at each change of the session's
+// state (setState), and for a frame with escapes or the bytes 0xD1/0xD2 (parseable,
+// backslashes). The build takes them out of the program and appends each to the same file,
+// `.bootcde`, in a comment of its own:
 //
 //   <the program>\n/*(function(e){..})*/\n/*(function(e,t,n){..})*/...
 //

@@ -557,6 +557,8 @@ const METHODS = {
     if ((request || !q) && c.state != S_READY) return ST_NETWORK_ERROR;
     b = { cn: cn, dt: dt };
     if (rt) b.rt = 1;
+    // a refusal is counted in qd and answered ST_BUSY (written out here and in sub, unsub and
+    // onPushPacket: a helper function would cost the board 5 blocks)
     if (!q && !request) return send(c, encode("pub", b)) ? ST_OK : (c.counters.qd++, ST_BUSY);
     if (c.window_.length >= c.inflight_) return c.counters.qd++, ST_BUSY;
     if (!request) b.q = 1;

@@ -309,16 +309,18 @@ export function pub(i: Inp, dt: any): void {
     return;
   }
   // the queue's two arrays exist only while it holds readings (4 blocks at idle otherwise)
-  if (!rt.queuedInputs_) {
-    rt.queuedInputs_ = [];
-    rt.queuedValues_ = [];
-  } else if (rt.queuedInputs_.length >= rt.queueMax_) {
-    rt.queuedInputs_.shift();
-    (rt.queuedValues_ as any[]).shift();
+  let qi = rt.queuedInputs_;
+  let qv = rt.queuedValues_;
+  if (!qi || !qv) {
+    qi = rt.queuedInputs_ = [];
+    qv = rt.queuedValues_ = [];
+  } else if (qi.length >= rt.queueMax_) {
+    qi.shift();
+    qv.shift();
     rt.dropped_++;
   }
-  rt.queuedInputs_.push(i);
-  (rt.queuedValues_ as any[]).push(dt);
+  qi.push(i);
+  qv.push(dt);
   if (ready) flush();
 }
 
@@ -326,8 +328,8 @@ export function pub(i: Inp, dt: any): void {
 export function flush(): void {
   const rt = R;
   const qi = rt.queuedInputs_;
-  const qv = rt.queuedValues_ as any[];
-  if (!qi) return;
+  const qv = rt.queuedValues_;
+  if (!qi || !qv) return;
   while (qi.length && rt.client_.state === S_READY) {
     const i = qi[0];
     const st = rt.client_.pub(rt.prefix_ + i.name_, qv[0], 1, i.retain_ || 0, tick);

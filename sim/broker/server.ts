@@ -220,10 +220,11 @@ export class Broker extends EventEmitter {
     const rec = this.records.get(cl);
     const s = rec && rec.session;
     if (!s || s.closed || s.socket.destroyed) return false;
-    if (!s.rawOpen) this.flushSession(s);
+    // (flushSession writes nothing while rawOpen)
+    this.flushSession(s);
     s.socket.write(Buffer.from(bytes, "latin1"));
     if (bytes.length) s.rawOpen = bytes.charCodeAt(bytes.length - 1) !== 0;
-    if (!s.rawOpen) this.flushSession(s);
+    this.flushSession(s);
     return true;
   }
 

@@ -88,6 +88,8 @@ export interface FloorResult {
   got: number;
   /** median of 200 sequential round trips (one frame, its reply) */
   rt: number;
+  /** read() calls per message over the burst (the code lexed from flash: EspruinoBoard.readCalls), when known */
+  reads?: number;
 }
 
 /** Replies counted as they arrive, and when the last one came. */
@@ -98,12 +100,15 @@ interface Echoes {
 
 /** Times a burst of n (sent by sendBurst) until n replies came back or none for 3 s, then 200
  *  sends one at a time (sendOne), each waiting for its reply: the floors' and the MQTT module's figures. */
-async function timeEchoes(seen: Echoes, n: number, sendBurst: () => void, sendOne: (i: number) => void): Promise<FloorResult> {
+async function timeEchoes(seen: Echoes, n: number, sendBurst: () => void, sendOne: (i: number) => void, readCalls?: () => number | undefined): Promise<FloorResult> {
+  const r0 = readCalls && readCalls();
   const t0 = Date.now();
   sendBurst();
   while (seen.got < n && Date.now() - Math.max(t0, seen.last) < 3000) await sleep(5);
   const ms = seen.last - t0;
   const got = seen.got;
+  const r1 = readCalls && readCalls();
+  const reads = r0 !== undefined && r1 !== undefined && got ? (r1 - r0) / got : undefined;
   const times: number[] = [];
   for (let i = 0; i < 200; i++) {
     const want = seen.got + 1;
@@ -112,7 +117,7 @@ async function timeEchoes(seen: Echoes, n: number, sendBurst: () => void, sendOn
     while (seen.got < want) await new Promise((r) => setImmediate(r));
     times.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
-  return { ms, got, rt: median(times) };
+  return { ms, got, rt: median(times), reads };
 }
 
 /** Times N ping frames sent at once to the floor program until N replies came back, then 200 one at a time. */
@@ -223,6 +228,7 @@ async function mqttModuleEcho(board: Board, n: number, pretokenised: boolean): P
         for (let i = 0; i < n; i++) client.publish("in", JSON.stringify({ cmd: "ping", id: "p" + i }));
       },
       (i) => client.publish("in", JSON.stringify({ cmd: "ping", id: "r" + i })),
+      () => dev.readCalls(),
     );
   } finally {
     if (c) c.end(true);
@@ -267,11 +273,14 @@ export interface BurstResult {
   once: boolean;
   counters: any;
   free: number;
+  /** read() calls per ping over the burst (EspruinoBoard.readCalls), when known */
+  reads?: number;
 }
 
 /** A burst of n pings at QoS q from `admin` to the device `dev`; waits until 4 s pass without a reply. */
-export async function burst(p: Peer, dev: string, n: number, q: number, tag: string): Promise<BurstResult> {
+export async function burst(p: Peer, dev: string, n: number, q: number, tag: string, readCalls?: () => number | undefined): Promise<BurstResult> {
   const mine = () => p.got.filter((d) => d && typeof d.re === "string" && d.re.indexOf(tag) === 0);
+  const r0 = readCalls && readCalls();
   const t0 = Date.now();
   for (let i = 0; i < n; i++) p2p(p.c, dev, { cmd: "ping", id: tag + i }, q);
   let seen = 0;
@@ -287,8 +296,10 @@ export async function burst(p: Peer, dev: string, n: number, q: number, tag: str
     if (k >= n) break;
   }
   const ids = mine().map((d) => d.re);
+  const r1 = readCalls && readCalls();
+  const reads = r0 !== undefined && r1 !== undefined && ids.length ? (r1 - r0) / ids.length : undefined;
   const st = await ask(p, dev, { cmd: "status", id: tag + "st" });
-  return { ms: lastReply - t0, answered: new Set(ids).size, once: new Set(ids).size === ids.length, counters: st && st.c, free: st ? st.free : -1 };
+  return { ms: lastReply - t0, answered: new Set(ids).size, once: new Set(ids).size === ids.length, counters: st && st.c, free: st ? st.free : -1, reads };
 }
 
 /** The broker drops device `id`'s socket; resolves once the device is back (a new conn) and has
@@ -383,8 +394,9 @@ async function measure(engine: Engine, board: Board, n: number, broker: Broker, 
   try {
     rt0 = await roundTrips(p, id, 200, 0);
     rt1 = await roundTrips(p, id, 200, 1);
-    b0 = await burst(p, id, n, 0, id + "a");
-    b1 = await burst(p, id, n, 1, id + "b");
+    const readCalls = dev instanceof EspruinoBoard ? () => dev.readCalls() : undefined;
+    b0 = await burst(p, id, n, 0, id + "a", readCalls);
+    b1 = await burst(p, id, n, 1, id + "b", readCalls);
   } finally {
     await dev.stop();
   }
@@ -401,7 +413,8 @@ function print(title: string, n: number, f: EngineFigures): void {
   for (const [name, b] of [["firmware, q0 pings", f.b0], ["firmware, q1 pings", f.b1]] as [string, BurstResult][])
     console.log(
       `  ${name.padEnd(48)}  ${b.ms} ms = ${r(b.ms, f.fl.ms)} the floor; ${b.answered}/${n} answered, ${b.once ? "each once" : "SOME TWICE"}; ` +
-        `refused ${b.counters ? b.counters.qd : "?"}, session cycles ${b.counters ? b.counters.rc : "?"}, free ${b.free} blocks after`,
+        `refused ${b.counters ? b.counters.qd : "?"}, session cycles ${b.counters ? b.counters.rc : "?"}, free ${b.free} blocks after` +
+        (b.reads !== undefined ? `; ${b.reads.toFixed(0)} flash reads per ping` : ""),
     );
   console.log(
     `  round trip (200 sequential, median): q0 ${ms(f.rt0)} ms = ${r(f.rt0, f.fl.rt)} the floor's, q1 ${ms(f.rt1)} ms = ${r(f.rt1, f.fl.rt)} (q1/q0 = ${(f.rt1 / f.rt0).toFixed(2)})`,
@@ -430,7 +443,8 @@ export async function run(board: Board = (process.argv[3] as Board) || "esp8266"
           console.log(
             `  ${what} echoing ${n} messages via mosquitto: ${m.ms} ms (${m.got}/${n} echoed); ` +
               `firmware q0 burst ${(real.b0.ms / m.ms).toFixed(2)}x, q1 ${(real.b1.ms / m.ms).toFixed(2)}x that; ` +
-              `round trip ${m.rt.toFixed(2)} ms (firmware q0 ${(real.rt0 / m.rt).toFixed(2)}x)`,
+              `round trip ${m.rt.toFixed(2)} ms (firmware q0 ${(real.rt0 / m.rt).toFixed(2)}x)` +
+              (m.reads !== undefined && real.b0.reads !== undefined ? `; ${m.reads.toFixed(0)} flash reads per echo (firmware q0 ping ${(real.b0.reads / m.reads).toFixed(2)}x)` : ""),
           );
       }
     const v8 = await measure("v8", board, n, broker, p, "dev-v8");

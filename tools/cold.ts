@@ -2,14 +2,16 @@
 //
 // On the board every function object costs RAM for as long as it exists (4 blocks + 1 per
 // parameter, measured), whether or not it runs again. Some run only when a config is applied (run,
-// at boot and on the `config` command), for the rare commands (manageCommand: ota, reboot, config),
+// at boot and on the `config` command), for the commands that change something (changeCommand:
+// set, toggle, pulse, and the rare ones of manageCommand: ota, reboot, config),
 // for `status` (statusReport), when a session or subscription is set up (onSessionPacket:
 // connAck, authAck, subAck, unsubAck; sessionFields: their field rules; pendingAck holds and
 // takes back the callbacks of sub and unsub, subscribable checks their channel), once per
 // connection (hello sends auth or conn; down ends a session), at each change of the session's
-// state (setState), and for a frame with escapes or the bytes 0xD1/0xD2 (parseable,
-// backslashes). The build takes them out of the program and appends each to the same file,
-// `.bootcde`, in a comment of its own:
+// state (setState), for a frame with escapes or the bytes 0xD1/0xD2 (parseable,
+// backslashes), for a packet with bytes from 0x80 up (rawBytes) and for the packet types other
+// than push, pubAck and hbAck (typeCode). The build takes them out of the program and appends
+// each to the same file, `.bootcde`, in a comment of its own:
 //
 //   <the program>\n/*(function(e){..})*/\n/*(function(e,t,n){..})*/...
 //
@@ -32,7 +34,7 @@ import * as acorn from "acorn";
 import * as walk from "acorn-walk";
 
 /** The functions that run seldom: when a config is applied, for a management or status command, once per connection or session, for a subscription, at a change of state. */
-export const COLD_FUNCTIONS = ["run", "manageCommand", "statusReport", "onSessionPacket", "hello", "down", "setState", "pendingAck", "subscribable", "sessionFields", "parseable", "backslashes"];
+export const COLD_FUNCTIONS = ["run", "changeCommand", "manageCommand", "statusReport", "onSessionPacket", "hello", "down", "setState", "pendingAck", "subscribable", "sessionFields", "parseable", "backslashes", "rawBytes", "typeCode"];
 
 /** The name of the function that holds them between the two steps (kept by terser: top_retain). */
 export const COLD_HOLDER = "__jmqtCold";

@@ -67,6 +67,9 @@ export interface JmqtClient extends Client, FrameState, Decoded {
   written_: number;
   /** 1 when a QoS 1 push of this session was refused (not acknowledged): see tick() */
   owed_?: number;
+  /** 1 while a subscription or a QoS 1 pub of this session waits to be sent (a full queue
+   *  refused it): the next drain calls resume(); absent otherwise */
+  unsent_?: number;
   /** stop() callback, run on the close of the socket it ended */
   stopCb_: (() => void) | null | undefined;
   /** while a QoS 1 push is handled: the frames its handler sent, to leave with the pushAck in one write */
@@ -325,6 +328,7 @@ function hello(c: JmqtClient): void {
  * What a new session (or a drained socket) owes: subscriptions and QoS 1 pubs not yet sent in
  * this session. The timer is re-armed only when a pub got an ack deadline: a `drain` comes after
  * every write on Espruino, and re-arming for nothing cost each one 0.4 ms (espruino-esp8266).
+ * A drain calls it only while something waits (unsent_): its text was 15 of a ping's flash reads.
  */
 function resume(c: JmqtClient): void {
   var w = c.window_;
@@ -332,7 +336,9 @@ function resume(c: JmqtClient): void {
   var v: number;
   var cn: string;
   var armed = 0;
-  if (c.queue_.length || c.state != S_READY) return;
+  if (c.state != S_READY) return;
+  c.unsent_ = 1;
+  if (c.queue_.length) return;
   for (cn in c.subs_) {
     v = c.subs_[cn];
     if (!(v & SENT)) {
@@ -340,9 +346,13 @@ function resume(c: JmqtClient): void {
       c.subs_[cn] = v | SENT;
     }
   }
+  delete c.unsent_;
   for (i = 0; i < w.length; i++) {
     if (!w[i][4]) {
-      if (!send(c, w[i][1])) break;
+      if (!send(c, w[i][1])) {
+        c.unsent_ = 1;
+        break;
+      }
       w[i][4] = Date.now() + limit(c.ackMs_, Default.AckMs) || 1;
       armed = 1;
     }
@@ -389,7 +399,7 @@ function onSocketDrain(this: ClientSocket): void {
   c.written_ = 0;
   while (q.length && (!c.written_ || c.written_ + q[0].length <= c.writeWindow_)) put(c, q.shift() as string);
   if (c.held_ && !q.length) feedChunk(c, "", handleFrame);
-  resume(c);
+  if (c.unsent_) resume(c);
 }
 
 // One inbound frame from the framer: decoded, then handed to the handler of its packet type.
@@ -582,7 +592,10 @@ const METHODS = {
     if ((!had && c.subCount_ >= limit(c.maxSubs_, Default.MaxSubs)) || (cb && !pendingAck(c, "s" + cn, cb))) return c.counters.qd++, ST_BUSY;
     if (!had) c.subCount_++;
     c.subs_[cn] = pr ? 1 : 0;
-    if (c.state == S_READY && send(c, encode("sub", pr ? { cn: cn, pr: 1 } : { cn: cn }))) c.subs_[cn] |= SENT;
+    if (c.state == S_READY) {
+      if (send(c, encode("sub", pr ? { cn: cn, pr: 1 } : { cn: cn }))) c.subs_[cn] |= SENT;
+      else c.unsent_ = 1;
+    }
     return ST_OK;
   },
 

@@ -141,8 +141,8 @@ export function newDecoded(): Decoded {
  */
 export function encode(name: PacketName, body: any): string {
   var j = JSON.stringify(body);
-  // rawBytes only when there is an escape to put back: inlined by the build, it would otherwise be
-  // created and run for every packet
+  // rawBytes only when there is an escape to put back; it stays in flash until then (tools/cold.ts):
+  // inlined here by the build, its text was lexed with every packet (13 of a ping's flash reads)
   return '{"' + name + '":' + (j.indexOf("\\u00") < 0 ? j : rawBytes(j)) + "}\0";
 }
 
@@ -247,6 +247,25 @@ function parseable(f: string): string {
   return rawTokens(f.indexOf("\\u") < 0 ? f : utf8Escapes(f));
 }
 
+/** The T_* code of a packet name other than push, pubAck and hbAck (see decode), or -1. */
+function typeCode(name: string): number {
+  switch (name) {
+    case "subAck": return T_SUBACK;
+    case "unsubAck": return T_UNSUBACK;
+    case "connAck": return T_CONNACK;
+    case "authAck": return T_AUTHACK;
+    case "auth": return T_AUTH;
+    case "conn": return T_CONN;
+    case "hb": return T_HB;
+    case "sub": return T_SUB;
+    case "unsub": return T_UNSUB;
+    case "pub": return T_PUB;
+    case "pushAck": return T_PUSHACK;
+    case "disconn": return T_DISCONN;
+  }
+  return -1;
+}
+
 /**
  * Decode one frame. Returns the T_* code (body in out.body_) or an E_* code below zero with the
  * reason in out.reason_. Never throws.
@@ -293,25 +312,15 @@ export function decode(frame: string, out: Decoded): number {
     out.reason_ = "not one key";
     return E_SHAPE;
   }
-  // the T_* code of the name: a switch here rather than a function, which the build inlines and
-  // Espruino then lexes twice per frame (it runs the source text: the most frequent names first)
+  // the T_* code of the name: the three that come with every command, reading and heartbeat
+  // here, the rest in typeCode, which stays in flash until a frame needs it (tools/cold.ts):
+  // Espruino lexes a function's whole text at each call, and the twelve other cases were 15 of
+  // a push's flash reads (measured on espruino-esp8266)
   switch (name) {
     case "push": t = T_PUSH; break;
     case "pubAck": t = T_PUBACK; break;
     case "hbAck": t = T_HBACK; break;
-    case "subAck": t = T_SUBACK; break;
-    case "unsubAck": t = T_UNSUBACK; break;
-    case "connAck": t = T_CONNACK; break;
-    case "authAck": t = T_AUTHACK; break;
-    case "auth": t = T_AUTH; break;
-    case "conn": t = T_CONN; break;
-    case "hb": t = T_HB; break;
-    case "sub": t = T_SUB; break;
-    case "unsub": t = T_UNSUB; break;
-    case "pub": t = T_PUB; break;
-    case "pushAck": t = T_PUSHACK; break;
-    case "disconn": t = T_DISCONN; break;
-    default: t = -1;
+    default: t = /*@__NOINLINE__*/ typeCode(name);
   }
   if (t < 0) {
     out.reason_ = "unknown type";

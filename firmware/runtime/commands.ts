@@ -1,25 +1,23 @@
-// P2P commands: dt {"cmd":"<name>","id":"<request id>",...args}. runCommand returns the result
-// fields of the reply (an object) or the error reason (a string); on an error nothing else
-// happens. The dispatcher in runtime.ts (onPush) adds "re"/"ok"/"err" and caches the reply.
-// runCommand holds the frequent commands; the status report and the rare commands that manage the
-// device are out of it (each function object costs RAM on the board, docs/memory.md).
+// P2P commands: dt {"cmd":"<name>","id":"<request id>",...args}: ping; status; get, set, toggle,
+// pulse on a target; config; reboot; ota. The dispatcher in runtime.ts (onPush) answers ping
+// itself and calls one function per group here: targetCommand, statusReport, manageCommand. Each
+// returns the result fields of the reply (an object) or the error reason (a string); on an error
+// nothing else happens. onPush adds "re"/"ok"/"err" and caches the reply. statusReport and
+// manageCommand run seldom and stay in flash until they do (tools/cold.ts): each function object
+// costs RAM on the board (docs/memory.md).
 import { Sys } from "../board";
 import type { Device, Inp, Out } from "./runtime";
 import { later, out, run, shutdown, val } from "./runtime";
 import { validateConfig } from "./config";
 
 /**
- * Runs one command. ping; status; get {target}; set {target, value}; toggle {target};
- * pulse {target, ms}; config (no args: read from Storage, secrets masked; {set:{...}}: merge
- * top-level keys, validate, write Storage, apply; id/server/wifi changes reboot after the reply);
- * reboot; ota {op, ...} (docs/ota.md: the receiver from Storage, held in rt.ota_ while an update
- * is open; a commit reboots after the reply).
+ * The commands on a named input or output: get {target}; set {target, value}; toggle {target};
+ * pulse {target, ms}. The dispatcher (onPush in runtime.ts) sends only these four here. A
+ * function of their own: Espruino lexes a function's whole text at each call, also what follows
+ * a return, so while ping returned from the first line of one function holding these, a ping
+ * lexed all of them (50 of its 320 flash reads, measured on espruino-esp8266).
  */
-export function runCommand(rt: Device, cmd: string, a: any): any {
-  if (cmd === "ping") return {};
-  if (cmd === "status") return /*@__NOINLINE__*/ statusReport(rt);
-  if (cmd === "ota" || cmd === "reboot" || cmd === "config") return /*@__NOINLINE__*/ manageCommand(rt, cmd, a);
-  if (cmd !== "get" && cmd !== "set" && cmd !== "toggle" && cmd !== "pulse") return "unknown command " + cmd;
+export function targetCommand(rt: Device, cmd: string, a: any): any {
   const name = a.target;
   if (typeof name !== "string") return "missing target";
   let input: Inp | null = null;
@@ -52,12 +50,33 @@ export function runCommand(rt: Device, cmd: string, a: any): any {
 }
 
 /**
+ * The commands that change something: set, toggle, pulse (targetCommand), config with set,
+ * reboot, ota but its state (manageCommand), and unknown ones. A QoS 1 request can come again
+ * (its pushAck lost), so it must not run twice: when the device holds a reply for this request
+ * (key: "<sender> <id>\n", see onPush) that reply is sent again and this returns null; else the
+ * command's result, whose reply onPush keeps. Kept in flash until called (tools/cold.ts): out of
+ * onPush, its text is not lexed for every ping, status and get (12 of a ping's flash reads, on
+ * espruino-esp8266); a set costs about 1 ms more for it.
+ */
+export function changeCommand(rt: Device, cmd: string, a: any, from: string, key: string): any {
+  for (let n = 0; n < rt.replies_.length; n++) {
+    if (rt.replies_[n].substr(0, key.length) === key) {
+      rt.client_.pub("#" + from, JSON.parse(rt.replies_[n].substr(key.length)), 0, 0, null);
+      return null;
+    }
+  }
+  if (cmd === "set" || cmd === "toggle" || cmd === "pulse") return /*@__NOINLINE__*/ targetCommand(rt, cmd, a);
+  if (cmd === "ota" || cmd === "reboot" || cmd === "config") return /*@__NOINLINE__*/ manageCommand(rt, cmd, a);
+  return "unknown command " + cmd;
+}
+
+/**
  * The status command's reply: uptime, memory, RSSI, version, the client's counters, the queue,
  * the last errors, the OTA result and failing sensors. Out of runCommand: Espruino lexes a
  * function's whole text at each call, and this object's text was lexed for every ping, get and set
  * (measured on espruino-esp8266: docs/memory.md "Time").
  */
-function statusReport(rt: Device): any {
+export function statusReport(rt: Device): any {
   const b = rt.board_;
   return {
     up: Math.floor((Date.now() - rt.bootAt_) / 1000),
@@ -83,7 +102,7 @@ function statusReport(rt: Device): any {
  * characters cost every ping, get and set (measured on espruino-esp8266: runCommand of a ping
  * 0.72 ms with them in it, 0.42 ms without; for the 7 blocks of this function).
  */
-function manageCommand(rt: Device, cmd: string, a: any): any {
+export function manageCommand(rt: Device, cmd: string, a: any): any {
   if (cmd === "ota") {
     const h = rt.ota_ || rt.board_.sys(Sys.OtaReceiver);
     if (!h) return "ota receiver not in Storage (flash it)";

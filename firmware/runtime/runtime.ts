@@ -11,7 +11,7 @@ import type { Client } from "../jmqt/api";
 import { S_READY, ST_BUSY, ST_OK } from "../jmqt/api";
 import type { BoardInfo } from "./config";
 import { validateConfig } from "./config";
-import { runCommand } from "./commands";
+import { changeCommand, manageCommand, statusReport, targetCommand } from "./commands";
 
 /**
  * Input kinds, in the order of the type names in run() and config.ts; the sensor types
@@ -456,7 +456,7 @@ function onState(state: number): void {
   rt.lostAt_ = rt.safeApplied_ = 0;
   rt.client_.pub(rt.prefix_ + "status", dt, 1, 1, null);
   // a verified OTA install on trial (jmqt.try) reached its session: confirm it (docs/ota.md);
-  // not while a commit's reboot is pending (dn). The receiver directly: runCommand would
+  // not while a commit's reboot is pending (dn). The receiver directly: manageCommand would
   // build a reply nobody reads.
   if (!rt.stopping_ && rt.board_.sys(Sys.ReadJson, "jmqt.try")) {
     const h = rt.ota_ || rt.board_.sys(Sys.OtaReceiver);
@@ -482,32 +482,38 @@ function onPush(cn: string, dt: any, from: string, retained?: number): void {
   if (!dt || typeof dt !== "object" || typeof dt.cmd !== "string") return;
   const cmd = dt.cmd;
   const id = dt.id === undefined ? "" : "" + dt.id;
-  const key = from + " " + id + "\n";
-  for (let n = 0; n < rt.replies_.length; n++) {
-    if (rt.replies_[n].substr(0, key.length) === key) {
-      rt.client_.pub("#" + from, JSON.parse(rt.replies_[n].substr(key.length)), 0, 0, null);
-      return;
-    }
-  }
+  let key = "";
   let res: any;
-  const allowed = !rt.allow_ || rt.allow_.indexOf(from) >= 0;
-  if (!allowed) res = "not allowed";
+  if (rt.allow_ && rt.allow_.indexOf(from) < 0) res = "not allowed";
   else {
-    rt.commands_++;
+    // One function per group of commands, each called only for its own (Espruino lexes a
+    // function's whole text at each call: a ping lexes only these lines; docs/memory.md "Time"):
+    // the reads (ping, status, get, config without set, the state of an ota) are answered afresh,
+    // the rest go through changeCommand. What a command throws becomes its error reply.
     try {
-      // out of line (9 blocks): inlined as a function expression, Espruino lexed its text twice
-      // per command (a ping 2.69 ms with it out of line, 3.42 inlined; docs/memory.md "Time")
-      res = /*@__NOINLINE__*/ runCommand(rt, cmd, dt);
+      if (cmd === "ping") res = {};
+      else if (cmd === "status") res = /*@__NOINLINE__*/ statusReport(rt);
+      else if (cmd === "get") res = /*@__NOINLINE__*/ targetCommand(rt, cmd, dt);
+      else if ((cmd === "config" && dt.set === undefined) || (cmd === "ota" && dt.op === "state")) res = /*@__NOINLINE__*/ manageCommand(rt, cmd, dt);
+      else {
+        // a command that changes something: answered from the cache when it comes again (null),
+        // and its reply kept for that (below)
+        key = from + " " + id + "\n";
+        res = /*@__NOINLINE__*/ changeCommand(rt, cmd, dt, from, key);
+        if (res === null) return;
+      }
     } catch (e) {
       res = "failed: " + e;
     }
+    // every command run (a repeat answered from the cache returned above)
+    rt.commands_++;
   }
   const reply: any = { re: id, ok: typeof res === "string" ? 0 : 1 };
   if (typeof res === "string") {
     reply.err = res;
     rt.lastError_ = cmd + ": " + res;
   } else for (const k in res) reply[k] = res[k];
-  if (allowed && !(cmd === "ping" || cmd === "status" || cmd === "get" || (cmd === "config" && dt.set === undefined) || (cmd === "ota" && dt.op === "state"))) {
+  if (key) {
     if (rt.replies_.length >= Cache.Replies) rt.replies_.shift();
     rt.replies_.push(key + JSON.stringify(reply));
   }

@@ -337,16 +337,15 @@ function resume(c: JmqtClient): void {
   var cn: string;
   var armed = 0;
   if (c.state != S_READY) return;
-  c.unsent_ = 1;
-  if (c.queue_.length) return;
+  delete c.unsent_;
+  if (c.queue_.length) return void (c.unsent_ = 1);
   for (cn in c.subs_) {
     v = c.subs_[cn];
     if (!(v & SENT)) {
-      if (!send(c, encode("sub", v ? { cn: cn, pr: 1 } : { cn: cn }))) return;
+      if (!send(c, encode("sub", v ? { cn: cn, pr: 1 } : { cn: cn }))) return void (c.unsent_ = 1);
       c.subs_[cn] = v | SENT;
     }
   }
-  delete c.unsent_;
   for (i = 0; i < w.length; i++) {
     if (!w[i][4]) {
       if (!send(c, w[i][1])) {

@@ -154,6 +154,11 @@ describe("real Espruino interpreter (Linux build): the flashed firmware end to e
       assert.deepEqual(await ask(r, { cmd: "ping", id: "1" }), { re: "1", ok: 1 });
       assert.deepEqual(await ask(r, { cmd: "set", id: "2", target: "led", value: 1 }), { re: "2", ok: 1, v: 1 });
       await until(r.d, "led on", () => r.d.output(r.led) === lvl(1), 2000);
+      // the same request again (a QoS 1 redelivery): answered from the reply cache (changeCommand,
+      // evaluated from its comment in .bootcde), not run again: value 0 is not applied
+      assert.deepEqual(await ask(r, { cmd: "set", id: "2", target: "led", value: 0 }), { re: "2", ok: 1, v: 1 });
+      await sleep(200);
+      assert.equal(r.d.output(r.led), lvl(1), "a repeated request ran again");
       assert.equal((await ask(r, { cmd: "toggle", id: "3", target: "led" })).v, 0);
       await until(r.d, "led off", () => r.d.output(r.led) === lvl(0), 2000);
       assert.equal((await ask(r, { cmd: "pulse", id: "4", target: "led", ms: 300 })).ok, 1);

@@ -56,10 +56,10 @@ function boot(): void {
   const rt = createDevice(hal, c, FW_VERSION);
   run(cfg);
   if (loaded[1]) {
-    rt.configErrors_.unshift(loaded[1]);
+    (rt.configErrors_ = rt.configErrors_ || []).unshift(loaded[1]);
     rt.lastError_ = loaded[1];
   }
-  hal.sys(Sys.Log, "jmqt " + FW_VERSION + " on " + bi.id + (rt.configErrors_.length ? ": " + rt.configErrors_.join("; ") : ": config ok"));
+  hal.sys(Sys.Log, "jmqt " + FW_VERSION + " on " + bi.id + (rt.configErrors_ ? ": " + rt.configErrors_.join("; ") : ": config ok"));
   hal.sys(Sys.EnableWatchdog, Math.max(10, (rt.tickMs_ * 5) / 1000));
   hal.sys(Sys.OnKill, shutdown);
   const w = cfg.wifi;

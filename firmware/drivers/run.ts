@@ -105,7 +105,7 @@ export function sense(rt: Device, i: Inp, it?: any): void {
     // (statusPending_: a status the client refused, busy with other QoS 1 frames, is sent at the next reading)
     if ((had !== !!err || rt.statusPending_) && rt.client_.state === S_READY) {
       const st: any = { online: 1, id: rt.client_.cl, fw: rt.version_ };
-      if (rt.configErrors_.length) st.err = rt.configErrors_;
+      if (rt.configErrors_) st.err = rt.configErrors_;
       if (rt.failing_) st.se = rt.failing_;
       rt.statusPending_ = rt.client_.pub(rt.prefix_ + "status", st, 1, 1, null) !== ST_OK;
     }

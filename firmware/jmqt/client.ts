@@ -32,8 +32,8 @@ export interface JmqtClient extends Client, FrameState, Decoded {
   net_: NetLike;
   /** connect options, reused for every connection (Espruino keeps them on the socket too) */
   address_: { host: string; port: number };
-  /** `dt` of the auth packet (undefined: no auth) and the token for conn */
-  auth_: any;
+  /** `dt` of the auth packet (absent: no auth) and the token for conn */
+  auth_?: any;
   token_: string;
   socket_: ClientSocket | null;
   /** the one timer, and the deadline of CONNECTING/AUTHENTICATING/SESSION or of BACKOFF (0: now) */
@@ -46,19 +46,20 @@ export interface JmqtClient extends Client, FrameState, Decoded {
   /** hb period and dead-link limit in ms, from connAck ts */
   hbMs_: number;
   deadMs_: number;
-  /** re-auth already tried on this connection; next backoff in ms; closes still expected from sockets ended here */
-  reauthed_: number;
+  /** re-auth already tried on this connection; next backoff in ms; closes still expected from
+   *  sockets ended here (the flag and the count absent while 0: a stored property costs a block) */
+  reauthed_?: number;
   backoff_: number;
-  staleCloses_: number;
+  staleCloses_?: number;
   /** in-flight window (QoS 1 pubs and `$` requests) and the last pub id */
   window_: Pending[];
   lastId_: number;
   /** channel -> pr (bit 0) | SENT (sent in this session); their count */
   subs_: { [cn: string]: number };
   subCount_: number;
-  /** "s"/"u" + channel -> callback awaiting subAck/unsubAck; their count */
-  acks_: { [k: string]: StatusCb };
-  ackCount_: number;
+  /** "s"/"u" + channel -> callback awaiting subAck/unsubAck; their count (both absent while none waits) */
+  acks_?: { [k: string]: StatusCb };
+  ackCount_?: number;
   /** ring of recent inbound QoS 1 ids and its next slot */
   recent_: string[];
   recentNext_: number;
@@ -92,11 +93,6 @@ export interface JmqtClient extends Client, FrameState, Decoded {
 /** A socket the client opened: `client_` leads its event handlers back to the client. */
 export interface ClientSocket extends SocketLike {
   client_?: JmqtClient;
-}
-
-/** An optional limit: its value when the options set one, else the default. */
-function limit(v: number | undefined, d: number): number {
-  return v === undefined ? d : v;
 }
 
 /** subs_ bit: the sub was sent in this session */
@@ -170,20 +166,24 @@ function put(c: JmqtClient, f: string): boolean {
 
 /** Holds cb under key k (false when maxSubs are already pending), or without cb takes it back. */
 function pendingAck(c: JmqtClient, k: string, cb?: StatusCb | null): any {
-  var acks = c.acks_;
+  var acks = c.acks_ || {};
   var had = acks.hasOwnProperty(k);
   var old = acks[k];
   if (cb) {
     if (!had) {
-      if (c.ackCount_ >= limit(c.maxSubs_, Default.MaxSubs)) return false;
-      c.ackCount_++;
+      if ((c.ackCount_ || 0) >= (c.maxSubs_ === undefined ? Default.MaxSubs : c.maxSubs_)) return false;
+      c.ackCount_ = (c.ackCount_ || 0) + 1;
     }
     acks[k] = cb;
+    c.acks_ = acks;
     return cb;
   }
   if (had) {
     delete acks[k];
-    c.ackCount_--;
+    if (!--(c.ackCount_ as number)) {
+      delete c.ackCount_;
+      delete c.acks_;
+    }
   }
   return old;
 }
@@ -193,13 +193,14 @@ function connect(c: JmqtClient, now: number): void {
   var s: ClientSocket;
   if (c.deadline_) c.counters.rc++;
   c.buffer_ = "";
-  c.skipping_ = 0;
   // set only once used (a stored property costs a block even when empty)
+  delete c.skipping_;
+  delete c.reauthed_;
   if (c.held_) c.held_ = "";
   if (c.owed_) c.owed_ = 0;
   c.queue_ = [];
-  c.written_ = c.reauthed_ = 0;
-  c.deadline_ = now + limit(c.connMs_, Default.ConnMs);
+  c.written_ = 0;
+  c.deadline_ = now + (c.connMs_ === undefined ? Default.ConnMs : c.connMs_);
   setState(c, S_CONNECTING, ST_OK);
   if (c.state != S_CONNECTING) return;
   try {
@@ -241,7 +242,7 @@ function tick(c: JmqtClient, live?: number): void {
     if (c.owed_ && !c.queue_.length && !c.held_ && now - c.lastIn_ >= Default.QuietMs) {
       c.owed_ = 0;
       put(c, encode("disconn", {}));
-      c.backoff_ = limit(c.minBackoff_, Default.MinBackoffMs);
+      c.backoff_ = c.minBackoff_ === undefined ? Default.MinBackoffMs : c.minBackoff_;
       down(c, ST_OK, S_BACKOFF);
       c.deadline_ = now;
       return tick(c, 1);
@@ -253,12 +254,12 @@ function tick(c: JmqtClient, live?: number): void {
     for (i = 0; i < w.length; i++) {
       e = w[i];
       if (e[4] && e[4] <= now) {
-        if (e[3] < 0 || e[3] >= limit(c.retries_, Default.Retries)) {
+        if (e[3] < 0 || e[3] >= (c.retries_ === undefined ? Default.Retries : c.retries_)) {
           w.splice(i--, 1);
           safe(c, e[2], ST_NETWORK_ERROR);
         } else {
           if (send(c, e[1])) e[3]++;
-          e[4] = now + limit(c.ackMs_, Default.AckMs);
+          e[4] = now + (c.ackMs_ === undefined ? Default.AckMs : c.ackMs_);
         }
       }
     }
@@ -286,9 +287,9 @@ function down(c: JmqtClient, st: number, to: number): void {
   var d: number;
   if (to == S_BACKOFF) {
     if (c.state < S_CONNECTING || c.state > S_READY) return;
-    if (c.state == S_READY && Date.now() - c.readyAt_ >= limit(c.stableMs_, Default.StableMs)) c.backoff_ = limit(c.minBackoff_, Default.MinBackoffMs);
+    if (c.state == S_READY && Date.now() - c.readyAt_ >= (c.stableMs_ === undefined ? Default.StableMs : c.stableMs_)) c.backoff_ = c.minBackoff_ === undefined ? Default.MinBackoffMs : c.minBackoff_;
     d = c.backoff_ / 2 + (Math.random() * c.backoff_) / 2;
-    c.backoff_ = Math.min(c.backoff_ * 2, limit(c.maxBackoff_, Default.MaxBackoffMs));
+    c.backoff_ = Math.min(c.backoff_ * 2, c.maxBackoff_ === undefined ? Default.MaxBackoffMs : c.maxBackoff_);
     c.deadline_ = Date.now() + d;
   }
   c.socket_ = null;
@@ -299,7 +300,7 @@ function down(c: JmqtClient, st: number, to: number): void {
   setState(c, to, st);
   tick(c, 1);
   if (s) {
-    c.staleCloses_++;
+    c.staleCloses_ = (c.staleCloses_ || 0) + 1;
     try {
       s.end();
     } catch (x) {
@@ -309,7 +310,7 @@ function down(c: JmqtClient, st: number, to: number): void {
   for (i = 0; i < w.length; i++) {
     if (w[i][3] < 0) safe(c, w.splice(i--, 1)[0][2], ST_NETWORK_ERROR);
   }
-  k = Object.keys(c.acks_);
+  k = c.acks_ ? Object.keys(c.acks_) : [];
   for (i = 0; i < k.length; i++) {
     if (k[i].charAt(0) == "u" || typeof c.subs_[k[i].substring(1)] != "number") safe(c, pendingAck(c, k[i]), ST_NETWORK_ERROR);
   }
@@ -318,7 +319,7 @@ function down(c: JmqtClient, st: number, to: number): void {
 /** Sends auth or conn for the current connection (after connect, authAck, or a refused token). */
 function hello(c: JmqtClient): void {
   var next = c.auth_ !== undefined && !c.token_ ? S_AUTHENTICATING : S_SESSION;
-  c.deadline_ = Date.now() + limit(c.connMs_, Default.ConnMs);
+  c.deadline_ = Date.now() + (c.connMs_ === undefined ? Default.ConnMs : c.connMs_);
   setState(c, next, ST_OK);
   send(c, next == S_SESSION ? encode("conn", { at: c.token_, cl: c.cl }) : encode("auth", { dt: c.auth_ }));
   tick(c, 1);
@@ -352,7 +353,7 @@ function resume(c: JmqtClient): void {
         c.unsent_ = 1;
         break;
       }
-      w[i][4] = Date.now() + limit(c.ackMs_, Default.AckMs) || 1;
+      w[i][4] = Date.now() + (c.ackMs_ === undefined ? Default.AckMs : c.ackMs_) || 1;
       armed = 1;
     }
   }
@@ -379,7 +380,8 @@ function onSocketClose(this: ClientSocket): void {
   if (c.socket_ == this) {
     c.socket_ = null;
     down(c, ST_NETWORK_ERROR, S_BACKOFF);
-  } else if (c.staleCloses_ && !--c.staleCloses_ && c.stopCb_) {
+  } else if (c.staleCloses_ && !--c.staleCloses_) {
+    delete c.staleCloses_;
     cb = c.stopCb_;
     c.stopCb_ = null;
     safe(c, cb);
@@ -534,7 +536,7 @@ function onAuthAck(c: JmqtClient, b: any): void {
 const METHODS = {
   start(this: JmqtClient): void {
     var s = this.state;
-    if (s == S_IDLE || s == S_STOPPED) this.backoff_ = limit(this.minBackoff_, Default.MinBackoffMs);
+    if (s == S_IDLE || s == S_STOPPED) this.backoff_ = this.minBackoff_ === undefined ? Default.MinBackoffMs : this.minBackoff_;
     else if (s != S_BACKOFF) return;
     this.state = S_BACKOFF;
     this.deadline_ = 0;
@@ -575,7 +577,7 @@ const METHODS = {
     e = [b.id, encode("pub", b), cb, request ? -1 : 0, 0];
     if (c.state == S_READY) {
       if (!send(c, e[1])) return c.counters.qd++, ST_BUSY;
-      e[4] = Date.now() + limit(c.ackMs_, Default.AckMs) || 1;
+      e[4] = Date.now() + (c.ackMs_ === undefined ? Default.AckMs : c.ackMs_) || 1;
     }
     c.window_.push(e);
     tick(c, 1);
@@ -588,7 +590,7 @@ const METHODS = {
     var had: boolean;
     if (!subscribable(cn)) return ST_INVALID_CHANNEL;
     had = typeof c.subs_[cn] == "number";
-    if ((!had && c.subCount_ >= limit(c.maxSubs_, Default.MaxSubs)) || (cb && !pendingAck(c, "s" + cn, cb))) return c.counters.qd++, ST_BUSY;
+    if ((!had && c.subCount_ >= (c.maxSubs_ === undefined ? Default.MaxSubs : c.maxSubs_)) || (cb && !pendingAck(c, "s" + cn, cb))) return c.counters.qd++, ST_BUSY;
     if (!had) c.subCount_++;
     c.subs_[cn] = pr ? 1 : 0;
     if (c.state == S_READY) {
@@ -647,7 +649,7 @@ export function createClient(net: NetLike, o: ClientOptions): Client {
   };
   c.net_ = net;
   c.address_ = { host: o.host, port: o.port };
-  c.auth_ = o.auth;
+  if (o.auth !== undefined) c.auth_ = o.auth;
   c.cl = o.cl || "";
   c.token_ = o.at || "";
   c.maxFrame_ = opt(o.maxFrame, 1024, 1);
@@ -668,15 +670,14 @@ export function createClient(net: NetLike, o: ClientOptions): Client {
   // err and reason_ stay undefined until something fails (a property holding "" costs a block more)
   c.buffer_ = "";
   c.onPush = c.onState = c.onRepeat = c.socket_ = null;
-  c.timer_ = c.deadline_ = c.lastIn_ = c.lastHb_ = c.readyAt_ = c.hbMs_ = c.deadMs_ = c.reauthed_ = c.backoff_ = 0;
-  c.staleCloses_ = c.lastId_ = c.subCount_ = c.ackCount_ = c.recentNext_ = c.written_ = c.skipping_ = 0;
+  c.timer_ = c.deadline_ = c.lastIn_ = c.lastHb_ = c.readyAt_ = c.hbMs_ = c.deadMs_ = c.backoff_ = 0;
+  c.lastId_ = c.subCount_ = c.recentNext_ = c.written_ = 0;
   // q1 ids are numbered from a random start, so that ids after a reboot do not repeat the ones
   // a broker remembers from the previous boot (it drops a resent id as a duplicate). The clock is
   // mixed in: the Linux build of Espruino seeds Math.random the same way at every start.
   c.lastId_ = Math.floor(Math.random() * 1048576) ^ (Date.now() & 1048575);
   c.window_ = [];
   c.subs_ = {};
-  c.acks_ = {};
   c.recent_ = [];
   c.queue_ = [];
   return c;

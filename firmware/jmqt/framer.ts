@@ -21,8 +21,8 @@ export interface FrameState {
   held_?: string;
   /** the connection's outbound frames waiting for the socket (the client's); none: never held */
   queue_?: string[];
-  /** 1 while skipping the rest of an oversize frame up to its NUL */
-  skipping_: number;
+  /** 1 while skipping the rest of an oversize frame up to its NUL (absent otherwise: a stored property costs the board a block) */
+  skipping_?: number;
   /** largest frame, in characters */
   maxFrame_: number;
   /** largest parse cost accepted (0: no bound), see tooHeavy() */
@@ -76,7 +76,7 @@ export function feedChunk<S extends FrameState>(st: S, chunk: string, sink: Fram
       }
       return;
     }
-    if (st.skipping_) st.skipping_ = 0;
+    if (st.skipping_) delete st.skipping_;
     else if (st.buffer_.length + end - i > st.maxFrame_) {
       st.buffer_ = "";
       st.counters.big++;

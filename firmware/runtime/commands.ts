@@ -91,7 +91,7 @@ export function statusReport(rt: Device): any {
     np: rt.published_,
     nc: rt.commands_,
     q: rt.queuedInputs_ ? rt.queuedInputs_.length : 0,
-    qd: rt.dropped_,
+    qd: rt.dropped_ || 0,
     err: rt.lastError_,
     ota: b.sys(Sys.ReadJson, "jmqt.res"),
     se: rt.failing_,

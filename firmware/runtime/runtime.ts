@@ -119,19 +119,20 @@ export interface Device {
   tickTimer_?: any;
   inputs_: Inp[];
   outputs_: Out[];
-  /** config errors found by the last apply (sent on status), last error (for the status command; undefined until one) */
-  configErrors_: string[];
+  /** config errors found by the last apply (sent on status; absent when there are none: an empty
+   *  array costs the board 2 blocks), last error (for the status command; undefined until one) */
+  configErrors_?: string[];
   lastError_?: string;
   /** offline queue: inputs and values (both absent while it is empty: 4 blocks at idle), its bound, readings dropped because it was full */
   queuedInputs_?: Inp[];
   queuedValues_?: any[];
   queueMax_: number;
-  dropped_: number;
+  dropped_?: number;
   /** recent replies (at most Cache.Replies), each one string "<sender> <id>\n<reply JSON>" */
   replies_: string[];
-  /** boot time; time the session was lost (0 while there is one); safe state applied */
+  /** boot time; time the session was lost (absent while there is one); safe state applied (absent: not) */
   bootAt_: number;
-  lostAt_: number;
+  lostAt_?: number;
   safeApplied_?: number;
   /** readings published, commands run */
   published_: number;
@@ -163,8 +164,6 @@ export function createDevice(board: Board, client: Client, fw: string): Device {
     safeMs_: 0,
     tickMs_: 1000,
     inputs_: [],
-    configErrors_: [],
-    dropped_: 0,
     published_: 0,
     commands_: 0,
     outputs_: [],
@@ -190,8 +189,10 @@ export function run(cfg: any): void {
   for (let i = 0; i < rt.outputs_.length; i++) if (rt.outputs_[i].pulseTimer_) clearTimeout(rt.outputs_[i].pulseTimer_);
   if (rt.tickTimer_) clearInterval(rt.tickTimer_);
   if (rt.failing_) rt.failing_ = undefined;
-  rt.configErrors_ = errs;
-  if (errs.length) rt.lastError_ = "config: " + errs[0];
+  if (errs.length) {
+    rt.configErrors_ = errs;
+    rt.lastError_ = "config: " + errs[0];
+  } else delete rt.configErrors_;
   rt.prefix_ = typeof cfg.prefix === "string" ? cfg.prefix : "";
   rt.group_ = typeof cfg.group === "string" && cfg.group ? cfg.group : undefined;
   rt.allow_ = Array.isArray(cfg.allow) ? cfg.allow : undefined;
@@ -317,7 +318,7 @@ export function pub(i: Inp, dt: any): void {
   } else if (qi.length >= rt.queueMax_) {
     qi.shift();
     qv.shift();
-    rt.dropped_++;
+    rt.dropped_ = (rt.dropped_ || 0) + 1;
   }
   qi.push(i);
   qv.push(dt);
@@ -410,7 +411,7 @@ function tick(): void {
   }
   if (rt.client_.state === S_READY) {
     if (rt.queuedInputs_) flush();
-  } else if (rt.safeMs_ > 0 && !rt.safeApplied_ && now - rt.lostAt_ >= rt.safeMs_) {
+  } else if (rt.safeMs_ > 0 && !rt.safeApplied_ && now - (rt.lostAt_ as number) >= rt.safeMs_) {
     rt.safeApplied_ = 1;
     for (let n = 0; n < rt.outputs_.length; n++) {
       const o = rt.outputs_[n];
@@ -451,9 +452,10 @@ function onState(state: number): void {
     return;
   }
   const dt: any = { online: 1, id: rt.client_.cl, fw: rt.version_ };
-  if (rt.configErrors_.length) dt.err = rt.configErrors_;
+  if (rt.configErrors_) dt.err = rt.configErrors_;
   if (rt.failing_) dt.se = rt.failing_;
-  rt.lostAt_ = rt.safeApplied_ = 0;
+  delete rt.lostAt_;
+  delete rt.safeApplied_;
   rt.client_.pub(rt.prefix_ + "status", dt, 1, 1, null);
   // a verified OTA install on trial (jmqt.try) reached its session: confirm it (docs/ota.md);
   // not while a commit's reboot is pending (dn). The receiver directly: manageCommand would

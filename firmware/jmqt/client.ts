@@ -556,32 +556,22 @@ const METHODS = {
     if (!s && cb) cb();
   },
 
-  // QoS 1 pubs and `$` requests (request = 1, from request()) wait in the window for their pubAck.
+  // QoS 1 pubs and `$` requests (request = 1, from request()) wait in the window for their pubAck
+  // (windowed). A q0 pub (every command's reply, q0 readings) is sent here.
   pub(this: JmqtClient, cn: string, dt: any, q: number, rt: number, cb?: StatusCb | null, request?: number): number {
     var c = this;
     var first: string;
     var b: any;
-    var e: Pending;
     if (typeof cn != "string" || !cn) return ST_INVALID_CHANNEL;
     first = cn.charAt(0);
     if (request ? first != "$" : first == "$" || (rt && first == "#")) return ST_INVALID_CHANNEL;
     if ((request || !q) && c.state != S_READY) return ST_NETWORK_ERROR;
     b = { cn: cn, dt: dt };
     if (rt) b.rt = 1;
-    // a refusal is counted in qd and answered ST_BUSY (written out here and in sub, unsub and
-    // onPushPacket: a helper function would cost the board 5 blocks)
-    if (!q && !request) return send(c, encode("pub", b)) ? ST_OK : (c.counters.qd++, ST_BUSY);
-    if (c.window_.length >= c.inflight_) return c.counters.qd++, ST_BUSY;
-    if (!request) b.q = 1;
-    b.id = "" + ++c.lastId_;
-    e = [b.id, encode("pub", b), cb, request ? -1 : 0, 0];
-    if (c.state == S_READY) {
-      if (!send(c, e[1])) return c.counters.qd++, ST_BUSY;
-      e[4] = Date.now() + (c.ackMs_ === undefined ? Default.AckMs : c.ackMs_) || 1;
-    }
-    c.window_.push(e);
-    tick(c, 1);
-    return ST_OK;
+    if (q || request) return /*@__NOINLINE__*/ windowed(c, b, cb);
+    // a refusal is counted in qd and answered ST_BUSY (written out here and in windowed, sub,
+    // unsub and onPushPacket: a helper function would cost the board 5 blocks)
+    return send(c, encode("pub", b)) ? ST_OK : (c.counters.qd++, ST_BUSY);
   },
 
   // SPEC "P2P": clients may not sub/unsub `#` or `$` channels; refused here before sending.
@@ -633,6 +623,28 @@ export function p2p(c: Client, clientId: string, dt: any, q: number, cb?: Status
  */
 export function request(c: Client, cn: string, dt: any, cb: StatusCb): number {
   return (c as any).pub(cn, dt, 0, 0, cb, 1);
+}
+
+/**
+ * A QoS 1 pub or a `$` request (its channel starts with `$`, which a pub may not) into the window:
+ * sent now when the session is up, else when it comes (resume). Out of pub: Espruino lexes a
+ * function's whole text at each call, and this part was 13 of the 22 flash reads of each q0 pub,
+ * which every command's reply is (measured on espruino-esp8266; docs/memory.md "Time").
+ */
+function windowed(c: JmqtClient, b: any, cb: StatusCb | null | undefined): number {
+  var request = b.cn.charAt(0) == "$";
+  var e: Pending;
+  if (c.window_.length >= c.inflight_) return c.counters.qd++, ST_BUSY;
+  if (!request) b.q = 1;
+  b.id = "" + ++c.lastId_;
+  e = [b.id, encode("pub", b), cb, request ? -1 : 0, 0];
+  if (c.state == S_READY) {
+    if (!send(c, e[1])) return c.counters.qd++, ST_BUSY;
+    e[4] = Date.now() + (c.ackMs_ === undefined ? Default.AckMs : c.ackMs_) || 1;
+  }
+  c.window_.push(e);
+  tick(c, 1);
+  return ST_OK;
 }
 
 /** A channel a client may sub/unsub: a non-empty string not starting with `#` or `$`. */

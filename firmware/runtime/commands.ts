@@ -2,8 +2,9 @@
 // pulse on a target; config; reboot; ota. The dispatcher in runtime.ts (onPush) answers ping
 // itself and calls one function per group here: targetCommand (get), statusReport, manageCommand
 // (the reads of config and ota) and changeCommand (the rest). Each returns the result fields of
-// the reply (an object) or the error reason (a string); on an error nothing else happens. onPush
-// adds "re"/"ok"/"err" and caches the reply of a change. All but targetCommand run seldom and stay
+// the reply (an object made for this call, to which onPush adds "re" and "ok") or the error reason
+// (a string, which onPush makes the reply's "err"); on an error nothing else happens. onPush caches
+// the reply of a change. All but targetCommand run seldom and stay
 // in flash until they do (tools/cold.ts): each function object costs RAM on the board
 // (docs/memory.md).
 import { Sys } from "../board";

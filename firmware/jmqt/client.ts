@@ -196,7 +196,7 @@ function connect(c: JmqtClient, now: number): void {
   // set only once used (a stored property costs a block even when empty)
   delete c.skipping_;
   delete c.reauthed_;
-  if (c.held_) c.held_ = "";
+  delete c.held_;
   if (c.owed_) c.owed_ = 0;
   c.queue_ = [];
   c.written_ = 0;

@@ -51,26 +51,41 @@ export function targetCommand(rt: Device, cmd: string, a: any): any {
   return { v: v };
 }
 
+/** Bound of the reply cache: a redelivered request is answered from it (duplicates come within seconds). */
+const enum Cache {
+  Replies = 4,
+}
+
 /**
  * The commands that change something: set, toggle, pulse (targetCommand), config with set,
- * reboot, ota but its state (manageCommand), and unknown ones. A QoS 1 request can come again
- * (its pushAck lost), so it must not run twice: when the device holds a reply for this request
- * (key: "<sender> <id>\n", see onPush) that reply is sent again and this returns null; else the
- * command's result, whose reply onPush keeps. Kept in flash until called (tools/cold.ts): out of
- * onPush, its text is not lexed for every ping, status and get (12 of a ping's flash reads, on
- * espruino-esp8266), and a set costs no more for it (of an unknown target, q1: 740 read() calls,
- * 753 when runCommand held every command).
+ * reboot, ota but its state (manageCommand), and unknown ones; and the reads of config and ota
+ * state, which are answered afresh (manageCommand). A QoS 1 request can come again (its pushAck
+ * lost), so a change must not run twice: its result is kept under key ("<sender> <id>\n", see
+ * onPush), and a request that comes again gets that result back without running (nor being
+ * counted in nc: onPush counts every command it answers, so a repeat takes one off). What the
+ * command throws is its result too ("failed: ..."). Kept in flash until called (tools/cold.ts):
+ * out of onPush, its text is not lexed for every ping, status and get (with the cache and the
+ * config/ota read test, 20 of a ping's flash reads, on espruino-esp8266).
  */
-export function changeCommand(rt: Device, cmd: string, a: any, from: string, key: string): any {
+export function changeCommand(rt: Device, cmd: string, a: any, key: string): any {
+  let res: any;
+  if ((cmd === "config" && a.set === undefined) || (cmd === "ota" && a.op === "state")) return /*@__NOINLINE__*/ manageCommand(rt, cmd, a);
   for (let n = 0; n < rt.replies_.length; n++) {
     if (rt.replies_[n].substr(0, key.length) === key) {
-      rt.client_.pub("#" + from, JSON.parse(rt.replies_[n].substr(key.length)), 0, 0, null);
-      return null;
+      rt.commands_--;
+      return JSON.parse(rt.replies_[n].substr(key.length));
     }
   }
-  if (cmd === "set" || cmd === "toggle" || cmd === "pulse") return /*@__NOINLINE__*/ targetCommand(rt, cmd, a);
-  if (cmd === "ota" || cmd === "reboot" || cmd === "config") return /*@__NOINLINE__*/ manageCommand(rt, cmd, a);
-  return "unknown command " + cmd;
+  try {
+    if (cmd === "set" || cmd === "toggle" || cmd === "pulse") res = /*@__NOINLINE__*/ targetCommand(rt, cmd, a);
+    else if (cmd === "ota" || cmd === "reboot" || cmd === "config") res = /*@__NOINLINE__*/ manageCommand(rt, cmd, a);
+    else res = "unknown command " + cmd;
+  } catch (e) {
+    res = "failed: " + e;
+  }
+  if (rt.replies_.length >= Cache.Replies) rt.replies_.shift();
+  rt.replies_.push(key + JSON.stringify(res));
+  return res;
 }
 
 /**

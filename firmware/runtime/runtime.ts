@@ -11,7 +11,7 @@ import type { Client } from "../jmqt/api";
 import { S_READY, ST_BUSY, ST_OK } from "../jmqt/api";
 import type { BoardInfo } from "./config";
 import { validateConfig } from "./config";
-import { changeCommand, manageCommand, statusReport, targetCommand } from "./commands";
+import { changeCommand, statusReport, targetCommand } from "./commands";
 
 /**
  * Input kinds, in the order of the type names in run() and config.ts; the sensor types
@@ -77,11 +77,6 @@ export interface Out {
   invert_?: number;
   /** the timer ending a pulse */
   pulseTimer_?: any;
-}
-
-/** Bound of the reply cache: a redelivered request is answered from it (duplicates come within seconds). */
-const enum Cache {
-  Replies = 4,
 }
 
 /**
@@ -473,9 +468,9 @@ function onState(state: number): void {
 
 /**
  * Inbound push: commands on `#<id>` or the group channel (SPEC "P2P"); anything else is ignored.
- * Replies to commands that change something are cached by "<sender> <id>", so a QoS 1
- * redelivery runs once and gets the same answer; reads (ping, status, get, config read) are
- * answered afresh instead of keeping their larger replies in RAM.
+ * The results of commands that change something are cached by "<sender> <id>" (changeCommand),
+ * so a QoS 1 redelivery runs once and gets the same answer; reads (ping, status, get, config
+ * read) are answered afresh instead of keeping their larger replies in RAM.
  */
 function onPush(cn: string, dt: any, from: string, retained?: number): void {
   const rt = R;
@@ -484,30 +479,23 @@ function onPush(cn: string, dt: any, from: string, retained?: number): void {
   if (!dt || typeof dt !== "object" || typeof dt.cmd !== "string") return;
   const cmd = dt.cmd;
   const id = dt.id === undefined ? "" : "" + dt.id;
-  let key = "";
   let res: any;
   if (rt.allow_ && rt.allow_.indexOf(from) < 0) res = "not allowed";
   else {
     // One function per group of commands, each called only for its own (Espruino lexes a
     // function's whole text at each call: a ping lexes only these lines; docs/memory.md "Time"):
-    // the reads (ping, status, get, config without set, the state of an ota) are answered afresh,
-    // the rest go through changeCommand. What a command throws becomes its error reply.
+    // ping, status and get here, the rest (the commands that change something, whose results
+    // are cached for a request that comes again, and the reads of config and ota) in
+    // changeCommand. What a command throws becomes its error reply.
     try {
       if (cmd === "ping") res = {};
       else if (cmd === "status") res = /*@__NOINLINE__*/ statusReport(rt);
       else if (cmd === "get") res = /*@__NOINLINE__*/ targetCommand(rt, cmd, dt);
-      else if ((cmd === "config" && dt.set === undefined) || (cmd === "ota" && dt.op === "state")) res = /*@__NOINLINE__*/ manageCommand(rt, cmd, dt);
-      else {
-        // a command that changes something: answered from the cache when it comes again (null),
-        // and its reply kept for that (below)
-        key = from + " " + id + "\n";
-        res = /*@__NOINLINE__*/ changeCommand(rt, cmd, dt, from, key);
-        if (res === null) return;
-      }
+      else res = /*@__NOINLINE__*/ changeCommand(rt, cmd, dt, from + " " + id + "\n");
     } catch (e) {
       res = "failed: " + e;
     }
-    // every command run (a repeat answered from the cache returned above)
+    // every command answered (changeCommand takes a repeat off again)
     rt.commands_++;
   }
   // the reply is the result object itself (each command returns a fresh one) with re and ok added:
@@ -518,10 +506,6 @@ function onPush(cn: string, dt: any, from: string, retained?: number): void {
   if (reply === res) reply.ok = 1;
   else rt.lastError_ = cmd + ": " + res;
   reply.re = id;
-  if (key) {
-    if (rt.replies_.length >= Cache.Replies) rt.replies_.shift();
-    rt.replies_.push(key + JSON.stringify(reply));
-  }
   rt.client_.pub("#" + from, reply, 0, 0, null);
 }
 

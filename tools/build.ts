@@ -163,7 +163,7 @@ export async function buildBoard(opts: BuildOptions): Promise<BuildResult> {
   const minified = await minify(moved ? moved.code : debug, {
     ...TERSER_ES5,
     compress: { ...TERSER_ES5.compress, top_retain: [COLD_HOLDER] },
-    mangle: { ...TERSER_ES5.mangle, reserved: [...reservedGlobals(), COLD_HOLDER], properties: { regex: /_$/, reserved: reservedProperties() } },
+    mangle: { ...TERSER_ES5.mangle, reserved: [...reservedGlobals(), COLD_HOLDER], properties: { regex: MANGLED_PROPERTIES, reserved: reservedProperties() } },
     nameCache,
   });
   const split = moved ? splitCold(minified.code!, moved) : undefined;
@@ -309,7 +309,7 @@ export async function buildDriver(boardId: string, name: string, outDir?: string
   const minified = await minify(debug, {
     ecma: 5,
     compress: { passes: 3, ecma: 5, unsafe_arrows: false, keep_fargs: false, pure_getters: true, expression: true },
-    mangle: name === "run" ? { properties: { regex: /_$/, reserved: reservedProperties() } } : true,
+    mangle: name === "run" ? { properties: { regex: MANGLED_PROPERTIES, reserved: reservedProperties() } } : true,
     nameCache: name === "run" ? { props: { props } } : undefined,
     format: { ascii_only: true, ecma: 5, comments: false },
   });
@@ -414,6 +414,19 @@ export function reservedGlobals(): string[] {
 }
 
 /** Property names the mangler must never produce: the JMQT wire keys and packet types, and every Espruino API name. */
+/**
+ * The properties the mangler shortens: private fields (a name ending in `_`), and the JMQT
+ * client's public fields whose names are longer than 4 characters. On the ESP8266 a name of up
+ * to 4 characters is held in the block of its value and a longer one takes a block more
+ * (measured with E.getSizeOf on espruino-esp8266: {abcd:1} 2 blocks, {abcde:1} 3), so `counters`,
+ * `onPush`, `onState` and `onRepeat` cost the client 4 blocks. The source keeps the names (the
+ * client's API, README "JMQT client"); the bundle is one program, so every use is renamed alike
+ * (drv.run, built apart, gets the same names: buildDriver), and dist/<board>.names.json maps them
+ * back. `state`, `start`, `stop` and `unsub` stay as they are (the first three are in terser's list
+ * of built-in property names, which it never mangles; `unsub` is a packet type, reserved).
+ */
+export const MANGLED_PROPERTIES = /_$|^(counters|onPush|onState|onRepeat)$/;
+
 export function reservedProperties(): string[] {
   const out = new Set<string>([...WIRE_KEYS, ...PACKET_TYPES]);
   for (const e of loadApi()) {

@@ -561,19 +561,19 @@ const METHODS = {
     if (!s && cb) cb();
   },
 
-  // QoS 1 pubs and `$` requests (request = 1, from request()) wait in the window for their pubAck
-  // (windowed). A q0 pub (every command's reply, q0 readings) is sent here.
-  pub(this: JmqtClient, cn: string, dt: any, q: number, rt: number, cb?: StatusCb | null, request?: number): number {
+  // QoS 1 pubs wait in the window for their pubAck (windowed, as `$` requests do: request()). A
+  // q0 pub (every command's reply, q0 readings) is sent here.
+  pub(this: JmqtClient, cn: string, dt: any, q: number, rt: number, cb?: StatusCb | null): number {
     var c = this;
     var first: string;
     var b: any;
     if (typeof cn != "string" || !cn) return ST_INVALID_CHANNEL;
     first = cn.charAt(0);
-    if (request ? first != "$" : first == "$" || (rt && first == "#")) return ST_INVALID_CHANNEL;
-    if ((request || !q) && c.state != S_READY) return ST_NETWORK_ERROR;
+    if (first == "$" || (rt && first == "#")) return ST_INVALID_CHANNEL;
+    if (!q && c.state != S_READY) return ST_NETWORK_ERROR;
     b = { cn: cn, dt: dt };
     if (rt) b.rt = 1;
-    if (q || request) return /*@__NOINLINE__*/ windowed(c, b, cb);
+    if (q) return /*@__NOINLINE__*/ windowed(c, b, cb);
     // a refusal is counted in qd and answered ST_BUSY (written out here and in windowed, sub,
     // unsub and onPushPacket: a helper function would cost the board 5 blocks)
     return send(c, encode("pub", b)) ? ST_OK : (c.counters.qd++, ST_BUSY);
@@ -627,7 +627,9 @@ export function p2p(c: Client, clientId: string, dt: any, q: number, cb?: Status
  * board 8 blocks (measured), and the device runtime sends no request; the build leaves it out.
  */
 export function request(c: Client, cn: string, dt: any, cb: StatusCb): number {
-  return (c as any).pub(cn, dt, 0, 0, cb, 1);
+  if (typeof cn != "string" || cn.charAt(0) != "$") return ST_INVALID_CHANNEL;
+  if (c.state != S_READY) return ST_NETWORK_ERROR;
+  return windowed(c as JmqtClient, { cn: cn, dt: dt }, cb);
 }
 
 /**

@@ -18,7 +18,8 @@
 // $ESPRUINO_MQTT_MODULE; it is not in ../shared) minified by terser, stored as the Storage module
 // "MQTT" on the same interpreter, echoing each message of a burst of N published to it through
 // mosquitto (on PATH, or $MOSQUITTO) to a Node MQTT client (the `mqtt` package), and 200 sequential
-// round trips: the issue's yardstick, measured in the same run.
+// round trips: the issue's yardstick, measured in the same run, its bursts interleaved with the
+// firmware's (compareWithMqtt).
 // `npm run bench -- load-espruino [esp8266|esp32] [N]`.
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -90,7 +91,18 @@ export interface FloorResult {
   rt: number;
   /** read() calls per message over the burst (the code lexed from flash: EspruinoBoard.readCalls), when known */
   reads?: number;
+  /** the interpreter's CPU time (user + system) per message over the burst, ms (EspruinoBoard.cpuMs), when known */
+  cpu?: number;
 }
+
+/** The device's read() calls and CPU time, to be read before and after a burst (EspruinoBoard on Linux). */
+export interface Meters {
+  readCalls(): number | undefined;
+  cpuMs(): number | undefined;
+}
+
+/** Per message from two readings of a meter, when both are known and there were messages. */
+const per = (a: number | undefined, b: number | undefined, n: number) => (a !== undefined && b !== undefined && n ? (b - a) / n : undefined);
 
 /** Replies counted as they arrive, and when the last one came. */
 interface Echoes {
@@ -100,24 +112,25 @@ interface Echoes {
 
 /** Times a burst of n (sent by sendBurst) until n replies came back or none for 3 s, then 200
  *  sends one at a time (sendOne), each waiting for its reply: the floors' and the MQTT module's figures. */
-async function timeEchoes(seen: Echoes, n: number, sendBurst: () => void, sendOne: (i: number) => void, readCalls?: () => number | undefined): Promise<FloorResult> {
-  const r0 = readCalls && readCalls();
+async function timeEchoes(seen: Echoes, n: number, sendBurst: () => void, sendOne: ((i: number) => void) | undefined, meters?: Meters): Promise<FloorResult> {
+  const r0 = meters && meters.readCalls();
+  const c0 = meters && meters.cpuMs();
   const t0 = Date.now();
   sendBurst();
   while (seen.got < n && Date.now() - Math.max(t0, seen.last) < 3000) await sleep(5);
   const ms = seen.last - t0;
   const got = seen.got;
-  const r1 = readCalls && readCalls();
-  const reads = r0 !== undefined && r1 !== undefined && got ? (r1 - r0) / got : undefined;
+  const reads = per(r0, meters && meters.readCalls(), got);
+  const cpu = per(c0, meters && meters.cpuMs(), got);
   const times: number[] = [];
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; sendOne && i < 200; i++) {
     const want = seen.got + 1;
     const t = process.hrtime.bigint();
     sendOne(i);
     while (seen.got < want) await new Promise((r) => setImmediate(r));
     times.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
-  return { ms, got, rt: median(times), reads };
+  return { ms, got, rt: times.length ? median(times) : NaN, reads, cpu };
 }
 
 /** Times N ping frames sent at once to the floor program until N replies came back, then 200 one at a time. */
@@ -157,6 +170,7 @@ async function floor(engine: Engine, board: Board, n: number, parse: boolean): P
       n,
       () => s.write(frames, "latin1"),
       (i) => s.write(ping(n + i), "latin1"),
+      dev instanceof EspruinoBoard ? dev : undefined,
     );
   } finally {
     await dev.stop();
@@ -171,9 +185,16 @@ function mosquittoBinary(): string | undefined {
   return undefined;
 }
 
-/** The MQTT module's echo on the real interpreter: a burst of n messages and 200 sequential round
- *  trips through mosquitto; a string saying why when it cannot be run here. */
-async function mqttModuleEcho(board: Board, n: number, pretokenised: boolean): Promise<FloorResult | string> {
+/** Espruino's MQTT module echoing on the real interpreter, booted and subscribed: `echo(n)` times
+ *  a burst of n messages (and, with `roundTrips`, 200 sequential ones) through mosquitto. */
+interface MqttEcho {
+  echo(n: number, roundTrips: boolean): Promise<FloorResult>;
+  close(): Promise<void>;
+  board: EspruinoBoard;
+}
+
+/** The MQTT module on the real interpreter, ready to echo; a string saying why when it cannot be run here. */
+async function mqttModuleDevice(board: Board, pretokenised: boolean): Promise<MqttEcho | string> {
   const file = process.env.ESPRUINO_MQTT_MODULE;
   if (!file || !fs.existsSync(file)) return "set ESPRUINO_MQTT_MODULE to Espruino's modules/MQTT.js (github.com/espruino/EspruinoDocs) to measure it";
   const bin = mosquittoBinary();
@@ -182,29 +203,35 @@ async function mqttModuleEcho(board: Board, n: number, pretokenised: boolean): P
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mosquitto-"));
   fs.writeFileSync(path.join(dir, "m.conf"), `listener ${port} 127.0.0.1\nallow_anonymous true\n`);
   const broker = spawn(bin, ["-c", path.join(dir, "m.conf")], { stdio: "ignore" });
-  let module = (await minify(fs.readFileSync(file, "utf8"), { ecma: 5 })).code!;
-  if (pretokenised) {
-    // as the firmware is flashed (tools/pretokenise.ts), checked the same way
-    fs.writeFileSync(path.join(dir, "MQTT.js"), module);
-    pretokeniseFiles([[path.join(dir, "MQTT.js"), path.join(dir, "MQTT.tok")]]);
-    const tok = fs.readFileSync(path.join(dir, "MQTT.tok"), "latin1");
-    const why = checkPretokenised(module, tok);
-    if (why) {
-      broker.kill();
-      return "pretokenised, it does not read back as itself: " + why;
-    }
-    module = tok;
-  }
-  const code =
-    `var m=require("MQTT").create("127.0.0.1",{port:${port},client_id:"echo"});` +
-    `m.on("connected",function(){m.subscribe("in")});m.on("publish",function(p){m.publish("out",p.message)});m.connect();`;
-  const dev = new EspruinoBoard({ board, code, wifi: null, storage: { MQTT: module } });
+  let dev: EspruinoBoard | undefined;
   let c: mqtt.MqttClient | undefined;
+  const close = async () => {
+    if (c) c.end(true);
+    if (dev) await dev.stop();
+    broker.kill();
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
   try {
+    let module = (await minify(fs.readFileSync(file, "utf8"), { ecma: 5 })).code!;
+    if (pretokenised) {
+      // as the firmware is flashed (tools/pretokenise.ts), checked the same way
+      fs.writeFileSync(path.join(dir, "MQTT.js"), module);
+      pretokeniseFiles([[path.join(dir, "MQTT.js"), path.join(dir, "MQTT.tok")]]);
+      const tok = fs.readFileSync(path.join(dir, "MQTT.tok"), "latin1");
+      const why = checkPretokenised(module, tok);
+      if (why) {
+        await close();
+        return "pretokenised, it does not read back as itself: " + why;
+      }
+      module = tok;
+    }
+    const code =
+      `var m=require("MQTT").create("127.0.0.1",{port:${port},client_id:"echo"});` +
+      `m.on("connected",function(){m.subscribe("in")});m.on("publish",function(p){m.publish("out",p.message)});m.connect();`;
+    const board1 = (dev = new EspruinoBoard({ board, code, wifi: null, storage: { MQTT: module } }));
     await sleep(300);
-    await dev.boot();
-    c = mqtt.connect(`mqtt://127.0.0.1:${port}`, { clientId: "host" });
-    const client = c;
+    await board1.boot();
+    const client = (c = mqtt.connect(`mqtt://127.0.0.1:${port}`, { clientId: "host" }));
     await new Promise((r, j) => (client.once("connect", r), client.once("error", j)));
     const seen: Echoes = { got: 0, last: 0 };
     client.on("message", () => {
@@ -218,23 +245,33 @@ async function mqttModuleEcho(board: Board, n: number, pretokenised: boolean): P
       client.publish("in", "hello");
       await sleep(200);
     }
-    if (seen.got === 0) return "the MQTT module never echoed (console: " + dev.console.slice(-3).join(" / ") + ")";
+    if (seen.got === 0) {
+      const why = "the MQTT module never echoed (console: " + board1.console.slice(-3).join(" / ") + ")";
+      await close();
+      return why;
+    }
     await sleep(500);
-    seen.got = 0;
-    return await timeEchoes(
-      seen,
-      n,
-      () => {
-        for (let i = 0; i < n; i++) client.publish("in", JSON.stringify({ cmd: "ping", id: "p" + i }));
+    let k = 0;
+    return {
+      echo: (n, roundTrips) => {
+        seen.got = 0;
+        const tag = "b" + k++ + "-";
+        return timeEchoes(
+          seen,
+          n,
+          () => {
+            for (let i = 0; i < n; i++) client.publish("in", JSON.stringify({ cmd: "ping", id: tag + i }));
+          },
+          roundTrips ? (i) => client.publish("in", JSON.stringify({ cmd: "ping", id: "r" + i })) : undefined,
+          board1,
+        );
       },
-      (i) => client.publish("in", JSON.stringify({ cmd: "ping", id: "r" + i })),
-      () => dev.readCalls(),
-    );
-  } finally {
-    if (c) c.end(true);
-    await dev.stop();
-    broker.kill();
-    fs.rmSync(dir, { recursive: true, force: true });
+      close,
+      board: board1,
+    };
+  } catch (e) {
+    await close();
+    return "failed: " + e;
   }
 }
 
@@ -275,12 +312,15 @@ export interface BurstResult {
   free: number;
   /** read() calls per ping over the burst (EspruinoBoard.readCalls), when known */
   reads?: number;
+  /** the interpreter's CPU time per ping over the burst, ms (EspruinoBoard.cpuMs), when known */
+  cpu?: number;
 }
 
 /** A burst of n pings at QoS q from `admin` to the device `dev`; waits until 4 s pass without a reply. */
-export async function burst(p: Peer, dev: string, n: number, q: number, tag: string, readCalls?: () => number | undefined): Promise<BurstResult> {
+export async function burst(p: Peer, dev: string, n: number, q: number, tag: string, meters?: Meters): Promise<BurstResult> {
   const mine = () => p.got.filter((d) => d && typeof d.re === "string" && d.re.indexOf(tag) === 0);
-  const r0 = readCalls && readCalls();
+  const r0 = meters && meters.readCalls();
+  const c0 = meters && meters.cpuMs();
   const t0 = Date.now();
   for (let i = 0; i < n; i++) p2p(p.c, dev, { cmd: "ping", id: tag + i }, q);
   let seen = 0;
@@ -296,10 +336,11 @@ export async function burst(p: Peer, dev: string, n: number, q: number, tag: str
     if (k >= n) break;
   }
   const ids = mine().map((d) => d.re);
-  const r1 = readCalls && readCalls();
-  const reads = r0 !== undefined && r1 !== undefined && ids.length ? (r1 - r0) / ids.length : undefined;
+  // (when replies are missing, these include the 4 s wait for them)
+  const reads = per(r0, meters && meters.readCalls(), ids.length);
+  const cpu = per(c0, meters && meters.cpuMs(), ids.length);
   const st = await ask(p, dev, { cmd: "status", id: tag + "st" });
-  return { ms: lastReply - t0, answered: new Set(ids).size, once: new Set(ids).size === ids.length, counters: st && st.c, free: st ? st.free : -1, reads };
+  return { ms: lastReply - t0, answered: new Set(ids).size, once: new Set(ids).size === ids.length, counters: st && st.c, free: st ? st.free : -1, reads, cpu };
 }
 
 /** The broker drops device `id`'s socket; resolves once the device is back (a new conn) and has
@@ -394,9 +435,9 @@ async function measure(engine: Engine, board: Board, n: number, broker: Broker, 
   try {
     rt0 = await roundTrips(p, id, 200, 0);
     rt1 = await roundTrips(p, id, 200, 1);
-    const readCalls = dev instanceof EspruinoBoard ? () => dev.readCalls() : undefined;
-    b0 = await burst(p, id, n, 0, id + "a", readCalls);
-    b1 = await burst(p, id, n, 1, id + "b", readCalls);
+    const meters = dev instanceof EspruinoBoard ? dev : undefined;
+    b0 = await burst(p, id, n, 0, id + "a", meters);
+    b1 = await burst(p, id, n, 1, id + "b", meters);
   } finally {
     await dev.stop();
   }
@@ -408,13 +449,15 @@ function print(title: string, n: number, f: EngineFigures): void {
   const r = (x: number, of: number) => (of > 0 ? (x / of).toFixed(1) + "x" : "-");
   const ms = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(0));
   console.log(`${title}, ${n} pings sent at once (time to the last reply):`);
-  console.log(`  floor: bare socket, split + JSON.parse + answer   ${f.fl.ms} ms (${f.fl.got}/${n} answered); round trip ${ms(f.fl.rt)} ms`);
+  const cpu = (x: FloorResult | BurstResult) => (x.cpu !== undefined ? `; CPU ${x.cpu.toFixed(2)} ms per ping` : "");
+  console.log(`  floor: bare socket, split + JSON.parse + answer   ${f.fl.ms} ms (${f.fl.got}/${n} answered); round trip ${ms(f.fl.rt)} ms${cpu(f.fl)}`);
   console.log(`  floor: bare socket, constant answer, no parse     ${f.bare.ms} ms (${f.bare.got}/${n})`);
   for (const [name, b] of [["firmware, q0 pings", f.b0], ["firmware, q1 pings", f.b1]] as [string, BurstResult][])
     console.log(
       `  ${name.padEnd(48)}  ${b.ms} ms = ${r(b.ms, f.fl.ms)} the floor; ${b.answered}/${n} answered, ${b.once ? "each once" : "SOME TWICE"}; ` +
         `refused ${b.counters ? b.counters.qd : "?"}, session cycles ${b.counters ? b.counters.rc : "?"}, free ${b.free} blocks after` +
-        (b.reads !== undefined ? `; ${b.reads.toFixed(0)} flash reads per ping` : ""),
+        (b.reads !== undefined ? `; ${b.reads.toFixed(0)} flash reads per ping` : "") +
+        cpu(b),
     );
   console.log(
     `  round trip (200 sequential, median): q0 ${ms(f.rt0)} ms = ${r(f.rt0, f.fl.rt)} the floor's, q1 ${ms(f.rt1)} ms = ${r(f.rt1, f.fl.rt)} (q1/q0 = ${(f.rt1 / f.rt0).toFixed(2)})`,
@@ -423,6 +466,84 @@ function print(title: string, n: number, f: EngineFigures): void {
     `  publishing: ${PUBLISH_INPUTS} inputs every ${PUBLISH_PERIOD} ms (q0, tick 50 ms) offer ${f.pubs.offered}/s; ` +
       `${f.pubs.perS.toFixed(0)}/s reached the broker (${((100 * f.pubs.perS) / f.pubs.offered).toFixed(0)} %), ${f.pubs.refused} refused by the client`,
   );
+}
+
+/**
+ * The firmware beside Espruino's MQTT module (minified, and pretokenised as the firmware is), all
+ * booted at once and their bursts interleaved for BENCH_ROUNDS rounds (3), the order turned each
+ * round, each burst run with the other interpreters stopped: on a shared machine the speed drifts
+ * by a fifth within minutes (the same module measured 1.23 s and 1.59 s a few minutes apart), so
+ * figures taken minutes apart are not comparable, and the medians of interleaved runs are.
+ */
+async function compareWithMqtt(board: Board, n: number, broker: Broker, p: Peer, rt0: number): Promise<void> {
+  const rounds = Number(process.env.BENCH_ROUNDS) || 3;
+  const echoes: { what: string; m: MqttEcho; bursts: FloorResult[]; rt: number }[] = [];
+  for (const tok of [false, true]) {
+    const what = `Espruino's MQTT module (minified${tok ? ", pretokenised like the firmware" : ""}, from Storage)`;
+    const m = await mqttModuleDevice(board, tok);
+    if (typeof m === "string") console.log(`  ${what}: not measured: ${m}`);
+    else echoes.push({ what, m, bursts: [], rt: NaN });
+  }
+  if (!echoes.length) return;
+  const id = "dev-cmp";
+  const cfg = { id, server: { host: "127.0.0.1", port: broker.port, token: TOKEN }, wifi: AP, allow: ["admin"], inputs: [], outputs: [] };
+  const fw: BurstResult[][] = [[], []];
+  const boards = echoes.map((e) => e.m.board);
+  // one interpreter runs at a time, the others stopped (EspruinoBoard.suspend)
+  const only = async (b: EspruinoBoard, job: () => Promise<void>) => {
+    for (const x of boards) if (x !== b) x.suspend(true);
+    try {
+      await sleep(200);
+      await job();
+    } finally {
+      for (const x of boards) if (x !== b) x.suspend(false);
+    }
+  };
+  try {
+    for (const e of echoes) e.m.board.suspend(true);
+    const dev = (await bootOnline("espruino", board, broker, cfg)) as EspruinoBoard;
+    for (const e of echoes) e.m.board.suspend(false);
+    boards.push(dev);
+    try {
+      for (const e of echoes) await only(e.m.board, async () => void (e.rt = (await e.m.echo(n, true)).rt));
+      for (let r = 0; r < rounds; r++) {
+        const jobs: (() => Promise<void>)[] = [
+          () => only(dev, async () => void fw[0].push(await burst(p, id, n, 0, id + "c0r" + r, dev))),
+          ...echoes.map((e) => () => only(e.m.board, async () => void e.bursts.push(await e.m.echo(n, false)))),
+          () => only(dev, async () => void fw[1].push(await burst(p, id, n, 1, id + "c1r" + r, dev))),
+        ];
+        for (let j = 0; j < jobs.length; j++) await jobs[(j + r) % jobs.length]();
+      }
+    } finally {
+      await dev.stop();
+    }
+  } finally {
+    for (const e of echoes) await e.m.close();
+  }
+  const med = (xs: (number | undefined)[]) => {
+    const k = xs.filter((x): x is number => x !== undefined);
+    return k.length ? median(k) : undefined;
+  };
+  const q0 = { ms: med(fw[0].map((b) => b.ms))!, cpu: med(fw[0].map((b) => b.cpu)), reads: med(fw[0].map((b) => b.reads)) };
+  const q1 = { ms: med(fw[1].map((b) => b.ms))!, cpu: med(fw[1].map((b) => b.cpu)) };
+  const all = fw[0].concat(fw[1]);
+  console.log(
+    `  beside Espruino's MQTT module, ${rounds} rounds interleaved (medians): firmware q0 burst ${q0.ms} ms, q1 ${q1.ms} ms` +
+      (q0.cpu !== undefined && q1.cpu !== undefined ? ` (CPU ${q0.cpu.toFixed(2)} / ${q1.cpu.toFixed(2)} ms per ping)` : "") +
+      `; ${all.filter((b) => b.answered === n && b.once).length}/${all.length} bursts answered completely, each once`,
+  );
+  for (const e of echoes) {
+    const ms = med(e.bursts.map((b) => b.ms))!;
+    const cpu = med(e.bursts.map((b) => b.cpu));
+    const reads = med(e.bursts.map((b) => b.reads));
+    console.log(
+      `  ${e.what} echoing ${n} messages via mosquitto: ${ms} ms (${e.bursts.map((b) => b.got).join("/")} of ${n} echoed); ` +
+        `firmware q0 burst ${(q0.ms / ms).toFixed(2)}x, q1 ${(q1.ms / ms).toFixed(2)}x that` +
+        (cpu !== undefined && q0.cpu !== undefined && q1.cpu !== undefined ? `; CPU ${cpu.toFixed(2)} ms per echo (firmware q0 ping ${(q0.cpu / cpu).toFixed(2)}x, q1 ${(q1.cpu / cpu).toFixed(2)}x)` : "") +
+        (reads !== undefined && q0.reads !== undefined ? `; ${reads.toFixed(0)} flash reads per echo (firmware q0 ping ${(q0.reads / reads).toFixed(2)}x)` : "") +
+        `; round trip ${e.rt.toFixed(2)} ms (firmware q0 ${(rt0 / e.rt).toFixed(2)}x)`,
+    );
+  }
 }
 
 export async function run(board: Board = (process.argv[3] as Board) || "esp8266", n = Number(process.argv[4]) || 1000): Promise<void> {
@@ -434,19 +555,7 @@ export async function run(board: Board = (process.argv[3] as Board) || "esp8266"
       real = await measure("espruino", board, n, broker, p, "dev");
       print(`real interpreter, ${board} layout`, n, real);
     } else console.log(ESPRUINO_SKIP_MESSAGE);
-    if (real)
-      for (const tok of [false, true]) {
-        const m = await mqttModuleEcho(board, n, tok);
-        const what = `Espruino's MQTT module (minified${tok ? ", pretokenised like the firmware" : ""}, from Storage)`;
-        if (typeof m === "string") console.log(`  ${what}: not measured: ${m}`);
-        else
-          console.log(
-            `  ${what} echoing ${n} messages via mosquitto: ${m.ms} ms (${m.got}/${n} echoed); ` +
-              `firmware q0 burst ${(real.b0.ms / m.ms).toFixed(2)}x, q1 ${(real.b1.ms / m.ms).toFixed(2)}x that; ` +
-              `round trip ${m.rt.toFixed(2)} ms (firmware q0 ${(real.rt0 / m.rt).toFixed(2)}x)` +
-              (m.reads !== undefined && real.b0.reads !== undefined ? `; ${m.reads.toFixed(0)} flash reads per echo (firmware q0 ping ${(real.b0.reads / m.reads).toFixed(2)}x)` : ""),
-          );
-      }
+    if (real) await compareWithMqtt(board, n, broker, p, real.rt0);
     const v8 = await measure("v8", board, n, broker, p, "dev-v8");
     print(`V8 model (SimBoard, real clock, the same bundle and broker), ${board}`, n, v8);
     console.log(

@@ -609,6 +609,33 @@ export class EspruinoBoard implements Device {
     }
   }
 
+  /**
+   * The CPU time the interpreter has used so far, user and system, in ms (Linux: /proc/<pid>/stat
+   * utime + stime, in clock ticks of 10 ms), undefined when that is not available. Over a burst it
+   * is the device's own cost, which the wall time is not quite: on a 2-CPU machine the broker and
+   * the bench's peers run beside it.
+   */
+  cpuMs(): number | undefined {
+    const p = this.proc;
+    if (!p || p.pid === undefined) return undefined;
+    try {
+      const f = fs.readFileSync(`/proc/${p.pid}/stat`, "utf8").split(") ")[1].split(" ");
+      return (Number(f[11]) + Number(f[12])) * 10;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Stops (SIGSTOP) or continues (SIGCONT) the interpreter, its sockets kept: a bench that compares
+   * boards runs one at a time, since an idle interpreter with open sockets still polls them and
+   * takes CPU from the one measured (three booted at once doubled each one's burst time on 2 CPUs).
+   */
+  suspend(stopped: boolean): void {
+    const p = this.proc;
+    if (p && p.pid !== undefined) process.kill(p.pid, stopped ? "SIGSTOP" : "SIGCONT");
+  }
+
   sleep(ms: number): Promise<void> {
     return sleep(ms);
   }

@@ -240,6 +240,7 @@ export function run(cfg: any): void {
       }
     } catch (e) {
       errs.push("inputs[" + i + "]: " + e);
+      rt.configErrors_ = errs;
       rt.lastError_ = "config: " + errs[errs.length - 1];
       continue;
     }

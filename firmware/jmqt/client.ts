@@ -30,7 +30,8 @@ export type Pending = [string, string, StatusCb | null | undefined, number, numb
 export interface JmqtClient extends Client, FrameState, Decoded {
   counters: Counters;
   net_: NetLike;
-  /** connect options, reused for every connection (Espruino keeps them on the socket too) */
+  /** connect options, reused for every connection (Espruino keeps them on the socket: one made per
+   *  connection instead measured 1 block more, the socket's copy beside the client's host and port) */
   address_: { host: string; port: number };
   /** `dt` of the auth packet (absent: no auth) and the token for conn */
   auth_?: any;
@@ -43,9 +44,10 @@ export interface JmqtClient extends Client, FrameState, Decoded {
   lastIn_: number;
   lastHb_: number;
   readyAt_: number;
-  /** hb period and dead-link limit in ms, from connAck ts */
-  hbMs_: number;
-  deadMs_: number;
+  /** hb period and dead-link limit in seconds, from connAck ts (a whole number up to 1023 costs no
+   *  block of its own, the same in ms does) */
+  hbS_: number;
+  deadS_: number;
   /** re-auth already tried on this connection; next backoff in ms; closes still expected from
    *  sockets ended here (the flag and the count absent while 0: a stored property costs a block) */
   reauthed_?: number;
@@ -219,7 +221,7 @@ function connect(c: JmqtClient, now: number): void {
 // The one timer. Does what is due in the current state, then re-arms for the earliest next
 // deadline. The timer calls it with the client only; code that changed a deadline calls it with
 // live = 1, which first clears the running timer.
-// SPEC "Behaviour/Heartbeat": hb every hbMs_; no inbound frame for deadMs_ means a dead link.
+// SPEC "Behaviour/Heartbeat": hb every hbS_; no inbound frame for deadS_ means a dead link.
 // SPEC "QoS 1": a client that gets no pubAck may resend with the same id; requests just fail.
 function tick(c: JmqtClient, live?: number): void {
   var now = Date.now();
@@ -233,7 +235,7 @@ function tick(c: JmqtClient, live?: number): void {
     connect(c, now);
     if ((c.state as number) != S_CONNECTING) return;
   } else if (c.state == S_READY) {
-    if (now - c.lastIn_ >= c.deadMs_) return down(c, ST_NETWORK_ERROR, S_BACKOFF);
+    if (now - c.lastIn_ >= c.deadS_ * 1000) return down(c, ST_NETWORK_ERROR, S_BACKOFF);
     // SPEC "QoS 1": the server sends unacknowledged q=1 pushes again on the next session, and
     // only then. Pushes refused under a flood (not acknowledged, see onPushPacket) are owed: once
     // the flood is over and the queue is empty, the session is ended cleanly and opened again at
@@ -247,7 +249,7 @@ function tick(c: JmqtClient, live?: number): void {
       c.deadline_ = now;
       return tick(c, 1);
     }
-    if (now - c.lastHb_ >= c.hbMs_) {
+    if (now - c.lastHb_ >= c.hbS_ * 1000) {
       send(c, encode("hb", {}));
       c.lastHb_ = now;
     }
@@ -266,7 +268,7 @@ function tick(c: JmqtClient, live?: number): void {
   } else if (c.state > S_IDLE && c.state < S_READY && now >= c.deadline_) return down(c, ST_NETWORK_ERROR, S_BACKOFF);
   if (c.timer_) return;
   if (c.state == S_READY) {
-    d = Math.min(c.lastHb_ + c.hbMs_, (c.owed_ ? now + Default.QuietMs : c.lastIn_ + c.deadMs_));
+    d = Math.min(c.lastHb_ + c.hbS_ * 1000, c.owed_ ? now + Default.QuietMs : c.lastIn_ + c.deadS_ * 1000);
     for (i = 0; i < w.length; i++) if (w[i][4] && w[i][4] < d) d = w[i][4];
   } else if (c.state > S_IDLE && c.state < S_STOPPED) d = c.deadline_;
   else return;
@@ -508,8 +510,9 @@ function onSubAck(c: JmqtClient, b: any, kind: string): void {
 function onConnAck(c: JmqtClient, b: any): void {
   if (c.state != S_SESSION) return;
   if (b.st == ST_OK) {
-    c.hbMs_ = Math.max(1000, (b.ts - 2) * 1000);
-    c.deadMs_ = Math.max(b.ts * 1000, c.hbMs_ + 1000);
+    // (not Math.max: on Espruino it returns a float, which costs a block more than an integer)
+    c.hbS_ = b.ts > 3 ? b.ts - 2 : 1;
+    c.deadS_ = b.ts > c.hbS_ + 1 ? b.ts : c.hbS_ + 1;
     c.lastIn_ = c.lastHb_ = c.readyAt_ = Date.now();
     setState(c, S_READY, ST_OK);
     resume(c);
@@ -689,7 +692,7 @@ export function createClient(net: NetLike, o: ClientOptions): Client {
   // err and reason_ stay undefined until something fails (a property holding "" costs a block more)
   c.buffer_ = "";
   c.onPush = c.onState = c.onRepeat = c.socket_ = null;
-  c.timer_ = c.deadline_ = c.lastIn_ = c.lastHb_ = c.readyAt_ = c.hbMs_ = c.deadMs_ = c.backoff_ = 0;
+  c.timer_ = c.deadline_ = c.lastIn_ = c.lastHb_ = c.readyAt_ = c.hbS_ = c.deadS_ = c.backoff_ = 0;
   c.lastId_ = c.subCount_ = c.recentNext_ = c.written_ = 0;
   // q1 ids are numbered from a random start, so that ids after a reboot do not repeat the ones
   // a broker remembers from the previous boot (it drops a resent id as a duplicate). The clock is

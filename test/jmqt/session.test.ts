@@ -477,7 +477,8 @@ describe("jmqt client session (fake timers)", () => {
   it("skips the count for a frame of at most maxParse/2 characters and refuses exactly what tooHeavy refuses", () => {
     // the framer's shortcut: tooHeavy counts at most 2 per character (a "[" or "{" 2, a "," 1)
     let seed = 7;
-    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    // (the high bits of a 32-bit LCG: its low bits repeat with a short period)
+    const rnd = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) % n;
     for (let k = 0; k < 300; k++) {
       const limit = 1 + rnd(60);
       const frame = Array.from({ length: 1 + rnd(70) }, () => "[{,a"[rnd(4)]).join("");
@@ -486,6 +487,23 @@ describe("jmqt client session (fake timers)", () => {
       assert.equal(fr.counters.heavy === 1, tooHeavy(frame, limit), `${frame} at ${limit}`);
       if (frame.length * 2 <= limit) assert.equal(tooHeavy(frame, limit), false, "a frame of limit/2 characters can never be too heavy");
     }
+  });
+
+  it("tooHeavy is the count of commas plus 2 per bracket over the limit, also when it skips counting the commas", () => {
+    let seed = 11;
+    // (the high bits of a 32-bit LCG: its low bits repeat with a short period)
+    const rnd = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) % n;
+    let skipped = 0;
+    for (let k = 0; k < 2000; k++) {
+      const frame = Array.from({ length: 1 + rnd(100) }, () => "[{,,aaaa"[rnd(8)]).join("");
+      // half of them with a limit between the length and twice it, where the shortcut decides
+      const limit = k % 2 ? frame.length + rnd(frame.length + 1) : 1 + rnd(200);
+      const brackets = frame.split("").filter((ch) => ch === "[" || ch === "{").length;
+      const cost = frame.split(",").length - 1 + 2 * brackets;
+      assert.equal(tooHeavy(frame, limit), cost > limit, `${frame} at ${limit}: cost ${cost}`);
+      if (frame.length + brackets <= limit && frame.length * 2 > limit) skipped++;
+    }
+    assert.ok(skipped > 100, `the comma count was skipped ${skipped} times`);
   });
 
   it("refuses and counts a frame whose parse would cost more than maxParse blocks, and goes on", () => {

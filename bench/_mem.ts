@@ -25,7 +25,7 @@ async function main() {
     const rev: any = {};
     for (const k of Object.keys(nm)) rev[nm[k]] = k.replace(/^\./, "");
     for (const x0 of (process.argv[5] || "").split(",").filter(Boolean)) {
-      const x = x0.split(".").map((p) => rev[p] || p).join(".");
+      const x = x0.split(".").map((p) => (/^\d+$/.test(p) ? "[" + p + "]" : rev[p] || p)).join(".").replace(/\.\[/g, "[");
       const g = await d.dev.query("E.getSizeOf(" + x + ",1)");
       if (!Array.isArray(g)) {
         console.log(x, g);

@@ -10,6 +10,7 @@ import { minify } from "terser";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
+import * as acorn from "acorn";
 import { BoardJson, ROOT, boardIds, loadApi, loadBoard, pinList } from "./api";
 import { PACKET_TYPES, Violation, WIRE_KEYS, checkBundle, checkMangled, definedNames, formatViolations } from "./gate";
 import { checkPretokenised, pretokeniseFiles } from "./pretokenise";
@@ -166,8 +167,8 @@ export async function buildBoard(opts: BuildOptions): Promise<BuildResult> {
     mangle: { ...TERSER_ES5.mangle, reserved: [...reservedGlobals(), COLD_HOLDER], properties: { regex: MANGLED_PROPERTIES, reserved: reservedProperties() } },
     nameCache,
   });
-  const split = moved ? splitCold(minified.code!, moved) : undefined;
-  const program = split ? split.program : minified.code!;
+  const split = moved ? splitCold(wholeLiterals(minified.code!), moved) : undefined;
+  const program = split ? split.program : wholeLiterals(minified.code!);
   const min = split ? program + split.tail : program;
   const mangled: Record<string, string> = {};
   const props = (nameCache.props && nameCache.props.props) || {};
@@ -414,6 +415,27 @@ export function reservedGlobals(): string[] {
 }
 
 /** Property names the mangler must never produce: the JMQT wire keys and packet types, and every Espruino API name. */
+/**
+ * The minified code with every integer literal of at most 1023 that terser wrote in exponent form
+ * (`1e3`) written out (`1000`). Espruino reads a literal with an exponent as a float, and a
+ * property or variable holding a float costs a block more than one holding an integer in
+ * -1024..1023 (measured with E.getSizeOf on espruino-esp8266: {a:1e3} 3 blocks, {a:1000} 2): the
+ * client's backoff, the device's tick period and the WiFi backoff held 1e3 at idle. One byte more
+ * per literal; above 1023 an integer takes the extra block too, so those stay as terser wrote them.
+ */
+export function wholeLiterals(code: string): string {
+  let out = "";
+  let from = 0;
+  for (const t of acorn.tokenizer(code, { ecmaVersion: 5 }) as Iterable<any>) {
+    if (t.type !== acorn.tokTypes.num) continue;
+    const raw = code.slice(t.start, t.end);
+    if (!/e/i.test(raw) || !Number.isInteger(t.value) || t.value > 1023) continue;
+    out += code.slice(from, t.start) + String(t.value);
+    from = t.end;
+  }
+  return out + code.slice(from);
+}
+
 /**
  * The properties the mangler shortens: private fields (a name ending in `_`), and the JMQT
  * client's public fields whose names are longer than 4 characters. On the ESP8266 a name of up

@@ -47,7 +47,8 @@ export function sense(rt: Device, i: Inp, it?: any): void {
     for (let n = 0; n < 3; n++) {
       const c = q.charAt(n);
       const x = typeof pr === "number" ? pr : pr && typeof pr[c] === "number" ? pr[c] : n || k > 9 ? 1 : 2;
-      m[c] = Math.pow(10, x);
+      // (rounded: Math.pow returns a float on Espruino, a block more than an integer as a property)
+      m[c] = Math.round(Math.pow(10, x));
     }
     i.precision_ = m;
     if (it.deadband !== undefined) i.deadband_ = it.deadband;

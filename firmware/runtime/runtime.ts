@@ -215,7 +215,8 @@ export function run(cfg: any): void {
     if (it.offset) inp.offset_ = it.offset;
     // the default precision of a kind (decimals): analog 3, pulse rate 2, temperature 1, the rest 0
     const decimals = k === Kind.Analog ? 3 : k === Kind.Pulse ? 2 : k === Kind.Temperature ? 1 : 0;
-    const m = k === Kind.Digital ? 1 : Math.pow(10, it.precision === undefined ? decimals : it.precision);
+    // (rounded: Math.pow returns a float on Espruino, a block more than an integer as a property)
+    const m = k === Kind.Digital ? 1 : Math.round(Math.pow(10, it.precision === undefined ? decimals : it.precision));
     if (m !== 1) inp.precision_ = m;
     if (it.deadband !== undefined) inp.deadband_ = it.deadband;
     if (it.invert) inp.invert_ = 1;

@@ -6,6 +6,7 @@ import * as acorn from "acorn";
 import { ROOT, boardIds, loadBoard } from "../../tools/api";
 import { checkBundle, definedNames, formatViolations } from "../../tools/gate";
 import { readCold } from "../../tools/cold";
+import { wholeLiterals } from "../../tools/build";
 
 describe("the built bundles pass the Espruino gate", () => {
   for (const id of boardIds()) {
@@ -41,6 +42,27 @@ describe("the built bundles pass the Espruino gate", () => {
         assert.deepEqual(v, [], formatViolations(v));
         console.log(`      ${id}: ${Buffer.byteLength(code)} bytes minified, budget ${board.budget.bundleBytes}`);
       });
+
+      it("writes no integer up to 1023 with an exponent (Espruino reads 1e3 as a float: a block more where it is stored)", () => {
+        const code = readFileSync(min, "utf8");
+        const cold = readCold(code).functions.join(";\n");
+        let numbers = 0;
+        for (const text of [code, cold])
+          for (const t of acorn.tokenizer(text, { ecmaVersion: 5 }) as Iterable<any>) {
+            if (t.type !== acorn.tokTypes.num) continue;
+            numbers++;
+            const raw = text.slice(t.start, t.end);
+            assert.ok(!(/e/i.test(raw) && Number.isInteger(t.value) && t.value <= 1023), `${raw} at ${t.start}`);
+          }
+        assert.ok(numbers > 100, `${numbers} number literals checked`);
+        assert.ok(/[^0-9.]1000[^0-9]/.test(code), "the bundle's 1000s are written out");
+      });
     });
   }
+});
+
+describe("wholeLiterals (tools/build.ts)", () => {
+  it("writes out an integer literal up to 1023 that has an exponent, and nothing else", () => {
+    assert.equal(wholeLiterals('a=1e3,b=1e4,c="1e3",d=1.5e3,e=5e2,f=1e-3,g=x1e3;'), 'a=1000,b=1e4,c="1e3",d=1.5e3,e=500,f=1e-3,g=x1e3;');
+  });
 });

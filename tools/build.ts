@@ -445,7 +445,8 @@ export function wholeLiterals(code: string): string {
  * client's API, README "JMQT client"); the bundle is one program, so every use is renamed alike
  * (drv.run, built apart, gets the same names: buildDriver), and dist/<board>.names.json maps them
  * back. `state`, `start`, `stop` and `unsub` stay as they are (the first three are in terser's list
- * of built-in property names, which it never mangles; `unsub` is a packet type, reserved).
+ * of built-in property names, which it never mangles, and must stay: `state` is also the field of
+ * Espruino's setWatch event that the runtime reads; `unsub` is a packet type, reserved).
  */
 export const MANGLED_PROPERTIES = /_$|^(counters|onPush|onState|onRepeat)$/;
 

@@ -70,10 +70,12 @@ const enum Cache {
 export function changeCommand(rt: Device, cmd: string, a: any, key: string): any {
   let res: any;
   if ((cmd === "config" && a.set === undefined) || (cmd === "ota" && a.op === "state")) return /*@__NOINLINE__*/ manageCommand(rt, cmd, a);
-  for (let n = 0; n < rt.replies_.length; n++) {
-    if (rt.replies_[n].substr(0, key.length) === key) {
+  // (made at the first change: an empty array costs the board 2 blocks)
+  const replies = rt.replies_ || (rt.replies_ = []);
+  for (let n = 0; n < replies.length; n++) {
+    if (replies[n].substr(0, key.length) === key) {
       rt.commands_--;
-      return JSON.parse(rt.replies_[n].substr(key.length));
+      return JSON.parse(replies[n].substr(key.length));
     }
   }
   try {
@@ -83,8 +85,8 @@ export function changeCommand(rt: Device, cmd: string, a: any, key: string): any
   } catch (e) {
     res = "failed: " + e;
   }
-  if (rt.replies_.length >= Cache.Replies) rt.replies_.shift();
-  rt.replies_.push(key + JSON.stringify(res));
+  if (replies.length >= Cache.Replies) replies.shift();
+  replies.push(key + JSON.stringify(res));
   return res;
 }
 

@@ -123,8 +123,8 @@ export interface Device {
   queuedValues_?: any[];
   queueMax_: number;
   dropped_?: number;
-  /** recent replies (at most Cache.Replies), each one string "<sender> <id>\n<reply JSON>" */
-  replies_: string[];
+  /** recent results of changes (at most Cache.Replies, changeCommand), each one string "<sender> <id>\n<result JSON>"; absent until the first */
+  replies_?: string[];
   /** boot time; time the session was lost (absent while there is one); safe state applied (absent: not) */
   bootAt_: number;
   lostAt_?: number;
@@ -162,7 +162,6 @@ export function createDevice(board: Board, client: Client, fw: string): Device {
     published_: 0,
     commands_: 0,
     outputs_: [],
-    replies_: [],
     queueMax_: (board.sys(Sys.BoardInfo) as BoardInfo).offlineQueue || 16,
     bootAt_: now,
     lostAt_: now,

@@ -475,7 +475,7 @@ function print(title: string, n: number, f: EngineFigures): void {
  * by a fifth within minutes (the same module measured 1.23 s and 1.59 s a few minutes apart), so
  * figures taken minutes apart are not comparable, and the medians of interleaved runs are.
  */
-async function compareWithMqtt(board: Board, n: number, broker: Broker, p: Peer, rt0: number): Promise<void> {
+async function compareWithMqtt(board: Board, n: number, broker: Broker, p: Peer): Promise<void> {
   const rounds = Number(process.env.BENCH_ROUNDS) || 3;
   const echoes: { what: string; m: MqttEcho; bursts: FloorResult[]; rt: number }[] = [];
   for (const tok of [false, true]) {
@@ -488,6 +488,8 @@ async function compareWithMqtt(board: Board, n: number, broker: Broker, p: Peer,
   const id = "dev-cmp";
   const cfg = { id, server: { host: "127.0.0.1", port: broker.port, token: TOKEN }, wifi: AP, allow: ["admin"], inputs: [], outputs: [] };
   const fw: BurstResult[][] = [[], []];
+  // the firmware's round trips (200 sequential, median), q0 and q1, measured beside the module's
+  const fwRt = [NaN, NaN];
   const boards = echoes.map((e) => e.m.board);
   // one interpreter runs at a time, the others stopped (EspruinoBoard.suspend)
   const only = async (b: EspruinoBoard, job: () => Promise<void>) => {
@@ -506,6 +508,7 @@ async function compareWithMqtt(board: Board, n: number, broker: Broker, p: Peer,
     boards.push(dev);
     try {
       for (const e of echoes) await only(e.m.board, async () => void (e.rt = (await e.m.echo(n, true)).rt));
+      for (const q of [0, 1]) await only(dev, async () => void (fwRt[q] = await roundTrips(p, id, 200, q)));
       for (let r = 0; r < rounds; r++) {
         const jobs: (() => Promise<void>)[] = [
           () => only(dev, async () => void fw[0].push(await burst(p, id, n, 0, id + "c0r" + r, dev))),
@@ -530,7 +533,8 @@ async function compareWithMqtt(board: Board, n: number, broker: Broker, p: Peer,
   console.log(
     `  beside Espruino's MQTT module, ${rounds} rounds interleaved (medians): firmware q0 burst ${q0.ms} ms, q1 ${q1.ms} ms` +
       (q0.cpu !== undefined && q1.cpu !== undefined ? ` (CPU ${q0.cpu.toFixed(2)} / ${q1.cpu.toFixed(2)} ms per ping)` : "") +
-      `; ${all.filter((b) => b.answered === n && b.once).length}/${all.length} bursts answered completely, each once`,
+      `; ${all.filter((b) => b.answered === n && b.once).length}/${all.length} bursts answered completely, each once; ` +
+      `round trip q0 ${fwRt[0].toFixed(2)} ms, q1 ${fwRt[1].toFixed(2)} ms (q1/q0 = ${(fwRt[1] / fwRt[0]).toFixed(2)})`,
   );
   for (const e of echoes) {
     const ms = med(e.bursts.map((b) => b.ms))!;
@@ -541,7 +545,7 @@ async function compareWithMqtt(board: Board, n: number, broker: Broker, p: Peer,
         `firmware q0 burst ${(q0.ms / ms).toFixed(2)}x, q1 ${(q1.ms / ms).toFixed(2)}x that` +
         (cpu !== undefined && q0.cpu !== undefined && q1.cpu !== undefined ? `; CPU ${cpu.toFixed(2)} ms per echo (firmware q0 ping ${(q0.cpu / cpu).toFixed(2)}x, q1 ${(q1.cpu / cpu).toFixed(2)}x)` : "") +
         (reads !== undefined && q0.reads !== undefined ? `; ${reads.toFixed(0)} flash reads per echo (firmware q0 ping ${(q0.reads / reads).toFixed(2)}x)` : "") +
-        `; round trip ${e.rt.toFixed(2)} ms (firmware q0 ${(rt0 / e.rt).toFixed(2)}x)`,
+        `; round trip ${e.rt.toFixed(2)} ms (firmware q0 ${(fwRt[0] / e.rt).toFixed(2)}x)`,
     );
   }
 }
@@ -555,7 +559,7 @@ export async function run(board: Board = (process.argv[3] as Board) || "esp8266"
       real = await measure("espruino", board, n, broker, p, "dev");
       print(`real interpreter, ${board} layout`, n, real);
     } else console.log(ESPRUINO_SKIP_MESSAGE);
-    if (real) await compareWithMqtt(board, n, broker, p, real.rt0);
+    if (real) await compareWithMqtt(board, n, broker, p);
     const v8 = await measure("v8", board, n, broker, p, "dev-v8");
     print(`V8 model (SimBoard, real clock, the same bundle and broker), ${board}`, n, v8);
     console.log(

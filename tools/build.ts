@@ -167,8 +167,9 @@ export async function buildBoard(opts: BuildOptions): Promise<BuildResult> {
     mangle: { ...TERSER_ES5.mangle, reserved: [...reservedGlobals(), COLD_HOLDER], properties: { regex: MANGLED_PROPERTIES, reserved: reservedProperties() } },
     nameCache,
   });
-  const split = moved ? splitCold(wholeLiterals(minified.code!), moved) : undefined;
-  const program = split ? split.program : wholeLiterals(minified.code!);
+  const code = wholeLiterals(minified.code!);
+  const split = moved ? splitCold(code, moved) : undefined;
+  const program = split ? split.program : code;
   const min = split ? program + split.tail : program;
   const mangled: Record<string, string> = {};
   const props = (nameCache.props && nameCache.props.props) || {};
@@ -414,7 +415,6 @@ export function reservedGlobals(): string[] {
   return [...out];
 }
 
-/** Property names the mangler must never produce: the JMQT wire keys and packet types, and every Espruino API name. */
 /**
  * The minified code with every integer literal of at most 1023 that terser wrote in exponent form
  * (`1e3`) written out (`1000`). Espruino reads a literal with an exponent as a float, and a
@@ -450,6 +450,7 @@ export function wholeLiterals(code: string): string {
  */
 export const MANGLED_PROPERTIES = /_$|^(counters|onPush|onState|onRepeat)$/;
 
+/** Property names the mangler must never produce: the JMQT wire keys and packet types, and every Espruino API name. */
 export function reservedProperties(): string[] {
   const out = new Set<string>([...WIRE_KEYS, ...PACKET_TYPES]);
   for (const e of loadApi()) {

@@ -74,7 +74,7 @@ export interface JmqtClient extends Client, FrameState, Decoded {
    *  refused it): the next drain calls resume(); absent otherwise */
   unsent_?: number;
   /** stop() callback, run on the close of the socket it ended */
-  stopCb_: (() => void) | null | undefined;
+  stopCb_?: (() => void) | null;
   /** while a QoS 1 push is handled: the frames its handler sent, to leave with the pushAck in one write */
   batch_?: string | null;
   /** limits from the options (boards/*.json defaults) */
@@ -383,9 +383,10 @@ function onSocketClose(this: ClientSocket): void {
     c.socket_ = null;
     down(c, ST_NETWORK_ERROR, S_BACKOFF);
   } else if (c.staleCloses_ && !--c.staleCloses_) {
+    // the count and the callback absent again (a property holding null costs a block)
     delete c.staleCloses_;
     cb = c.stopCb_;
-    c.stopCb_ = null;
+    delete c.stopCb_;
     safe(c, cb);
   }
 }

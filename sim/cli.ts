@@ -67,13 +67,15 @@ const stdio: Output = {
 /** NetLike that remembers the last socket error so a failure can be named (ECONNREFUSED...). */
 class TrackingNet implements NetLike {
   lastError: { code?: string; message?: string } | null = null;
-  private inner = nodeNet();
+  // watched below the socket: the client owns the socket's listeners (api.ts SocketLike)
+  private inner = nodeNet({
+    onSocket: (raw) =>
+      raw.on("error", (e: any) => {
+        this.lastError = e ? { code: e.code, message: e.message } : { message: "socket error" };
+      }),
+  });
   connect(opts: { host: string; port: number }, onConnect: () => void): SocketLike {
-    const sock = this.inner.connect(opts, onConnect);
-    sock.on("error", (e: any) => {
-      this.lastError = e || { message: "socket error" };
-    });
-    return sock;
+    return this.inner.connect(opts, onConnect);
   }
 }
 

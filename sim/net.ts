@@ -1,12 +1,13 @@
 // A NetLike (firmware/jmqt/api.ts) over node:net, for Node-side users (tests, desktop client).
 // It behaves like Espruino's `net`: incoming data arrives as latin1 strings (one byte per char),
 // optionally re-split into chunks of `chunkSize` characters; write() takes latin1 strings; every
-// handler, and onConnect, runs with this = the NodeSocket connect() returned (api.ts SocketLike).
+// handler, and onConnect, runs with this = the NodeSocket connect() returned (api.ts SocketLike),
+// and the handlers are its `#on<event>` properties, as Espruino keeps them.
 // Like Espruino's, write() returns false every time and one `drain` follows once what was
 // written has left (Espruino emits it when its send buffer is empty), so the JMQT client paces
 // by `drain` alone on both.
 import * as nodeNetModule from "node:net";
-import type { ClientOptions, NetLike, SocketLike } from "../firmware/jmqt/api";
+import type { ClientOptions, NetLike, SocketHandler, SocketLike } from "../firmware/jmqt/api";
 
 export interface NodeNetOptions {
   /** deliver incoming data in chunks of at most this many characters (default: as Node delivers it) */
@@ -15,12 +16,11 @@ export interface NodeNetOptions {
   onSocket?: (sock: nodeNetModule.Socket) => void;
 }
 
-type Handler = (this: any, arg?: any) => void;
+type Handler = SocketHandler;
 
 /** One Espruino-like socket over a Node socket; events: data (string), close, error, drain. */
 export class NodeSocket implements SocketLike {
   readonly raw: nodeNetModule.Socket;
-  private handlers: Record<string, Handler[]> = {};
   private closed = false;
   private drainDue = false;
   private chunkSize: number;
@@ -46,8 +46,11 @@ export class NodeSocket implements SocketLike {
     });
   }
 
+  /** Espruino's `on()`: one more listener in `#on<event>` (api.ts SocketLike) */
   on(event: string, fn: Handler): void {
-    (this.handlers[event] || (this.handlers[event] = [])).push(fn);
+    const self = this as any;
+    const had = self["#on" + event];
+    self["#on" + event] = had === undefined ? [fn] : ([] as Handler[]).concat(had, fn);
   }
 
   write(data: string): boolean {
@@ -82,9 +85,10 @@ export class NodeSocket implements SocketLike {
   }
 
   private emit(event: string, arg?: any): void {
-    const list = this.handlers[event];
-    if (!list) return;
-    for (const fn of list.slice()) {
+    // as Espruino does: the socket's `#on<event>`, one function or an array of them
+    const had = (this as any)["#on" + event] as Handler | Handler[] | undefined;
+    if (!had) return;
+    for (const fn of ([] as Handler[]).concat(had)) {
       try {
         fn.call(this, arg);
       } catch (e) {
@@ -95,10 +99,15 @@ export class NodeSocket implements SocketLike {
   }
 }
 
+/** A NetLike whose sockets are NodeSockets (their `on()` too). */
+export interface NodeNet extends NetLike {
+  connect(opts: { host: string; port: number }, onConnect: (this: any) => void): NodeSocket;
+}
+
 /** NetLike over node:net. Only connects to what it is told (tests use 127.0.0.1). */
-export function nodeNet(opts: NodeNetOptions = {}): NetLike {
+export function nodeNet(opts: NodeNetOptions = {}): NodeNet {
   return {
-    connect(o: { host: string; port: number }, onConnect: (this: any) => void): SocketLike {
+    connect(o: { host: string; port: number }, onConnect: (this: any) => void): NodeSocket {
       const raw = nodeNetModule.connect({ host: o.host, port: o.port });
       const sock = new NodeSocket(raw, opts.chunkSize || 0, onConnect);
       if (opts.onSocket) opts.onSocket(raw);

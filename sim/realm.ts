@@ -326,9 +326,17 @@ function setListeners(o, ev, l) {
   else if (l.length) def(o, "#on" + ev, l.length === 1 ? l[0] : l);
   else delete o["#on" + ev];
 }
+// Espruino's on() copies the listeners it finds into a new array (jsvArrayPushAll): an array's
+// items, but of one function set as "#on<event>" itself (as net.connect() stores its callback, and
+// the JMQT client its socket handlers) the function's own children, its code text first, so that
+// function is never called again: an event evaluates its code as a string, at global scope
+// (measured on espruino-large: fidelity emit.direct.thenOn).
+function codeOf(f) { var s = "" + f; return s.slice(s.indexOf("{") + 1, s.lastIndexOf("}")); }
+// a string listener (Espruino's on() takes one) is code evaluated at global scope
+function callable(l) { return typeof l === "string" ? function () { (0, eval)(l); } : l; }
 def(Object.prototype, "on", function on(ev, fn) {
   var k = "#on" + ev, l = this[k];
-  if (Q.listenersEnumerable) { if (l === undefined) this[k] = [fn]; else if (typeof l === "function") this[k] = [l, fn]; else l.push(fn); }
+  if (Q.listenersEnumerable) { if (l === undefined) this[k] = [fn]; else if (typeof l === "function") this[k] = [codeOf(l), fn]; else l.push(fn); }
   else if (l === undefined) def(this, k, fn); else if (typeof l === "function") def(this, k, [l, fn]); else l.push(fn);
   return this;
 });
@@ -339,11 +347,11 @@ def(Object.prototype, "prependListener", function prependListener(ev, fn) {
 def(Object.prototype, "emit", function emit(ev) {
   var l = listeners(this, ev).slice(), a = [].slice.call(arguments, 1), i;
   if (!Q.emitQueued) {
-    for (i = 0; i < l.length; i++) l[i].apply(this, a);
+    for (i = 0; i < l.length; i++) callable(l[i]).apply(this, a);
     return l.length > 0;
   }
   // Espruino queues each listener (as they are now): it runs after the current code returns.
-  for (i = 0; i < l.length; i++) H.queueEvent(l[i], this, a);
+  for (i = 0; i < l.length; i++) H.queueEvent(callable(l[i]), this, a);
 });
 def(Object.prototype, "removeListener", function removeListener(ev, fn) {
   var l = listeners(this, ev), i = l.indexOf(fn);
@@ -669,7 +677,7 @@ for (var si = 0; si < stub.length; si++) (function (n) {
 trapReads(Array.prototype);
 trapReads(Function.prototype);
 return {
-  emit: function (o, ev, a, b, onErr) { var l = listeners(o, ev).slice(); for (var i = 0; i < l.length; i++) { try { l[i].call(o, a, b); } catch (e) { onErr(e); } } },
+  emit: function (o, ev, a, b, onErr) { var l = listeners(o, ev).slice(); for (var i = 0; i < l.length; i++) { try { callable(l[i]).call(o, a, b); } catch (e) { onErr(e); } } },
   hasListeners: function (o, ev) { return listeners(o, ev).length > 0; },
   mk: mk,
   newSocket: function () { return new Socket(); },

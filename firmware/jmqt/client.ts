@@ -208,10 +208,11 @@ function connect(c: JmqtClient, now: number): void {
   try {
     s = c.socket_ = c.net_.connect(c.address_, onSocketConnect);
     s.client_ = c;
-    s.on("data", onSocketData);
-    s.on("close", onSocketClose);
-    s.on("error", onSocketError);
-    s.on("drain", onSocketDrain);
+    // the listeners as Espruino stores them, one function each (api.ts SocketLike): 8 blocks fewer than on()
+    s["#ondata"] = onSocketData;
+    s["#onclose"] = onSocketClose;
+    s["#onerror"] = onSocketError;
+    s["#ondrain"] = onSocketDrain;
   } catch (x) {
     c.err = "connect: " + x;
     down(c, ST_NETWORK_ERROR, S_BACKOFF);

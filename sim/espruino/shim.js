@@ -16,7 +16,7 @@
 // Built-in functions are replaced as properties of `global` (a plain `digitalRead = ...` throws
 // "Unable to assign value to non-reference Function").
 var __sim = (function () {
-  var V = {}, W = [], h = {}, T = NaN, R = -55, up = 0, cb = 0;
+  var V = {}, W = [], T = NaN, R = -55, up = 0, cb = 0;
   function o(j) { print("\n@@SIM " + JSON.stringify(j)); }
   // a pin as a number: "D5" / "A0" (Pin("D5") in the firmware), or a pin value (D5 in code: typeof
   // "number" on this build, yet "D5" as a string and as an object key), which p|0 turns into 5
@@ -55,9 +55,8 @@ var __sim = (function () {
   var x = require("Wifi");
   x.connect = function (s, x, c) { cb = c; o({ w: s }); };
   x.disconnect = function (c) { up = 0; print('\n@@SIM {"w":0}'); if (c) setTimeout(c, 1); };
-  x.on = function (e, f) { h[e] = f; };
-  // setHostname is a no-op here; sharing removeListener's function only ever deletes a key h does not have
-  x.removeListener = x.setHostname = function (e) { delete h[e]; };
+  // listeners are Espruino's own (on(), `#on<event>`): what the board's Wifi module has, and costs
+  x.setHostname = function () {};
   // getDetails and getStatus: one answer with both fields (status, station) and the RSSI
   x.getDetails = x.getStatus = function (c) { var d = { status: up ? "connected" : "off", station: up ? "connected" : "off", rssi: up ? R : 0 }; if (c) c(d); return d; };
   x.getIP = function (c) { var d = { ip: up ? "192.168.4.2" : "0.0.0.0" }; if (c) c(null, d); return d; };
@@ -90,8 +89,7 @@ var __sim = (function () {
       k = cb;
       cb = 0;
       if (v && k) k(null);
-      k = h[v ? "connected" : "disconnected"];
-      if (k) k(v ? { ip: "192.168.4.2" } : { reason: "beacon_timeout" });
+      x.emit(v ? "connected" : "disconnected", v ? { ip: "192.168.4.2" } : { reason: "beacon_timeout" });
     }
   };
 })();

@@ -3,7 +3,7 @@
 import { strict as assert } from "node:assert";
 import type sinon from "sinon";
 import { S_READY } from "../../firmware/jmqt/api";
-import type { Client, ClientOptions, NetLike, SocketLike } from "../../firmware/jmqt/api";
+import type { Client, ClientOptions, NetLike, SocketHandler, SocketLike } from "../../firmware/jmqt/api";
 
 export interface Sent {
   type: string;
@@ -11,7 +11,6 @@ export interface Sent {
 }
 
 export class FakeSocket implements SocketLike {
-  handlers: Record<string, ((this: any, arg?: any) => void)[]> = {};
   written: string[] = [];
   /** what write() returns: false, as Espruino's socket.write() does on every call */
   writeResult = false;
@@ -20,11 +19,13 @@ export class FakeSocket implements SocketLike {
   /** emit close synchronously from end(), like a socket that closes at once */
   closeOnEnd = true;
   constructor(public onConnect: (this: any) => void, public opts: { host: string; port: number }) {}
-  on(event: string, fn: (this: any, arg?: any) => void): void {
-    (this.handlers[event] ||= []).push(fn);
+  /** the listeners of an event, from `#on<event>` as Espruino keeps them (api.ts SocketLike) */
+  handlers(event: string): SocketHandler[] {
+    const had = (this as any)["#on" + event] as SocketHandler | SocketHandler[] | undefined;
+    return had === undefined ? [] : ([] as SocketHandler[]).concat(had);
   }
   emit(event: string, arg?: any): void {
-    for (const fn of (this.handlers[event] || []).slice()) fn.call(this, arg);
+    for (const fn of this.handlers(event)) fn.call(this, arg);
   }
   write(data: string): boolean {
     if (this.closed) return false;

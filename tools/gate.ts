@@ -839,6 +839,8 @@ export function unsupportedRegex(pattern: string): string[] {
     }
     if (inClass) {
       if (ch === "]") inClass = false;
+      // measured on Espruino 2v29: /[[]/, /[^[{]/ and /[a-z[]/ throw "Unfinished character set in RegEx"
+      else if (ch === "[") add("class-bracket", "an unescaped [ inside a character class (throws \"Unfinished character set in RegEx\": write \\[)");
       continue;
     }
     if (ch === "[") {

@@ -125,6 +125,8 @@ describe("gate: what V8 cannot imitate (../shared/espruino/LINUX.md)", () => {
     ["new RegExp('^[a-z]{2}$').test('ab');", /\{2\} quantifier/],
     ["RegExp('x\\\\b', 'g').test('x');", /\\b/],
     ["new RegExp('^a$', 'm');", /the m flag/],
+    ["/[^[{]/.test('a');", /unescaped \[ inside a character class/],
+    ["new RegExp('[a-z[]').test('a');", /Unfinished character set/],
   ] as [string, RegExp][]) {
     it(`flags the regex of ${code}`, () => expectRule(code, "regex", re));
   }
@@ -132,6 +134,7 @@ describe("gate: what V8 cannot imitate (../shared/espruino/LINUX.md)", () => {
     const ok = [
       "/^[A-Za-z0-9_\\-]+$/.test('a');",
       "/^[{}]$/.test('{');", // { inside a class is a character
+      "/[^\\[{]/.test('a');", // an escaped [ inside a class
       "/a\\{2\\}/.test('a{2}');", // escaped braces
       "/x{/.test('x{');", // a brace that is no quantifier
       "/[(?:]/.test('(');",

@@ -18,6 +18,12 @@ export interface NodeNetOptions {
 
 type Handler = SocketHandler;
 
+/** The listeners of an event as Espruino keeps them on an object: its `#on<event>`, one function or an array of them (api.ts SocketLike). */
+export function listenersOf(o: object, event: string): Handler[] {
+  const had = (o as any)["#on" + event] as Handler | Handler[] | undefined;
+  return had === undefined ? [] : ([] as Handler[]).concat(had);
+}
+
 /** One Espruino-like socket over a Node socket; events: data (string), close, error, drain. */
 export class NodeSocket implements SocketLike {
   readonly raw: nodeNetModule.Socket;
@@ -46,11 +52,9 @@ export class NodeSocket implements SocketLike {
     });
   }
 
-  /** Espruino's `on()`: one more listener in `#on<event>` (api.ts SocketLike) */
+  /** one more listener in `#on<event>`, as Espruino's `on()` adds it (but keeping a function set there directly, which Espruino's loses) */
   on(event: string, fn: Handler): void {
-    const self = this as any;
-    const had = self["#on" + event];
-    self["#on" + event] = had === undefined ? [fn] : ([] as Handler[]).concat(had, fn);
+    (this as any)["#on" + event] = listenersOf(this, event).concat(fn);
   }
 
   write(data: string): boolean {
@@ -85,10 +89,7 @@ export class NodeSocket implements SocketLike {
   }
 
   private emit(event: string, arg?: any): void {
-    // as Espruino does: the socket's `#on<event>`, one function or an array of them
-    const had = (this as any)["#on" + event] as Handler | Handler[] | undefined;
-    if (!had) return;
-    for (const fn of ([] as Handler[]).concat(had)) {
+    for (const fn of listenersOf(this, event)) {
       try {
         fn.call(this, arg);
       } catch (e) {

@@ -561,7 +561,9 @@ const METHODS = {
       while (q.length) put(this, q.shift() as string);
       put(this, encode("disconn", {}));
     }
-    this.stopCb_ = s ? cb : null;
+    // the callback waits for the socket's close; absent without one (a property holding null costs a block)
+    if (s) this.stopCb_ = cb;
+    else delete this.stopCb_;
     down(this, ST_OK, S_STOPPED);
     if (!s && cb) cb();
   },
@@ -644,12 +646,12 @@ export function request(c: Client, cn: string, dt: any, cb: StatusCb): number {
  * which every command's reply is (measured on espruino-esp8266; docs/memory.md "Time").
  */
 function windowed(c: JmqtClient, b: any, cb: StatusCb | null | undefined): number {
-  var request = b.cn.charAt(0) == "$";
+  var isRequest = b.cn.charAt(0) == "$";
   var e: Pending;
   if (c.window_.length >= c.inflight_) return c.counters.qd++, ST_BUSY;
-  if (!request) b.q = 1;
+  if (!isRequest) b.q = 1;
   b.id = "" + ++c.lastId_;
-  e = [b.id, encode("pub", b), cb, request ? -1 : 0, 0];
+  e = [b.id, encode("pub", b), cb, isRequest ? -1 : 0, 0];
   if (c.state == S_READY) {
     if (!send(c, e[1])) return c.counters.qd++, ST_BUSY;
     e[4] = Date.now() + (c.ackMs_ === undefined ? Default.AckMs : c.ackMs_) || 1;

@@ -4,6 +4,7 @@ import { strict as assert } from "node:assert";
 import type sinon from "sinon";
 import { S_READY } from "../../firmware/jmqt/api";
 import type { Client, ClientOptions, NetLike, SocketHandler, SocketLike } from "../../firmware/jmqt/api";
+import { listenersOf } from "../../sim/net";
 
 export interface Sent {
   type: string;
@@ -21,8 +22,7 @@ export class FakeSocket implements SocketLike {
   constructor(public onConnect: (this: any) => void, public opts: { host: string; port: number }) {}
   /** the listeners of an event, from `#on<event>` as Espruino keeps them (api.ts SocketLike) */
   handlers(event: string): SocketHandler[] {
-    const had = (this as any)["#on" + event] as SocketHandler | SocketHandler[] | undefined;
-    return had === undefined ? [] : ([] as SocketHandler[]).concat(had);
+    return listenersOf(this, event);
   }
   emit(event: string, arg?: any): void {
     for (const fn of this.handlers(event)) fn.call(this, arg);

@@ -8,7 +8,7 @@ import { startBroker } from "../sim/broker";
 import { nodeNet } from "../sim/net";
 import { EspruinoBoard, ESPRUINO_SKIP_MESSAGE, hasEspruino } from "../sim/espruino/board";
 import { S_READY } from "../firmware/jmqt/api";
-import { createClient, p2p } from "../firmware/jmqt/client";
+import { createClient, p2p, start, stop, sub } from "../firmware/jmqt/client";
 
 const TOKEN = "fleet";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -40,9 +40,9 @@ export async function run(n = Number(process.argv[3]) || 50): Promise<void> {
     if (cn === "#admin" && dt && dt.re) replies.add(dt.re);
     else got.set(cn, (got.get(cn) || 0) + 1);
   };
-  admin.start();
+  start(admin);
   while (admin.state !== S_READY) await sleep(5);
-  await new Promise<void>((r) => admin.sub("fleet/+", 0, () => r()));
+  await new Promise<void>((r) => sub(admin, "fleet/+", 0, () => r()));
   const devices: EspruinoBoard[] = [];
   const t0 = Date.now();
   for (let i = 0; i < n; i += 10) {
@@ -68,7 +68,7 @@ export async function run(n = Number(process.argv[3]) || 50): Promise<void> {
   };
   const up = await online();
   // subscriptions are per channel: one per device's reading
-  for (let j = 0; j < n; j++) admin.sub("fleet/" + j + "/light", 0);
+  for (let j = 0; j < n; j++) sub(admin, "fleet/" + j + "/light", 0);
   const cpu0 = devices.map((d) => procStats((d as any).proc.pid).cpuS);
   const w0 = Date.now();
   let v = 0;
@@ -92,7 +92,7 @@ export async function run(n = Number(process.argv[3]) || 50): Promise<void> {
   console.log(`  host cost per device: ${(rss / n / 1024).toFixed(1)} MB resident, ${((100 * cpu) / windowS / n).toFixed(2)} % of one core`);
   console.log(`  device memory (first 5, process.memory() used): ${mems.map((m) => (m ? m.usage : "?")).join(", ")}`);
   for (const d of devices) await d.stop();
-  await new Promise<void>((r) => admin.stop(r));
+  await new Promise<void>((r) => stop(admin, r));
   await broker.close();
 }
 

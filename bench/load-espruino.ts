@@ -36,7 +36,7 @@ import type { Device } from "../sim/device";
 import { EspruinoBoard, ESPRUINO_SKIP_MESSAGE, hasEspruino } from "../sim/espruino/board";
 import { S_READY } from "../firmware/jmqt/api";
 import type { Client } from "../firmware/jmqt/api";
-import { createClient, p2p } from "../firmware/jmqt/client";
+import { createClient, p2p, start, stop } from "../firmware/jmqt/client";
 import { closedPort } from "../test/desktop/helpers";
 
 const TOKEN = "load";
@@ -292,7 +292,7 @@ export async function peer(port: number, token = TOKEN): Promise<Peer> {
     if (cn === "#admin") p.got.push(dt);
     else p.pushes.push({ cn, dt });
   };
-  p.c.start();
+  start(p.c);
   const end = Date.now() + 5000;
   while (p.c.state !== S_READY && Date.now() < end) await sleep(5);
   if (p.c.state !== S_READY) throw new Error("the admin peer did not connect");
@@ -301,7 +301,7 @@ export async function peer(port: number, token = TOKEN): Promise<Peer> {
 
 /** Stops a peer's client; resolves once its socket is closed. */
 export function stopPeer(p: Peer | undefined): Promise<void> {
-  return p ? new Promise<void>((r) => p.c.stop(r)) : Promise.resolve();
+  return p ? new Promise<void>((r) => stop(p.c, r)) : Promise.resolve();
 }
 
 export interface BurstResult {

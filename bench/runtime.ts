@@ -13,7 +13,7 @@ import { buildBoard } from "../tools/build";
 import { SimBoard } from "../sim";
 import { startBroker } from "../sim/broker";
 import { nodeNet } from "../sim/net";
-import { createClient, p2p } from "../firmware/jmqt/client";
+import { createClient, p2p, start, stop } from "../firmware/jmqt/client";
 import { S_READY } from "../firmware/jmqt/api";
 
 const WIFI = { ssid: "bench-ap", password: "bench-pass" };
@@ -52,7 +52,7 @@ export async function run(): Promise<void> {
     await sim.advance(8000);
     const idle = sim.memory();
     const admin = createClient(nodeNet(), { host: "127.0.0.1", port: broker.port, cl: "admin", at: "tok", maxFrame: 65536, inflight: 16, outQueue: 256, dedup: 64 });
-    admin.start();
+    start(admin);
     while (admin.state !== S_READY) await sleep(5);
     const dev = exampleConfig(board, 0).id;
     const analog = board === "esp32" ? "D34" : "A0";
@@ -68,7 +68,7 @@ export async function run(): Promise<void> {
         `${String(r.budget).padStart(6)}   ${idle.usage} / ${busy.usage} (of ${idle.total}; ${((100 * idle.free) / idle.total).toFixed(1)}% free connected); ` +
         `${countFunctions(code[board])} functions in the bundle`,
     );
-    await new Promise<void>((res) => admin.stop(res));
+    await new Promise<void>((res) => stop(admin, res));
     sim.stop();
     await broker.close();
   }
@@ -82,7 +82,7 @@ export async function run(): Promise<void> {
   admin.onPush = (cn, dt) => {
     if (cn === "#admin" && pending) pending(dt);
   };
-  admin.start();
+  start(admin);
   const end = Date.now() + 10000;
   while ((admin.state !== S_READY || !broker.clients().includes("kitchen-esp32")) && Date.now() < end) await sleep(10);
   await sleep(300);
@@ -100,7 +100,7 @@ export async function run(): Promise<void> {
   times.sort((a, b) => a - b);
   const pct = (p: number) => times[Math.min(times.length - 1, Math.floor((p / 100) * times.length))].toFixed(2);
   console.log(`P2P command round trip (esp32 sim, loopback, ${N} requests): median ${pct(50)} ms, p95 ${pct(95)} ms, max ${times[times.length - 1].toFixed(2)} ms`);
-  await new Promise<void>((res) => admin.stop(res));
+  await new Promise<void>((res) => stop(admin, res));
   sim.stop();
   await broker.close();
 }

@@ -6,7 +6,7 @@
 // created inside it.
 import { hal } from "./hal";
 import { Sys } from "./board";
-import { createClient } from "./jmqt/client";
+import { createClient, start } from "./jmqt/client";
 import type { Client } from "./jmqt/api";
 import { S_IDLE } from "./jmqt/api";
 import { createDevice, run, shutdown } from "./runtime/runtime";
@@ -21,7 +21,7 @@ function wifiUp(): void {
   wifiBackoff = 1000;
   if (wifiTimer) clearTimeout(wifiTimer);
   wifiTimer = 0;
-  if (client && client.state === S_IDLE) client.start();
+  if (client && client.state === S_IDLE) start(client);
 }
 
 // The SDKs retry on their own after a drop, but give up after an authentication failure or a

@@ -14,7 +14,7 @@ import {
   ST_NOT_ALLOWED,
   ST_OK,
 } from "../firmware/jmqt/api";
-import { createClient, p2p } from "../firmware/jmqt/client";
+import { createClient, p2p, start, stop, sub } from "../firmware/jmqt/client";
 import { startBroker } from "./broker/index";
 import { desktopClientOptions, nodeNet } from "./net";
 import { progressBar, sendOta } from "./ota-sender";
@@ -141,7 +141,7 @@ class Session {
       }
     };
     this.armTimeout("no session");
-    this.client.start();
+    start(this.client);
   }
 
   private armTimeout(what: string): void {
@@ -161,7 +161,7 @@ class Session {
     const guard = setTimeout(settle, 1500);
     guard.unref();
     try {
-      this.client.stop(() => {
+      stop(this.client, () => {
         clearTimeout(guard);
         settle();
       });
@@ -215,7 +215,7 @@ function runSub(args: CliArgs, io: Output): Session {
         if (args.count && seen >= args.count) s.finish(EXIT_OK);
       };
       for (const cn of args.positional) {
-        const st = s.client.sub(cn, 0, (ack) => {
+        const st = sub(s.client, cn, 0, (ack) => {
           if (ack !== ST_OK) s.finish(EXIT_FAILED, `error: subscription to ${cn} refused: ${statusName(ack)}`);
           else if (!args.json) io.err(`subscribed to ${cn}`);
         });

@@ -129,14 +129,11 @@ export interface Client {
   onRepeat?: ((cn: string, dt: any, from: string) => void) | null;
   /** every state change; st is the status that caused it when there is one */
   onState: ((state: number, st: number) => void) | null;
-  start(): void;
-  /** orderly end: disconn, close, timers cleared; cb when closed */
-  stop(cb?: () => void): void;
   /** returns ST_OK when accepted (sent or queued), else the reason at once (ST_BUSY, ST_NETWORK_ERROR when not ready and q=0, ST_INVALID_CHANNEL) */
   pub(cn: string, dt: any, q: number, rt: number, cb?: StatusCb | null): number;
-  sub(cn: string, pr: number, cb?: StatusCb | null): number;
-  unsub(cn: string, cb?: StatusCb | null): number;
-  // P2P and `$` control requests: p2p(client, id, dt, q, cb) and request(client, cn, dt, cb) in
-  // client.ts, functions over pub rather than methods, so that a bundle that does not call them
-  // (the device's) does not hold them (8 blocks each, measured)
+  // The rest are functions over the client in client.ts, not methods, so that the board keeps
+  // the seldom-run ones in flash (a method is resident, 3-5 blocks each, measured) and a bundle
+  // that does not call one does not hold it: start(client), stop(client, cb) (disconn, close,
+  // timers cleared; cb when closed), sub(client, cn, pr, cb), unsub(client, cn, cb),
+  // p2p(client, id, dt, q, cb) and request(client, cn, dt, cb).
 }

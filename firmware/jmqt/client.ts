@@ -542,32 +542,79 @@ function onAuthAck(c: JmqtClient, b: any): void {
   } else down(c, b.st, b.st == ST_SERVER_ERROR ? S_BACKOFF : S_STOPPED);
 }
 
-/** The public methods (one object shared by every client). */
+// The client's lifecycle and subscriptions: functions, not methods, because they run seldom (once
+// per boot, shutdown or group change) and a method is resident on the board, 3-5 blocks each
+// (measured); as top-level functions the build keeps their text in flash until they run
+// (tools/cold.ts). `pub`, on the path of every reading and reply, is the one method.
+
+/** Opens the session (from IDLE or STOPPED; from BACKOFF, retries at once). */
+export function start(client: Client): void {
+  var c = client as JmqtClient;
+  var s = c.state;
+  if (s == S_IDLE || s == S_STOPPED) c.backoff_ = c.minBackoff_ === undefined ? Default.MinBackoffMs : c.minBackoff_;
+  else if (s != S_BACKOFF) return;
+  c.state = S_BACKOFF;
+  c.deadline_ = 0;
+  tick(c, 1);
+}
+
+/** Orderly end: what is queued, then disconn (SPEC "Disconnect"); the socket closed, every timer cleared; cb once closed. */
+export function stop(client: Client, cb?: () => void): void {
+  var c = client as JmqtClient;
+  var s = c.socket_;
+  var q = c.queue_;
+  // end() sends what was written
+  if (s && c.state == S_READY) {
+    while (q.length) put(c, q.shift() as string);
+    put(c, encode("disconn", {}));
+  }
+  // the callback waits for the socket's close; absent without one (a property holding null costs a block)
+  if (s) c.stopCb_ = cb;
+  else delete c.stopCb_;
+  down(c, ST_OK, S_STOPPED);
+  if (!s && cb) cb();
+}
+
+/**
+ * Subscribes cn (pr: persistent), remembered and sent again after every reconnect; cb(st, cn)
+ * with the subAck. SPEC "P2P": clients may not sub/unsub `#` or `$` channels; refused here
+ * before sending. Returns ST_OK, or the reason at once (ST_BUSY, ST_INVALID_CHANNEL).
+ */
+export function sub(client: Client, cn: string, pr: number, cb?: StatusCb | null): number {
+  var c = client as JmqtClient;
+  var had: boolean;
+  if (!subscribable(cn)) return ST_INVALID_CHANNEL;
+  had = typeof c.subs_[cn] == "number";
+  // a refusal is counted in qd and answered ST_BUSY (written out here and in pub, windowed, unsub
+  // and ackPush: a helper function would cost the board 5 blocks)
+  if ((!had && c.subCount_ >= (c.maxSubs_ === undefined ? Default.MaxSubs : c.maxSubs_)) || (cb && !pendingAck(c, "s" + cn, cb))) return c.counters.qd++, ST_BUSY;
+  if (!had) c.subCount_++;
+  c.subs_[cn] = pr ? 1 : 0;
+  if (c.state == S_READY) {
+    if (send(c, encode("sub", pr ? { cn: cn, pr: 1 } : { cn: cn }))) c.subs_[cn] |= SENT;
+    else c.unsent_ = 1;
+  }
+  return ST_OK;
+}
+
+/** Unsubscribes cn and forgets it; cb(st, cn) with the unsubAck. Only in a session (else ST_NETWORK_ERROR). */
+export function unsub(client: Client, cn: string, cb?: StatusCb | null): number {
+  var c = client as JmqtClient;
+  if (!subscribable(cn)) return ST_INVALID_CHANNEL;
+  if (c.state != S_READY) return ST_NETWORK_ERROR;
+  if ((cb && !pendingAck(c, "u" + cn, cb)) || !send(c, encode("unsub", { cn: cn }))) {
+    if (cb) pendingAck(c, "u" + cn);
+    return c.counters.qd++, ST_BUSY;
+  }
+  if (typeof c.subs_[cn] == "number") {
+    delete c.subs_[cn];
+    c.subCount_--;
+  }
+  return ST_OK;
+}
+
+/** The one method (an object shared by every client). */
 const METHODS = {
-  start(this: JmqtClient): void {
-    var s = this.state;
-    if (s == S_IDLE || s == S_STOPPED) this.backoff_ = this.minBackoff_ === undefined ? Default.MinBackoffMs : this.minBackoff_;
-    else if (s != S_BACKOFF) return;
-    this.state = S_BACKOFF;
-    this.deadline_ = 0;
-    tick(this, 1);
-  },
-
-  stop(this: JmqtClient, cb?: () => void): void {
-    var s = this.socket_;
-    var q = this.queue_;
-    // what is queued leaves first, then disconn (SPEC "Disconnect"); end() sends what was written
-    if (s && this.state == S_READY) {
-      while (q.length) put(this, q.shift() as string);
-      put(this, encode("disconn", {}));
-    }
-    // the callback waits for the socket's close; absent without one (a property holding null costs a block)
-    if (s) this.stopCb_ = cb;
-    else delete this.stopCb_;
-    down(this, ST_OK, S_STOPPED);
-    if (!s && cb) cb();
-  },
-
   // QoS 1 pubs wait in the window for their pubAck (windowed, as `$` requests do: request()). A
   // q0 pub (every command's reply, q0 readings) is sent here.
   pub(this: JmqtClient, cn: string, dt: any, q: number, rt: number, cb?: StatusCb | null): number {
@@ -581,40 +628,7 @@ const METHODS = {
     b = { cn: cn, dt: dt };
     if (rt) b.rt = 1;
     if (q) return /*@__NOINLINE__*/ windowed(c, b, cb);
-    // a refusal is counted in qd and answered ST_BUSY (written out here and in windowed, sub,
-    // unsub and onPushPacket: a helper function would cost the board 5 blocks)
     return send(c, encode("pub", b)) ? ST_OK : (c.counters.qd++, ST_BUSY);
-  },
-
-  // SPEC "P2P": clients may not sub/unsub `#` or `$` channels; refused here before sending.
-  sub(this: JmqtClient, cn: string, pr: number, cb?: StatusCb | null): number {
-    var c = this;
-    var had: boolean;
-    if (!subscribable(cn)) return ST_INVALID_CHANNEL;
-    had = typeof c.subs_[cn] == "number";
-    if ((!had && c.subCount_ >= (c.maxSubs_ === undefined ? Default.MaxSubs : c.maxSubs_)) || (cb && !pendingAck(c, "s" + cn, cb))) return c.counters.qd++, ST_BUSY;
-    if (!had) c.subCount_++;
-    c.subs_[cn] = pr ? 1 : 0;
-    if (c.state == S_READY) {
-      if (send(c, encode("sub", pr ? { cn: cn, pr: 1 } : { cn: cn }))) c.subs_[cn] |= SENT;
-      else c.unsent_ = 1;
-    }
-    return ST_OK;
-  },
-
-  unsub(this: JmqtClient, cn: string, cb?: StatusCb | null): number {
-    var c = this;
-    if (!subscribable(cn)) return ST_INVALID_CHANNEL;
-    if (c.state != S_READY) return ST_NETWORK_ERROR;
-    if ((cb && !pendingAck(c, "u" + cn, cb)) || !send(c, encode("unsub", { cn: cn }))) {
-      if (cb) pendingAck(c, "u" + cn);
-      return c.counters.qd++, ST_BUSY;
-    }
-    if (typeof c.subs_[cn] == "number") {
-      delete c.subs_[cn];
-      c.subCount_--;
-    }
-    return ST_OK;
   },
 };
 

@@ -9,6 +9,7 @@ import type { Board, WatchEvent } from "../board";
 import { Io, Sys, type PinMode } from "../board";
 import type { Client } from "../jmqt/api";
 import { S_READY, ST_BUSY, ST_OK } from "../jmqt/api";
+import { stop, sub, unsub } from "../jmqt/client";
 import type { BoardInfo } from "./config";
 import { validateConfig } from "./config";
 import { changeCommand, statusReport, targetCommand } from "./commands";
@@ -368,7 +369,7 @@ function tick(): void {
   if (rt.stopping_) {
     if (rt.stopping_ === 1) {
       rt.stopping_ = 2;
-      rt.client_.stop(rt.onStopped_);
+      stop(rt.client_, rt.onStopped_);
     }
     return;
   }
@@ -461,8 +462,8 @@ function onState(state: number): void {
     if (h) h({ op: "confirm" });
   }
   if (rt.subscribedGroup_ !== rt.group_) {
-    if (rt.subscribedGroup_) rt.client_.unsub(rt.subscribedGroup_, null);
-    rt.subscribedGroup_ = rt.group_ && rt.client_.sub(rt.group_, 1, null) === ST_OK ? rt.group_ : undefined;
+    if (rt.subscribedGroup_) unsub(rt.client_, rt.subscribedGroup_, null);
+    rt.subscribedGroup_ = rt.group_ && sub(rt.client_, rt.group_, 1, null) === ST_OK ? rt.group_ : undefined;
   }
   flush();
 }

@@ -3,7 +3,7 @@
 // {"re": id, ...} that come back on #dashboard. It is the firmware's client, run on Node.
 import type { Client } from "../../firmware/jmqt/api";
 import { S_READY, ST_CLIENT_OFFLINE, ST_OK } from "../../firmware/jmqt/api";
-import { createClient, p2p } from "../../firmware/jmqt/client";
+import { createClient, p2p, start, stop, sub } from "../../firmware/jmqt/client";
 import { desktopClientOptions, nodeNet } from "../net";
 import type { DashboardHub } from "./hub";
 
@@ -53,7 +53,7 @@ export class DeviceMonitor {
   }
 
   start(): void {
-    this.client.start();
+    start(this.client);
   }
 
   stop(): Promise<void> {
@@ -64,7 +64,7 @@ export class DeviceMonitor {
     this.pending.clear();
     return new Promise((resolve) => {
       const guard = setTimeout(resolve, 1500);
-      this.client.stop(() => {
+      stop(this.client, () => {
         clearTimeout(guard);
         resolve();
       });
@@ -77,7 +77,7 @@ export class DeviceMonitor {
     // subscriptions are remembered by the client and renewed after a reconnect
     if (this.subscribed) return;
     this.subscribed = true;
-    for (const cn of [this.opts.statusChannel, ...this.opts.readingChannels]) this.client.sub(cn, 0, null);
+    for (const cn of [this.opts.statusChannel, ...this.opts.readingChannels]) sub(this.client, cn, 0, null);
   }
   private onPush(cn: string, dt: any, from: string, rt: number): void {
     if (cn === "#" + this.client.cl) {

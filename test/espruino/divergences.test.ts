@@ -27,7 +27,7 @@ import { EspruinoBoard, ESPRUINO_SKIP_MESSAGE, hasEspruino } from "../../sim/esp
 import type { Device } from "../../sim/device";
 import { S_READY, ST_OK } from "../../firmware/jmqt/api";
 import type { Client } from "../../firmware/jmqt/api";
-import { createClient, p2p } from "../../firmware/jmqt/client";
+import { createClient, p2p, start, stop, sub } from "../../firmware/jmqt/client";
 import { buildBoard } from "../../tools/build";
 
 const TOKEN = "tok";
@@ -69,13 +69,13 @@ class Peer {
     this.c.onPush = (cn, dt) => this.got.push({ cn: Buffer.from(cn, "latin1").toString("utf8"), dt: fromBytes(dt) });
   }
   async start(subs: string[]) {
-    this.c.start();
+    start(this.c);
     const end = Date.now() + 5000;
     while (this.c.state !== S_READY) {
       if (Date.now() > end) throw new Error("peer did not connect");
       await sleep(5);
     }
-    for (const cn of subs) await new Promise<void>((res) => this.c.sub(Buffer.from(cn, "utf8").toString("latin1"), 0, () => res()));
+    for (const cn of subs) await new Promise<void>((res) => sub(this.c, Buffer.from(cn, "utf8").toString("latin1"), 0, () => res()));
   }
   replies(re: string) {
     return this.got.filter((m) => m.cn === "#admin" && m.dt && m.dt.re === re);
@@ -140,7 +140,7 @@ for (const engine of ["espruino", "v8"] as const) {
       await until("online status", () => statuses() > 0, 15000);
     });
     after(async () => {
-      if (admin) await new Promise<void>((r) => admin.c.stop(r));
+      if (admin) await new Promise<void>((r) => stop(admin.c, r));
       if (dev) await dev.stop();
       if (broker) await broker.close();
     });

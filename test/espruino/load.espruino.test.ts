@@ -23,7 +23,7 @@ import { EspruinoBoard, ESPRUINO_SKIP_MESSAGE, hasEspruino } from "../../sim/esp
 import { ask, burst, peer, stopPeer, type Peer } from "../../bench/load-espruino";
 import { mutate, randomBytes, seeds } from "../jmqt/fuzz-frames";
 import { rng } from "../soak/soak";
-import { p2p } from "../../firmware/jmqt/client";
+import { p2p, sub } from "../../firmware/jmqt/client";
 
 const TOKEN = "tok";
 const BAD = /Uncaught|ASSERT|LOW_MEMORY|OUT OF MEMORY/;
@@ -202,7 +202,7 @@ describe("real Espruino interpreter (esp8266): the broker killed and restarted i
   /** a peer subscribed to the readings; `ups(q)` the uptimes it got */
   const subscriber = async (): Promise<Peer> => {
     const q = await peer(port, TOKEN);
-    await new Promise<void>((res) => q.c.sub("r/up", 0, () => res()));
+    await new Promise<void>((res) => sub(q.c, "r/up", 0, () => res()));
     peers.push(q);
     return q;
   };

@@ -1,7 +1,7 @@
 // A Node-side JMQT client (the firmware's own client over node:net) that records every push: the
 // subscriber and commander of the end-to-end tests, on both engines (test/espruino/e2e, the OTA
 // device tests, the sensors e2e).
-import { createClient } from "../../firmware/jmqt/client";
+import { createClient, start, stop, sub } from "../../firmware/jmqt/client";
 import { S_READY, ST_OK } from "../../firmware/jmqt/api";
 import type { Client } from "../../firmware/jmqt/api";
 import { nodeNet } from "../../sim/net";
@@ -21,7 +21,7 @@ export class Peer {
   }
   /** connects (within 5 s), then subscribes to each channel at QoS `qos` */
   async start(subs: string[] = [], qos = 0) {
-    this.c.start();
+    start(this.c);
     const end = Date.now() + 5000;
     while (this.c.state !== S_READY) {
       if (Date.now() > end) throw new Error("peer did not connect");
@@ -29,7 +29,7 @@ export class Peer {
     }
     for (const cn of subs)
       await new Promise<void>((res, rej) => {
-        const r = this.c.sub(cn, qos, (st) => (st === ST_OK ? res() : rej(new Error("sub " + st))));
+        const r = sub(this.c, cn, qos, (st) => (st === ST_OK ? res() : rej(new Error("sub " + st))));
         if (r !== ST_OK) rej(new Error("sub refused " + r));
       });
   }
@@ -42,6 +42,6 @@ export class Peer {
     return l.length ? l[l.length - 1].dt : undefined;
   }
   stop() {
-    return new Promise<void>((r) => this.c.stop(r));
+    return new Promise<void>((r) => stop(this.c, r));
   }
 }

@@ -4,7 +4,7 @@ import { startBroker, type Broker } from "../../sim/broker";
 import { nodeNet } from "../../sim/net";
 import { S_READY, S_STOPPED, ST_BUSY, ST_CLIENT_OFFLINE, ST_OK } from "../../firmware/jmqt/api";
 import type { Client, ClientOptions } from "../../firmware/jmqt/api";
-import { createClient, p2p, request, type JmqtClient } from "../../firmware/jmqt/client";
+import { createClient, p2p, request, type JmqtClient, start, stop, sub } from "../../firmware/jmqt/client";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -28,7 +28,7 @@ describe("jmqt client end to end (loopback broker)", function () {
   const brokers: Broker[] = [];
   const clients: Client[] = [];
   afterEach(async () => {
-    for (const c of clients.splice(0)) await new Promise<void>((r) => c.stop(r));
+    for (const c of clients.splice(0)) await new Promise<void>((r) => stop(c, r));
     for (const b of brokers.splice(0)) await b.close();
   });
 
@@ -68,12 +68,12 @@ describe("jmqt client end to end (loopback broker)", function () {
     const port = b1.port;
     A = client(port, { auth: { client_name: "devA" } });
     const B = client(port, { cl: "devB", at: "test-token" });
-    A.c.start();
-    B.c.start();
+    start(A.c);
+    start(B.c);
     await waitFor("both READY", () => A.c.state === S_READY && B.c.state === S_READY);
     assert.equal(A.c.cl, "devA");
 
-    assert.deepEqual(await call((cb) => B.c.sub("data", 1, cb)), [ST_OK, "data"]);
+    assert.deepEqual(await call((cb) => sub(B.c, "data", 1, cb)), [ST_OK, "data"]);
     assert.equal(A.c.pub("data", { n: -1 }, 0, 0), ST_OK);
     await waitFor("q0 push", () => B.pushes.some((p) => p.cn === "data"));
     assert.deepEqual(B.pushes.find((p) => p.cn === "data"), { cn: "data", dt: { n: -1 }, from: "devA" });
@@ -136,7 +136,7 @@ describe("jmqt client end to end (loopback broker)", function () {
     assert.ok(busy > 0, "the bounded window pushed back");
     assert.ok(inflightAtKill > 0, "QoS 1 messages were in flight when the broker died");
 
-    await new Promise<void>((r) => A.c.stop(r));
+    await new Promise<void>((r) => stop(A.c, r));
     assert.equal(A.c.state, S_STOPPED);
   });
 });

@@ -4,7 +4,7 @@
 import { strict as assert } from "node:assert";
 import sinon from "sinon";
 import { S_READY } from "../../firmware/jmqt/api";
-import { createClient, type JmqtClient } from "../../firmware/jmqt/client";
+import { createClient, type JmqtClient, start } from "../../firmware/jmqt/client";
 import { FakeNet, SESSION_OPTIONS } from "./fake";
 import { rng } from "../soak/soak";
 import { mutate, randomBytes, seeds } from "./fuzz-frames";
@@ -25,7 +25,7 @@ describe("jmqt fuzz: 10^5 random and mutated frames through framer, codec and se
     c.onPush = () => {
       pushes++;
     };
-    c.start();
+    start(c);
     net.last.connect();
     net.last.recv({ connAck: { st: 1, ts: 15 } });
     assert.equal(c.state, S_READY);

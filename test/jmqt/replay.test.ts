@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import sinon from "sinon";
 import { S_READY, ST_CLIENT_OFFLINE, ST_OK } from "../../firmware/jmqt/api";
-import { createClient, p2p, request } from "../../firmware/jmqt/client";
+import { createClient, p2p, request, start } from "../../firmware/jmqt/client";
 import { FakeNet, type Sent } from "./fake";
 
 const vectors = JSON.parse(readFileSync(join(__dirname, "../../../shared/jmqt/vectors.json"), "utf8"));
@@ -43,7 +43,7 @@ describe("jmqt client replay of the reference exchange (devA)", () => {
     const pushes: any[] = [];
     const results: any[] = [];
     c.onPush = (cn, dt, from, rt) => pushes.push({ cn, dt, from, rt });
-    c.start();
+    start(c);
     const sock = net.last;
     sock.connect();
 

@@ -5,7 +5,7 @@ import {
   ST_BUSY, ST_CLIENT_OFFLINE, ST_INVALID_CHANNEL, ST_INVALID_TOKEN, ST_NETWORK_ERROR, ST_OK,
 } from "../../firmware/jmqt/api";
 import type { ClientOptions } from "../../firmware/jmqt/api";
-import { createClient, p2p, request, type JmqtClient } from "../../firmware/jmqt/client";
+import { createClient, p2p, request, type JmqtClient, start, stop, sub, unsub } from "../../firmware/jmqt/client";
 import { FakeNet, SESSION_OPTIONS, reconnectToReady } from "./fake";
 import { createFramer, tooHeavy } from "../../firmware/jmqt/framer";
 
@@ -40,7 +40,7 @@ describe("jmqt client session (fake timers)", () => {
   /** start, TCP connect, conn, connAck ts */
   function ready(extra: Partial<ClientOptions> = {}, ts = 15) {
     const r = make(extra);
-    r.c.start();
+    start(r.c);
     net.last.connect();
     assert.equal(r.c.state, S_SESSION);
     net.last.recv({ connAck: { st: 1, ts } });
@@ -56,7 +56,7 @@ describe("jmqt client session (fake timers)", () => {
       seen.push(dt.id);
       p2p(r.c, from, { re: dt.id, ok: 1 }, 0);
     };
-    r.c.start();
+    start(r.c);
     net.last.connect();
     net.last.recv({ connAck: { st: 1, ts: 15 } });
     return { ...r, seen, s: net.last };
@@ -124,7 +124,7 @@ describe("jmqt client session (fake timers)", () => {
 
   it("gives up on a missing connAck after connMs, and on a TCP connect that never completes", () => {
     const { c, states } = make();
-    c.start();
+    start(c);
     clock.tick(4_999);
     assert.equal(c.state, S_CONNECTING);
     clock.tick(1);
@@ -139,7 +139,7 @@ describe("jmqt client session (fake timers)", () => {
 
   it("backs off exponentially with jitter up to maxBackoffMs and resets after stableMs of READY", () => {
     const { c } = make();
-    c.start();
+    start(c);
     const at: number[] = [];
     for (let i = 0; i < 6; i++) {
       at.push(Date.now());
@@ -216,7 +216,7 @@ describe("jmqt client session (fake timers)", () => {
 
   it("runs on one timer: heartbeat, ack timeouts, connAck timeout and backoff never stack timers", () => {
     const { c } = make();
-    c.start();
+    start(c);
     assert.equal(clock.countTimers(), 1, "connect timeout");
     net.last.connect();
     assert.equal(clock.countTimers(), 1, "connAck timeout");
@@ -224,7 +224,7 @@ describe("jmqt client session (fake timers)", () => {
     assert.equal(clock.countTimers(), 1, "keep-alive");
     c.pub("t", 1, 1, 0);
     request(c, "$x", {}, () => {});
-    c.sub("a", 0);
+    sub(c, "a", 0);
     assert.equal(clock.countTimers(), 1, "keep-alive and ack deadlines");
     clock.tick(3_000);
     assert.equal(net.last.sentOf("pub").length, 3, "resent after ackMs");
@@ -248,36 +248,36 @@ describe("jmqt client session (fake timers)", () => {
   it("subscribes again after a reconnect, with pr, and forgets unsubscribed and refused channels", () => {
     const { c } = ready();
     const res: [number, any][] = [];
-    assert.equal(c.sub("a", 1, (st, cn) => res.push([st, cn])), ST_OK);
-    assert.equal(c.sub("b", 0), ST_OK);
-    assert.equal(c.sub("c", 0), ST_OK);
-    assert.equal(c.sub("d", 0), ST_OK);
+    assert.equal(sub(c, "a", 1, (st, cn) => res.push([st, cn])), ST_OK);
+    assert.equal(sub(c, "b", 0), ST_OK);
+    assert.equal(sub(c, "c", 0), ST_OK);
+    assert.equal(sub(c, "d", 0), ST_OK);
     net.last.recv({ subAck: { st: 1, cn: "a" } }, { subAck: { st: 7, cn: "d" } });
     assert.deepEqual(res, [[1, "a"]]);
-    assert.equal(c.unsub("c", (st, cn) => res.push([st, cn])), ST_OK);
+    assert.equal(unsub(c, "c", (st, cn) => res.push([st, cn])), ST_OK);
     net.last.recv({ unsubAck: { st: 1, cn: "c" } });
     assert.deepEqual(res, [[1, "a"], [1, "c"]]);
     net.last.close();
-    assert.equal(c.sub("e", 0), ST_OK, "remembered while offline");
+    assert.equal(sub(c, "e", 0), ST_OK, "remembered while offline");
     reconnect(c);
     assert.deepEqual(net.last.sentOf("sub"), [{ cn: "a", pr: 1 }, { cn: "b" }, { cn: "e" }]);
   });
 
   it("bounds remembered subscriptions with maxSubs", () => {
     const { c } = ready({ maxSubs: 2 });
-    assert.equal(c.sub("a", 0), ST_OK);
-    assert.equal(c.sub("b", 0), ST_OK);
-    assert.equal(c.sub("c", 0), ST_BUSY);
-    assert.equal(c.sub("a", 1), ST_OK, "an existing channel is not a new entry");
+    assert.equal(sub(c, "a", 0), ST_OK);
+    assert.equal(sub(c, "b", 0), ST_OK);
+    assert.equal(sub(c, "c", 0), ST_BUSY);
+    assert.equal(sub(c, "a", 1), ST_OK, "an existing channel is not a new entry");
   });
 
   it("refuses # and $ sub/unsub and retained on # locally with 11, sends nothing", () => {
     const { c } = ready();
     const n = net.last.written.length;
-    assert.equal(c.sub("#dev2", 0), ST_INVALID_CHANNEL);
-    assert.equal(c.sub("$x", 0), ST_INVALID_CHANNEL);
-    assert.equal(c.unsub("#dev2"), ST_INVALID_CHANNEL);
-    assert.equal(c.unsub("$x"), ST_INVALID_CHANNEL);
+    assert.equal(sub(c, "#dev2", 0), ST_INVALID_CHANNEL);
+    assert.equal(sub(c, "$x", 0), ST_INVALID_CHANNEL);
+    assert.equal(unsub(c, "#dev2"), ST_INVALID_CHANNEL);
+    assert.equal(unsub(c, "$x"), ST_INVALID_CHANNEL);
     assert.equal(c.pub("#dev2", 1, 0, 1), ST_INVALID_CHANNEL);
     assert.equal(c.pub("$x", 1, 0, 0), ST_INVALID_CHANNEL);
     assert.equal(c.pub("", 1, 0, 0), ST_INVALID_CHANNEL);
@@ -314,7 +314,7 @@ describe("jmqt client session (fake timers)", () => {
 
   it("authenticates first when auth data is given, and re-auths on connAck 6", () => {
     const { c, states } = make({ cl: undefined, at: undefined, auth: { client_name: "devA" } });
-    c.start();
+    start(c);
     net.last.connect();
     assert.equal(c.state, S_AUTHENTICATING);
     assert.deepEqual(net.last.sentOf("auth"), [{ dt: { client_name: "devA" } }]);
@@ -339,20 +339,20 @@ describe("jmqt client session (fake timers)", () => {
 
   it("a refused auth stops with its status; connAck 6 without auth data stops; start() retries", () => {
     const a = make({ auth: { x: 1 }, at: undefined });
-    a.c.start();
+    start(a.c);
     net.last.connect();
     net.last.recv({ authAck: { st: 0, mg: "no" } });
     assert.equal(a.c.state, S_STOPPED);
     assert.deepEqual(a.states[a.states.length - 1], [S_STOPPED, 0]);
     const { c, states } = make();
-    c.start();
+    start(c);
     net.last.connect();
     net.last.recv({ connAck: { st: 6, ts: 15 } });
     assert.equal(c.state, S_STOPPED);
     assert.deepEqual(states[states.length - 1], [S_STOPPED, ST_INVALID_TOKEN]);
     assert.ok(net.last.ended);
     assert.equal(clock.countTimers(), 0, "stops retrying");
-    c.start();
+    start(c);
     assert.equal(c.state, S_CONNECTING);
     assert.equal(net.sockets.length, 3);
   });
@@ -566,10 +566,10 @@ describe("jmqt client session (fake timers)", () => {
   it("stop() sends disconn, closes, clears every timer", () => {
     const { c, states } = ready();
     c.pub("t", 1, 1, 0);
-    c.sub("a", 0);
+    sub(c, "a", 0);
     let stopped = 0;
     assert.ok(clock.countTimers() >= 1, "the session timer runs before stop()");
-    c.stop(() => stopped++);
+    stop(c, () => stopped++);
     assert.equal(stopped, 1);
     assert.deepEqual(net.last.sent().slice(-1), [{ type: "disconn", body: {} }]);
     assert.ok(net.last.ended);
@@ -585,12 +585,12 @@ describe("jmqt client session (fake timers)", () => {
     net.last.close();
     assert.equal(c.state, S_BACKOFF);
     let stopped = 0;
-    c.stop(() => stopped++);
+    stop(c, () => stopped++);
     assert.equal(stopped, 1);
     assert.equal(clock.countTimers(), 0);
-    c.start();
+    start(c);
     net.last.closeOnEnd = false;
-    c.stop(() => stopped++);
+    stop(c, () => stopped++);
     assert.equal(clock.countTimers(), 0);
     assert.equal(stopped, 1);
     net.last.close();

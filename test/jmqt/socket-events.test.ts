@@ -5,7 +5,7 @@ import { strict as assert } from "node:assert";
 import * as net from "node:net";
 import sinon from "sinon";
 import { S_BACKOFF, S_READY, S_SESSION, S_STOPPED } from "../../firmware/jmqt/api";
-import { createClient, type JmqtClient } from "../../firmware/jmqt/client";
+import { createClient, type JmqtClient, start, stop } from "../../firmware/jmqt/client";
 import { nodeNet } from "../../sim/net";
 import { FakeNet, SESSION_OPTIONS, reconnectToReady, type FakeSocket } from "./fake";
 
@@ -31,7 +31,7 @@ describe("jmqt client socket events (this = socket, no per-connection functions)
     const c = createClient(fake, BASE) as JmqtClient;
     const pushes: any[][] = [];
     c.onPush = (cn, dt) => pushes.push([cn, dt]);
-    c.start();
+    start(c);
     fake.last.connect();
     fake.last.recv({ connAck: { st: 1, ts: 15 } });
     assert.equal(c.state, S_READY);
@@ -114,7 +114,7 @@ describe("jmqt client socket events (this = socket, no per-connection functions)
     assert.deepEqual(pushes, []);
     let stopped = 0;
     current.closeOnEnd = false;
-    c.stop(() => stopped++);
+    stop(c, () => stopped++);
     assert.equal(stopped, 0, "stop() cb waits for the close of the socket it ended");
     current.close();
     assert.equal(stopped, 1);
@@ -123,7 +123,7 @@ describe("jmqt client socket events (this = socket, no per-connection functions)
 
   it("a connect callback from an old socket does not restart the handshake", () => {
     const c = createClient(fake, BASE) as JmqtClient;
-    c.start();
+    start(c);
     const old = fake.last;
     clock.tick(BASE.connMs!);
     assert.equal(c.state, S_BACKOFF, "TCP connect timed out");

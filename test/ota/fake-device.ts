@@ -7,7 +7,7 @@
 import * as vm from "node:vm";
 import type { Client } from "../../firmware/jmqt/api";
 import { S_READY } from "../../firmware/jmqt/api";
-import { createClient, p2p } from "../../firmware/jmqt/client";
+import { createClient, p2p, start, stop } from "../../firmware/jmqt/client";
 import { desktopClientOptions, nodeNet } from "../../sim/net";
 import { FakeStorage, loadReceiver, runGuard } from "./fakes";
 
@@ -72,7 +72,7 @@ export class FakeDevice {
       if (!s.silent && this.S.read("jmqt.ota") !== undefined) loadReceiver(this.S)({ op: "confirm" });
     };
     c.onPush = (cn, dt, from, rt) => this.onPush(c, cn, dt, from, rt);
-    c.start();
+    start(c);
   }
 
   private later(fn: () => void, ms: number): void {
@@ -129,7 +129,7 @@ export class FakeDevice {
       c.onState = () => undefined;
       c.onPush = () => undefined;
       try {
-        c.stop();
+        stop(c);
       } catch {}
     }
     this.later(() => this.boot(), 200);
@@ -138,6 +138,6 @@ export class FakeDevice {
   stop(): void {
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
-    if (this.client) this.client.stop();
+    if (this.client) stop(this.client);
   }
 }

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Client } from "../../firmware/jmqt/api";
 import { S_READY } from "../../firmware/jmqt/api";
-import { createClient } from "../../firmware/jmqt/client";
+import { createClient, start, stop } from "../../firmware/jmqt/client";
 import { startBroker, type Broker } from "../../sim/broker/index";
 import { desktopClientOptions, nodeNet } from "../../sim/net";
 import { progressBar, sendOta, type OtaOptions } from "../../sim/ota-sender";
@@ -26,7 +26,7 @@ describe("jmqt ota: sender against a fake device over the broker", function () {
   });
   afterEach(() => {
     for (const d of devices.splice(0)) d.stop();
-    for (const c of clients.splice(0)) c.stop();
+    for (const c of clients.splice(0)) stop(c);
   });
   after(async () => {
     await broker.close();
@@ -43,7 +43,7 @@ describe("jmqt ota: sender against a fake device over the broker", function () {
   async function sender(id = "admin"): Promise<Client> {
     const c = createClient(nodeNet(), desktopClientOptions("127.0.0.1", broker.port, id));
     clients.push(c);
-    c.start();
+    start(c);
     await waitFor(() => c.state === S_READY, 5000, "sender session");
     return c;
   }

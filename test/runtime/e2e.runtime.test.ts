@@ -11,7 +11,7 @@ import { startBroker, type Broker } from "../../sim/broker";
 import { nodeNet } from "../../sim/net";
 import { S_READY, ST_OK } from "../../firmware/jmqt/api";
 import type { Client } from "../../firmware/jmqt/api";
-import { createClient, p2p } from "../../firmware/jmqt/client";
+import { createClient, p2p, start, stop, sub } from "../../firmware/jmqt/client";
 
 const TOKEN = "tok";
 const WIFI = { ssid: "my-network", password: "my-password" };
@@ -35,7 +35,7 @@ class Peer {
     };
   }
   async start() {
-    this.c.start();
+    start(this.c);
     const end = Date.now() + 5000;
     while (this.c.state !== S_READY) {
       if (Date.now() > end) throw new Error("peer did not connect");
@@ -44,12 +44,12 @@ class Peer {
   }
   async sub(cn: string) {
     await new Promise<void>((res, rej) => {
-      const r = this.c.sub(cn, 0, (st) => (st === ST_OK ? res() : rej(new Error("sub " + st))));
+      const r = sub(this.c, cn, 0, (st) => (st === ST_OK ? res() : rej(new Error("sub " + st))));
       if (r !== ST_OK) rej(new Error("sub refused " + r));
     });
   }
   on(cn: string) { return this.got.filter((m) => m.cn === cn); }
-  stop() { return new Promise<void>((r) => this.c.stop(r)); }
+  stop() { return new Promise<void>((r) => stop(this.c, r)); }
 }
 
 function deviceConfig(board: "esp32" | "esp8266", port: number): any {

@@ -1,9 +1,13 @@
-// A fake Board (pins as numbers, recorded writes, watch callbacks) and a fake JMQT Client
-// (records pub/p2p/sub, lets a test drive the session state and the BUSY answer).
+// A fake Board (pins as numbers, recorded writes, watch callbacks) and the real JMQT client over
+// a fake net with a recording pub (records pub/p2p/sub, lets a test drive the session state and
+// the BUSY answer).
 import type { Board, WatchEvent } from "../../firmware/board";
 import { Io, Sys, type PinMode } from "../../firmware/board";
-import type { Client, Counters, StatusCb } from "../../firmware/jmqt/api";
-import { S_IDLE, S_READY, ST_BUSY, ST_NETWORK_ERROR, ST_OK } from "../../firmware/jmqt/api";
+import { strict as assert } from "node:assert";
+import type { Client, StatusCb } from "../../firmware/jmqt/api";
+import { S_BACKOFF, S_READY, S_STOPPED, ST_BUSY, ST_NETWORK_ERROR, ST_OK } from "../../firmware/jmqt/api";
+import { createClient, start, type JmqtClient } from "../../firmware/jmqt/client";
+import { FakeNet, SESSION_OPTIONS } from "../jmqt/fake";
 import type { BoardInfo } from "../../firmware/runtime/config";
 import esp32 from "../../boards/esp32.json";
 import esp8266 from "../../boards/esp8266.json";
@@ -116,37 +120,73 @@ export class FakeBoard implements Board {
 
 export interface Pub { cn: string; dt: any; q: number; rt: number; cb?: StatusCb | null }
 
-export class FakeClient implements Client {
-  state = S_IDLE;
-  cl = "dev1";
-  counters: Counters = { fi: 0, fo: 0, bad: 0, big: 0, rc: 0, qd: 0 };
-  err = "";
-  onPush: Client["onPush"] = null;
-  onState: Client["onState"] = null;
-  pubs: Pub[] = [];
-  p2ps: Array<{ to: string; dt: any; q: number }> = [];
-  subs: string[] = [];
+/**
+ * The real JMQT client (firmware/jmqt/client.ts) over a FakeNet, driven by the test. Its one
+ * method, pub, is replaced by a recorder (pubs, p2ps, and room for the ST_BUSY answer); start,
+ * stop, sub and unsub, which the runtime calls, are the client's own functions. setState brings
+ * it to READY through the real handshake (connect, conn, connAck) or drops its link to BACKOFF.
+ */
+export interface FakeClient extends JmqtClient {
+  net: FakeNet;
+  pubs: Pub[];
+  p2ps: Array<{ to: string; dt: any; q: number }>;
   /** how many more pub calls are accepted before ST_BUSY (Infinity: never busy) */
-  room = Infinity;
-  stopped = 0;
-  start() {}
-  stop(cb?: () => void) { this.stopped++; this.setState(S_IDLE); if (cb) cb(); }
-  setState(s: number) { this.state = s; if (this.onState) this.onState(s, ST_OK); }
-  pub(cn: string, dt: any, q: number, rt: number, cb?: StatusCb | null) {
+  room: number;
+  /** how many times the client went to STOPPED */
+  stopped: number;
+  /** the channels subscribed in the current session (the sub frames on its socket) */
+  readonly subs: string[];
+  setState(s: number): void;
+  /** Delivers a push as the client would. */
+  deliver(cn: string, dt: any, from: string, rt?: number): void;
+  on(cn: string): Pub[];
+}
+
+export function fakeClient(cl = "dev1"): FakeClient {
+  const net = new FakeNet();
+  // a backoff no test waits out: a dropped link stays in BACKOFF until setState(S_READY)
+  const c = createClient(net, { ...SESSION_OPTIONS, cl, minBackoffMs: 1e9, maxBackoffMs: 1e9 }) as FakeClient;
+  let onState: Client["onState"] = null;
+  c.net = net;
+  c.pubs = [];
+  c.p2ps = [];
+  c.room = Infinity;
+  c.stopped = 0;
+  // the runtime sets onState; the client calls it through this wrapper, which counts the stops
+  Object.defineProperty(c, "onState", {
+    get: () => (s: number, st: number) => {
+      if (s === S_STOPPED) c.stopped++;
+      if (onState) onState(s, st);
+    },
+    set: (fn: Client["onState"]) => { onState = fn; },
+  });
+  Object.defineProperty(c, "subs", { get: () => (net.last ? net.last.sentOf("sub").map((b) => b.cn) : []) });
+  c.pub = (cn: string, dt: any, q: number, rt: number, cb?: StatusCb | null) => {
     // a P2P reply (the runtime answers with pub("#" + sender)): recorded apart, always accepted
     if (cn.charAt(0) === "#") {
-      this.p2ps.push({ to: cn.slice(1), dt: JSON.parse(JSON.stringify(dt)), q });
+      c.p2ps.push({ to: cn.slice(1), dt: JSON.parse(JSON.stringify(dt)), q });
       return ST_OK;
     }
-    if (this.state !== S_READY && !q) return ST_NETWORK_ERROR;
-    if (this.room <= 0) return ST_BUSY;
-    this.room--;
-    this.pubs.push({ cn, dt: JSON.parse(JSON.stringify(dt)), q, rt, cb });
+    if (c.state !== S_READY && !q) return ST_NETWORK_ERROR;
+    if (c.room <= 0) return ST_BUSY;
+    c.room--;
+    c.pubs.push({ cn, dt: JSON.parse(JSON.stringify(dt)), q, rt, cb });
     return ST_OK;
-  }
-  sub(cn: string) { this.subs.push(cn); return ST_OK; }
-  unsub() { return ST_OK; }
-  /** Delivers a push as the client would. */
-  deliver(cn: string, dt: any, from: string, rt = 0) { if (this.onPush) this.onPush(cn, dt, from, rt); }
-  on(cn: string) { return this.pubs.filter((p) => p.cn === cn); }
+  };
+  c.setState = (s: number) => {
+    if (s === S_READY) {
+      if (c.state === S_READY) return;
+      // from IDLE, STOPPED or BACKOFF: a new socket at once
+      start(c);
+      net.last.connect();
+      net.last.recv({ connAck: { st: ST_OK, ts: 1000 } });
+      assert.equal(c.state, S_READY, "the fake client's handshake");
+    } else if (s === S_BACKOFF) {
+      net.last.close();
+      assert.equal(c.state, S_BACKOFF, "the fake client's link dropped");
+    } else throw new Error("fakeClient.setState: READY or BACKOFF only, not " + s);
+  };
+  c.deliver = (cn: string, dt: any, from: string, rt = 0) => { if (c.onPush) c.onPush(cn, dt, from, rt); };
+  c.on = (cn: string) => c.pubs.filter((p) => p.cn === cn);
+  return c;
 }

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import * as sinon from "sinon";
 import { S_BACKOFF, S_READY } from "../../firmware/jmqt/api";
 import { createDevice, run, shutdown, type Device } from "../../firmware/runtime/runtime";
-import { FakeBoard, FakeClient } from "./fakes";
+import { FakeBoard, fakeClient, type FakeClient } from "./fakes";
 
 const example = () => JSON.parse(readFileSync("examples/device.json", "utf8"));
 
@@ -17,8 +17,7 @@ describe("runtime/runtime (fake board, fake client, fake timers)", () => {
   function boot(cfg: any = example(), ready = true) {
     stored = cfg;
     board = new FakeBoard("esp32");
-    client = new FakeClient();
-    client.cl = (cfg && cfg.id) || "dev1";
+    client = fakeClient((cfg && cfg.id) || "dev1");
     board.config = [stored, ""];
     rt = createDevice(board, client, "9.9.9");
     run(cfg);
@@ -46,7 +45,9 @@ describe("runtime/runtime (fake board, fake client, fake timers)", () => {
       client.setState(S_READY);
       st = client.on("home/kitchen/status");
       assert.equal(st.length, 2);
-      assert.equal(client.subs.filter((s) => s === "home/all").length, 1, "group subscribed once (persistent)");
+      // persistent: the client subscribes it again in the new session, and the runtime does not
+      assert.deepEqual(client.subs, ["home/all"], "group subscribed once in the new session");
+      assert.deepEqual(client.net.last.sentOf("unsub"), [], "and not unsubscribed");
     });
     it("publishes online:0 on orderly shutdown, then stops the client", () => {
       boot();
@@ -168,7 +169,8 @@ describe("runtime/runtime (fake board, fake client, fake timers)", () => {
     });
     it("uses one interval timer for all periodic inputs", () => {
       boot();
-      assert.equal(clock.countTimers(), 1);
+      assert.ok(client.timer_, "the client's own timer (heartbeat)");
+      assert.equal(clock.countTimers(), 2, "the client's and one interval");
     });
   });
 
@@ -275,7 +277,7 @@ describe("runtime/runtime (fake board, fake client, fake timers)", () => {
       assert.deepEqual(ok, { re: "c3", ok: 1, applied: 1 });
       assert.equal(JSON.parse(board.storage["jmqt.json"]).prefix, "home/den/");
       assert.equal(client.on("home/den/status").length, 1);
-      assert.equal(clock.countTimers(), 1, "old tick replaced");
+      assert.equal(clock.countTimers(), 2, "old tick replaced (beside the client's timer)");
     });
     it("config set of the server, and reboot, reboot after the reply", () => {
       const r = command({ cmd: "config", id: "c4", set: { server: { host: "10.0.0.2", port: 8010, token: "t" } } }).dt;

@@ -19,7 +19,7 @@ import { startBroker, type Broker } from "../../sim/broker";
 import { nodeNet } from "../../sim/net";
 import { S_READY, ST_OK } from "../../firmware/jmqt/api";
 import type { Client } from "../../firmware/jmqt/api";
-import { createClient, p2p } from "../../firmware/jmqt/client";
+import { createClient, p2p, start, stop, sub } from "../../firmware/jmqt/client";
 
 const TOKEN = "soak-token";
 const PERIOD = 10000;
@@ -122,11 +122,11 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
       if (p.c.state !== S_READY) throw new Error("peer did not reconnect");
     }
   };
-  watch.c.start();
-  admin.c.start();
+  start(watch.c);
+  start(admin.c);
   await peersReady();
-  await new Promise<void>((res, rej) => watch.c.sub("s/count", 1, (st) => (st === ST_OK ? res() : rej(new Error("sub " + st)))));
-  watch.c.sub("s/light", 0);
+  await new Promise<void>((res, rej) => sub(watch.c, "s/count", 1, (st) => (st === ST_OK ? res() : rej(new Error("sub " + st)))));
+  sub(watch.c, "s/light", 0);
   simNow = () => sim.now();
   // the pulse pin idles high: each edge made below is a falling edge the device counts
   sim.setDigital("D13", 1);
@@ -281,7 +281,7 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
       broker = await startBroker({ port: brokerPort, token: TOKEN, ts: 15, log: blog });
       // the broker's memory is gone: the watcher's persistent subscription is made again
       await peersReady();
-      await new Promise<void>((res) => watch.c.sub("s/count", 1, () => res()));
+      await new Promise<void>((res) => sub(watch.c, "s/count", 1, () => res()));
       await waitOnline(f);
     } else if (f === "reset") {
       sim.resetConnections();
@@ -324,8 +324,8 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
   for (const [id, t] of sentAt) if (!replies.has(id) && o.log) o.log(`   command ${id} sent at ${(t / 1000).toFixed(1)} s got no reply`);
   result.uncaught = consoleLines.filter((l) => /Uncaught/.test(l)).length;
   sim.stop();
-  watch.c.stop();
-  admin.c.stop();
+  stop(watch.c);
+  stop(admin.c);
   await broker.close();
   result.realSeconds = (Date.now() - t0) / 1000;
   return result;

@@ -74,7 +74,7 @@ export interface ClientOptions {
   outQueue: number;
   /**
    * bytes written between two `drain` events before frames wait in the queue (boards/*.json
-   * defaults.writeWindow; default 1024). Espruino holds unsent socket data in its variable
+   * defaults.writeWindow; default 1536, the ESP8266's). Espruino holds unsent socket data in its variable
    * blocks, so this bounds what a burst costs in RAM.
    */
   writeWindow?: number;

@@ -77,11 +77,11 @@ export interface JmqtClient extends Client, FrameState, Decoded {
   stopCb_?: (() => void) | null;
   /** while a QoS 1 push is handled: the frames its handler sent, to leave with the pushAck in one write */
   batch_?: string | null;
-  /** limits from the options (boards/*.json defaults) */
-  inflight_: number;
-  queueMax_: number;
-  writeWindow_: number;
-  dedup_: number;
+  /** limits from the options (boards/*.json defaults), set only when they are not the ESP8266's (Default) */
+  inflight_?: number;
+  queueMax_?: number;
+  writeWindow_?: number;
+  dedup_?: number;
   /** set only when the options override the default (a stored property costs a block; a literal nothing) */
   connMs_?: number;
   ackMs_?: number;
@@ -111,6 +111,14 @@ const enum Default {
   MaxSubs = 16,
   /** no inbound frame for this long: a flood is over (owed pushes, see tick) */
   QuietMs = 500,
+  // The limits of boards/esp8266.json (defaults), the smallest board: that board stores none of
+  // them (4 properties, 5 blocks: 1536 is outside -1024..1023, measured), a larger one all
+  // (test/jmqt/session.test.ts checks they are the board file's). Read written out as
+  // `(c.inflight_ || Default.Inflight)`: none of them is 0.
+  Inflight = 4,
+  OutQueue = 8,
+  WriteWindow = 1536,
+  Dedup = 8,
 }
 
 /** Runs an application callback; what it throws is kept in err and goes no further. */
@@ -145,8 +153,8 @@ function send(c: JmqtClient, f: string): boolean {
     c.batch_ += f;
     return true;
   }
-  if (c.queue_.length || (c.written_ && c.written_ + f.length > c.writeWindow_)) {
-    if (c.queue_.length >= c.queueMax_) return false;
+  if (c.queue_.length || (c.written_ && c.written_ + f.length > (c.writeWindow_ || Default.WriteWindow))) {
+    if (c.queue_.length >= (c.queueMax_ || Default.OutQueue)) return false;
     c.queue_.push(f);
     return true;
   }
@@ -402,7 +410,7 @@ function onSocketDrain(this: ClientSocket): void {
   if (!c || c.socket_ != this) return;
   q = c.queue_;
   c.written_ = 0;
-  while (q.length && (!c.written_ || c.written_ + q[0].length <= c.writeWindow_)) put(c, q.shift() as string);
+  while (q.length && (!c.written_ || c.written_ + q[0].length <= (c.writeWindow_ || Default.WriteWindow))) put(c, q.shift() as string);
   if (c.held_ && !q.length) feedChunk(c, "", handleFrame);
   if (c.unsent_) resume(c);
 }
@@ -471,7 +479,7 @@ function ackPush(c: JmqtClient, id: string, dup: boolean): void {
     }
   } else if (!dup) {
     c.recent_[c.recentNext_] = id;
-    c.recentNext_ = (c.recentNext_ + 1) % c.dedup_;
+    c.recentNext_ = (c.recentNext_ + 1) % (c.dedup_ || Default.Dedup);
   }
 }
 
@@ -662,7 +670,7 @@ export function request(c: Client, cn: string, dt: any, cb: StatusCb): number {
 function windowed(c: JmqtClient, b: any, cb: StatusCb | null | undefined): number {
   var isRequest = b.cn.charAt(0) == "$";
   var e: Pending;
-  if (c.window_.length >= c.inflight_) return c.counters.qd++, ST_BUSY;
+  if (c.window_.length >= (c.inflight_ || Default.Inflight)) return c.counters.qd++, ST_BUSY;
   if (!isRequest) b.q = 1;
   b.id = "" + ++c.lastId_;
   e = [b.id, encode("pub", b), cb, isRequest ? -1 : 0, 0];
@@ -693,11 +701,11 @@ export function createClient(net: NetLike, o: ClientOptions): Client {
   c.cl = o.cl || "";
   c.token_ = o.at || "";
   c.maxFrame_ = opt(o.maxFrame, 1024, 1);
-  c.inflight_ = opt(o.inflight, 4, 1);
-  c.queueMax_ = opt(o.outQueue, 8, 1);
-  c.writeWindow_ = opt(o.writeWindow, 1024, 64);
   c.maxParse_ = opt(o.maxParse, 0, 0);
-  c.dedup_ = opt(o.dedup, 8, 1);
+  if (opt(o.inflight, Default.Inflight, 1) != Default.Inflight) c.inflight_ = o.inflight;
+  if (opt(o.outQueue, Default.OutQueue, 1) != Default.OutQueue) c.queueMax_ = o.outQueue;
+  if (opt(o.writeWindow, Default.WriteWindow, 64) != Default.WriteWindow) c.writeWindow_ = o.writeWindow;
+  if (opt(o.dedup, Default.Dedup, 1) != Default.Dedup) c.dedup_ = o.dedup;
   if (o.connMs !== undefined) c.connMs_ = opt(o.connMs, Default.ConnMs, 0);
   if (o.ackMs !== undefined) c.ackMs_ = opt(o.ackMs, Default.AckMs, 0);
   if (o.retries !== undefined) c.retries_ = opt(o.retries, Default.Retries, 0);

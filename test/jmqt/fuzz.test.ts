@@ -52,8 +52,8 @@ describe("jmqt fuzz: 10^5 random and mutated frames through framer, codec and se
       if (frames % 50 < 8) clock.tick(50);
       assert.equal(c.state, S_READY, "session lost after " + frames + " frames: " + c.err);
       assert.ok(c.buffer_.length <= c.maxFrame_, "framer carry-over within maxFrame");
-      assert.ok(c.recent_.length <= c.dedup_, "dedup ring bounded");
-      assert.ok(c.queue_.length <= c.queueMax_, "out queue bounded");
+      assert.ok(c.recent_.length <= SESSION_OPTIONS.dedup, "dedup ring bounded");
+      assert.ok(c.queue_.length <= SESSION_OPTIONS.outQueue, "out queue bounded");
     }
     const cn = c.counters;
     console.log(`      ${frames} frames: ${cn.fi} reached the session, ${cn.bad} malformed, ${cn.big} oversized, ${cn.heavy} too heavy, ${pushes} pushes delivered`);

@@ -8,6 +8,8 @@ import type { ClientOptions } from "../../firmware/jmqt/api";
 import { createClient, p2p, request, type JmqtClient, start, stop, sub, unsub } from "../../firmware/jmqt/client";
 import { FakeNet, SESSION_OPTIONS, reconnectToReady } from "./fake";
 import { createFramer, tooHeavy } from "../../firmware/jmqt/framer";
+import esp32 from "../../boards/esp32.json";
+import esp8266 from "../../boards/esp8266.json";
 
 const BASE = SESSION_OPTIONS;
 
@@ -243,6 +245,27 @@ describe("jmqt client session (fake timers)", () => {
     assert.equal(c.pub("t", 9, 0, 0), ST_OK, "QoS 0 does not use the window");
     net.last.recv({ pubAck: { st: 1, id: qid(2) } });
     assert.equal(c.pub("t", 9, 1, 0), ST_OK);
+  });
+
+  it("limits that are the ESP8266's are not stored (literals in the code); others are, and hold", () => {
+    const limits = (c: JmqtClient) => [c.inflight_, c.queueMax_, c.writeWindow_, c.dedup_];
+    const esp = (b: any): Partial<ClientOptions> => ({ inflight: b.defaults.inflight, outQueue: b.defaults.outQueue, writeWindow: b.defaults.writeWindow, dedup: b.defaults.dedup });
+    assert.deepEqual(limits(make(esp(esp8266)).c), [undefined, undefined, undefined, undefined], "boards/esp8266.json defaults: nothing stored");
+    assert.deepEqual(limits(make(esp(esp32)).c), [8, 16, 2048, 16]);
+    // absent or invalid: the ESP8266's, 4 in flight
+    for (const inflight of [undefined, 0, -1, "8"] as any[]) {
+      const c = createClient(net, { ...BASE, inflight }) as JmqtClient;
+      assert.equal(c.inflight_, undefined);
+      start(c);
+      net.last.connect();
+      net.last.recv({ connAck: { st: 1, ts: 15 } });
+      for (let i = 0; i < 4; i++) assert.equal(c.pub("t", i, 1, 0), ST_OK);
+      assert.equal(c.pub("t", 9, 1, 0), ST_BUSY, "inflight " + inflight);
+    }
+    // a larger board's window holds 8
+    const { c } = ready(esp(esp32));
+    for (let i = 0; i < 8; i++) assert.equal(c.pub("t", i, 1, 0), ST_OK);
+    assert.equal(c.pub("t", 9, 1, 0), ST_BUSY);
   });
 
   it("subscribes again after a reconnect, with pr, and forgets unsubscribed and refused channels", () => {

@@ -16,12 +16,10 @@ export interface NodeNetOptions {
   onSocket?: (sock: nodeNetModule.Socket) => void;
 }
 
-type Handler = SocketHandler;
-
 /** The listeners of an event as Espruino keeps them on an object: its `#on<event>`, one function or an array of them (api.ts SocketLike). */
-export function listenersOf(o: object, event: string): Handler[] {
-  const had = (o as any)["#on" + event] as Handler | Handler[] | undefined;
-  return had === undefined ? [] : ([] as Handler[]).concat(had);
+export function listenersOf(o: object, event: string): SocketHandler[] {
+  const had = (o as any)["#on" + event] as SocketHandler | SocketHandler[] | undefined;
+  return had === undefined ? [] : ([] as SocketHandler[]).concat(had);
 }
 
 /** One Espruino-like socket over a Node socket; events: data (string), close, error, drain. */
@@ -31,7 +29,7 @@ export class NodeSocket implements SocketLike {
   private drainDue = false;
   private chunkSize: number;
 
-  constructor(raw: nodeNetModule.Socket, chunkSize: number, onConnect: Handler) {
+  constructor(raw: nodeNetModule.Socket, chunkSize: number, onConnect: SocketHandler) {
     this.raw = raw;
     this.chunkSize = chunkSize > 0 ? Math.floor(chunkSize) : 0;
     raw.setNoDelay(true);
@@ -53,7 +51,7 @@ export class NodeSocket implements SocketLike {
   }
 
   /** one more listener in `#on<event>`, as Espruino's `on()` adds it (but keeping a function set there directly, which Espruino's loses) */
-  on(event: string, fn: Handler): void {
+  on(event: string, fn: SocketHandler): void {
     (this as any)["#on" + event] = listenersOf(this, event).concat(fn);
   }
 

@@ -8,7 +8,7 @@
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { startBroker, type Broker } from "../../sim/broker";
+import { startBroker, type Broker, type PacketEvent } from "../../sim/broker";
 import { EspruinoBoard, ESPRUINO_SKIP_MESSAGE, hasEspruino, shimBaseline } from "../../sim/espruino/board";
 import type { Device } from "../../sim/device";
 import { ST_OK } from "../../firmware/jmqt/api";
@@ -219,6 +219,32 @@ describe("real Espruino interpreter (Linux build): the flashed firmware end to e
       await until(r.d, "a reply to a group command", () => {
         if (r.admin.on("#admin").length > n) return true;
         r.admin.c.pub(r.cfg.group, { cmd: "ping", id: "g" + Date.now() }, 0, 0);
+        return false;
+      }, 5000);
+      assert.equal(r.admin.on("#admin")[n].dt.ok, 1);
+    }));
+
+  it("config set of the group, live: the old group unsubscribed, the new one subscribed (unsub and sub evaluated from flash)", () =>
+    all(async (r) => {
+      const old = r.cfg.group;
+      const grp = old + "-2";
+      const seen: string[] = [];
+      const watch = (ev: PacketEvent) => {
+        if (ev.dir === "in" && ev.cl === r.cfg.id && (ev.type === "sub" || ev.type === "unsub")) seen.push(ev.type + " " + ev.body.cn);
+      };
+      r.broker.on("packet", watch);
+      try {
+        assert.deepEqual(await ask(r, { cmd: "config", id: "g1", set: { group: grp } }), { re: "g1", ok: 1, applied: 1 });
+        await until(r.d, "the unsub and the sub", () => seen.length >= 2, 5000);
+        assert.deepEqual(seen, ["unsub " + old, "sub " + grp]);
+      } finally {
+        r.broker.off("packet", watch);
+      }
+      r.cfg.group = grp;
+      const n = r.admin.on("#admin").length;
+      await until(r.d, "a reply to a command on the new group", () => {
+        if (r.admin.on("#admin").length > n) return true;
+        r.admin.c.pub(grp, { cmd: "ping", id: "n" + Date.now() }, 0, 0);
         return false;
       }, 5000);
       assert.equal(r.admin.on("#admin")[n].dt.ok, 1);

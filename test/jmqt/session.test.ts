@@ -254,11 +254,8 @@ describe("jmqt client session (fake timers)", () => {
     assert.deepEqual(limits(make(esp(esp32)).c), [8, 16, 2048, 16]);
     // absent or invalid: the ESP8266's, 4 in flight
     for (const inflight of [undefined, 0, -1, "8"] as any[]) {
-      const c = createClient(net, { ...BASE, inflight }) as JmqtClient;
+      const { c } = ready({ inflight });
       assert.equal(c.inflight_, undefined);
-      start(c);
-      net.last.connect();
-      net.last.recv({ connAck: { st: 1, ts: 15 } });
       for (let i = 0; i < 4; i++) assert.equal(c.pub("t", i, 1, 0), ST_OK);
       assert.equal(c.pub("t", 9, 1, 0), ST_BUSY, "inflight " + inflight);
     }

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildBoard } from "../../tools/build";
 import { SimBoard } from "../../sim";
-import { startBroker, type Broker } from "../../sim/broker";
+import { startBroker, type Broker, type PacketEvent } from "../../sim/broker";
 import { nodeNet } from "../../sim/net";
 import { S_READY, ST_OK } from "../../firmware/jmqt/api";
 import type { Client } from "../../firmware/jmqt/api";
@@ -206,6 +206,28 @@ describe("runtime end to end (built bundle in the simulator, loopback broker)", 
     await until("offline status", () => admin.on("home/den/status").some((m) => m.dt.online === 0), 5000);
     await until("back online after the reboot", () => s.resets.length === 1 && admin.on("home/den/status").filter((m) => m.dt.online === 1).length >= 2, 30000);
     assert.equal(s.resets[0].reason, "software");
+  });
+
+  it("esp32: config set of the group, live: the old group unsubscribed, the new one subscribed and answered", async () => {
+    await boot("esp32", deviceConfig("esp32", broker.port));
+    const admin = await peer("admin", ["home/kitchen/status"]);
+    await until("online", () => admin.on("home/kitchen/status").length > 0, 20000);
+    const seen: string[] = [];
+    const watch = (ev: PacketEvent) => {
+      if (ev.dir === "in" && ev.cl === "kitchen-esp32" && (ev.type === "sub" || ev.type === "unsub")) seen.push(ev.type + " " + ev.body.cn);
+    };
+    broker.on("packet", watch);
+    try {
+      assert.deepEqual(await ask(admin, { cmd: "config", id: "g1", set: { group: "home/den" } }), { re: "g1", ok: 1, applied: 1 });
+      await until("the unsub and the sub", () => seen.length >= 2, 5000);
+      assert.deepEqual(seen, ["unsub home/all", "sub home/den"]);
+    } finally {
+      broker.off("packet", watch);
+    }
+    const n = admin.on("#admin").length;
+    assert.equal(admin.c.pub("home/den", { cmd: "ping", id: "g2" }, 0, 0), ST_OK);
+    await until("a reply to a command on the new group", () => admin.on("#admin").length > n, 5000);
+    assert.deepEqual(admin.on("#admin")[n].dt, { re: "g2", ok: 1 });
   });
 
   it("esp32: WiFi down for 10 minutes while readings continue -> queued readings arrive in order, drops counted exactly", async () => {

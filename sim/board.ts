@@ -148,6 +148,9 @@ export class SimBoard implements Device {
   /** the virtual hardware (sim/hw/): pins and sensors, the access point and station, network faults, Storage, watchdog */
   readonly pins: Pins;
   readonly wifi: Wifi;
+  get wifiConnects(): number {
+    return this.wifi.connects;
+  }
   readonly net: NetFaults;
   readonly flash: Storage;
   readonly watchdog: Watchdog;

@@ -37,6 +37,8 @@ export interface Device {
   sensor(pin: string, model: SensorModel | null): void;
   /** last value the device wrote to a pin (0/1, or the PWM duty) */
   output(pin: string): number;
+  /** Wifi.connect calls the firmware made (at boot, and its retries after a `disconnected`) */
+  readonly wifiConnects: number;
   /** the access point goes away / comes back */
   wifiDown(): void;
   wifiUp(): void;

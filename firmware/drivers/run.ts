@@ -8,7 +8,7 @@
 //     file once (a missing file throws "driver drv.<x> not in Storage, flash it", which run()
 //     reports as a config error of that input), makes the bus and the driver, and sets the input's
 //     record: driver_, precision_ {t, p, h} (10^decimals), deadband_ (number or {t, p, h}), rom_
-//     the one ROM id of a ds18b20 with exactly one `rom` (published as a number), period_/due_;
+//     the one ROM id of a ds18b20 with exactly one `rom` (published as a number), period_/ticksLeft_;
 //   - without (the input's period, from tick): starts a reading; its callback rounds each quantity,
 //     applies the deadband (a reading is published when any quantity moved by its deadband or
 //     more) and publishes through rt.publish_ (the bundle's pub(), set on the device with drv.run),
@@ -30,7 +30,7 @@ const fac: any = {};
 
 export function sense(rt: Device, i: Inp, it?: any): void {
   const b = rt.board_;
-  const k = i.kind_;
+  const k = i.kind_ as number;
   if (it) {
     // kinds 7..11: bme280, bmp280, ds18b20, dht22, dht11 (the order of the type names in runtime.ts)
     const f = "bme280,bme280,ds18b20,dht,dht".split(",")[k - 7];
@@ -53,9 +53,10 @@ export function sense(rt: Device, i: Inp, it?: any): void {
     i.precision_ = m;
     if (it.deadband !== undefined) i.deadband_ = it.deadband;
     if (k === 9 && it.rom && it.rom.length === 1) i.rom_ = it.rom[0];
-    if (!it.period) i.period_ = 60000;
-    // the first reading at the second tick after boot (a DHT needs 1-2 s after power-on)
-    i.due_ = Date.now() + 2000;
+    // in ticks (runtime.ts Inp): 60 s unless given
+    if (!it.period) i.period_ = Math.round(60000 / rt.tickMs_) || 1;
+    // the first reading 2 s after boot at the earliest (a DHT needs 1-2 s after power-on)
+    i.ticksLeft_ = Math.ceil(2000 / rt.tickMs_);
     return;
   }
   i.driver_.read((v: any, err?: string) => {

@@ -14,7 +14,7 @@ import {
   ST_BUSY, ST_INVALID_CHANNEL, ST_INVALID_TOKEN, ST_NETWORK_ERROR, ST_OK, ST_SERVER_ERROR,
 } from "./api";
 import type { Client, ClientOptions, Counters, NetLike, SocketLike, StatusCb } from "./api";
-import { feedChunk } from "./framer";
+import { feedChunk, FrameBound } from "./framer";
 import type { FrameState } from "./framer";
 import { decode, encode, T_AUTHACK, T_CONNACK, T_HBACK, T_PUBACK, T_PUSH, T_SUBACK, T_UNSUBACK } from "./codec";
 import type { Decoded } from "./codec";
@@ -700,8 +700,9 @@ export function createClient(net: NetLike, o: ClientOptions): Client {
   if (o.auth !== undefined) c.auth_ = o.auth;
   c.cl = o.cl || "";
   c.token_ = o.at || "";
-  c.maxFrame_ = opt(o.maxFrame, 1024, 1);
-  c.maxParse_ = opt(o.maxParse, 0, 0);
+  // the framer's bounds, stored only when not the ESP8266's (framer.ts FrameBound)
+  if (opt(o.maxFrame, FrameBound.MaxFrame, 1) != FrameBound.MaxFrame) c.maxFrame_ = o.maxFrame;
+  if (opt(o.maxParse, 0, 0) != FrameBound.MaxParse) c.maxParse_ = opt(o.maxParse, 0, 0);
   if (opt(o.inflight, Default.Inflight, 1) != Default.Inflight) c.inflight_ = o.inflight;
   if (opt(o.outQueue, Default.OutQueue, 1) != Default.OutQueue) c.queueMax_ = o.outQueue;
   if (opt(o.writeWindow, Default.WriteWindow, 64) != Default.WriteWindow) c.writeWindow_ = o.writeWindow;

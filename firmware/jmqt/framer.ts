@@ -12,6 +12,16 @@ export interface FrameCounters {
   heavy?: number;
 }
 
+/**
+ * The bounds of boards/esp8266.json, the smallest board, which a framing state holds as absent: a
+ * const enum, so each is a literal in the code (a property holding 1024 costs the board 2 blocks,
+ * an integer outside -1024..1023 taking a block of its own; 3 blocks for the two, measured).
+ */
+export const enum FrameBound {
+  MaxFrame = 1024,
+  MaxParse = 256,
+}
+
 /** The framing state of one connection. */
 export interface FrameState {
   /** the start of a frame split across chunks */
@@ -23,10 +33,10 @@ export interface FrameState {
   queue_?: string[];
   /** 1 while skipping the rest of an oversize frame up to its NUL (absent otherwise: a stored property costs the board a block) */
   skipping_?: number;
-  /** largest frame, in characters */
-  maxFrame_: number;
-  /** largest parse cost accepted (0: no bound), see tooHeavy() */
-  maxParse_: number;
+  /** largest frame, in characters (absent: FrameBound.MaxFrame) */
+  maxFrame_?: number;
+  /** largest parse cost accepted (0: no bound; absent: FrameBound.MaxParse), see tooHeavy() */
+  maxParse_?: number;
   counters: FrameCounters;
 }
 
@@ -65,6 +75,8 @@ export function feedChunk<S extends FrameState>(st: S, chunk: string, sink: Fram
   var n: number;
   var end: number;
   var frame: string;
+  var max = st.maxFrame_ || FrameBound.MaxFrame;
+  var limit = st.maxParse_ === undefined ? FrameBound.MaxParse : st.maxParse_;
   if (st.held_) {
     chunk = st.held_ + chunk;
     delete st.held_;
@@ -76,26 +88,26 @@ export function feedChunk<S extends FrameState>(st: S, chunk: string, sink: Fram
   // searches from the last place, and would find the last NUL again.)
   while (i < n && (end = chunk.indexOf("\0", i)) >= 0) {
     if (st.skipping_) delete st.skipping_;
-    else if (st.buffer_.length + end - i > st.maxFrame_) {
+    else if (st.buffer_.length + end - i > max) {
       st.buffer_ = "";
       st.counters.big++;
     } else if (st.buffer_.length || end > i) {
-      if (st.queue_ && st.queue_.length && st.buffer_.length + n - i <= st.maxFrame_) {
+      if (st.queue_ && st.queue_.length && st.buffer_.length + n - i <= max) {
         st.held_ = st.buffer_ + chunk.substring(i);
         st.buffer_ = "";
         return;
       }
       frame = st.buffer_.length ? st.buffer_ + chunk.substring(i, end) : chunk.substring(i, end);
       st.buffer_ = "";
-      // tooHeavy counts at most 2 per character: a frame of up to maxParse_/2 characters passes
+      // tooHeavy counts at most 2 per character: a frame of up to limit/2 characters passes
       // without the count (0.25 ms of a ping frame's 0.5 in the framer, on espruino-esp8266)
-      if (st.maxParse_ && frame.length * 2 > st.maxParse_ && tooHeavy(frame, st.maxParse_)) st.counters.heavy = (st.counters.heavy || 0) + 1;
+      if (limit && frame.length * 2 > limit && tooHeavy(frame, limit)) st.counters.heavy = (st.counters.heavy || 0) + 1;
       else sink(st, frame);
     }
     i = end + 1;
   }
   if (i < n && !st.skipping_) {
-    if (st.buffer_.length + n - i > st.maxFrame_) {
+    if (st.buffer_.length + n - i > max) {
       st.buffer_ = "";
       st.skipping_ = 1;
       st.counters.big++;

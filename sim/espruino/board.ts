@@ -169,6 +169,8 @@ export class EspruinoBoard implements Device {
   /** the virtual hardware shared with the V8 engine (sim/hw/); pins are keyed by the names the shim reports ("D2") */
   readonly pins: Pins;
   readonly wifi: Wifi;
+  /** Wifi.connect calls the firmware made (each boot's, and the retries after a `disconnected`): device.ts */
+  wifiConnects = 0;
   readonly net: NetFaults;
   /**
    * the sensor buses wired to the pins (sim/hw/buses.ts, as on the V8 engine): wire them before
@@ -559,6 +561,7 @@ export class EspruinoBoard implements Device {
         this.setStaUp(false);
         this.dropLinks(false);
       } else {
+        this.wifiConnects++;
         this.wifi.sta.want = true;
         this.setStaUp(false);
         this.tryJoin();

@@ -60,6 +60,8 @@ export function crc32(s: string): number {
 export class Wifi {
   /** null: no access point at all */
   readonly ap: AccessPoint | null;
+  /** Wifi.connect calls so far */
+  connects = 0;
   readonly sta: Station = { status: "off", want: false, ssid: "", password: "", ip: "0.0.0.0", task: null, hostname: "" };
   private cb: Function | null = null;
 
@@ -107,6 +109,7 @@ export class Wifi {
   }
 
   connect(ssid: string, password: string, cb: Function | null): void {
+    this.connects++;
     if (this.sta.task) this.engine.cancel(this.sta.task);
     if (this.connected) this.engine.dropSockets(false);
     this.sta.want = true;

@@ -191,9 +191,12 @@ describe("real Espruino interpreter (Linux build): the flashed firmware end to e
     all(async (r) => {
       const before = r.admin.on(r.P + "button").length;
       const online = r.admin.on(r.P + "status").filter((m) => m.dt.online === 1).length;
+      const joins = r.d.wifiConnects;
       r.d.wifiDown();
       await sleep(300);
       await press(r, 3);
+      // the firmware's own retry (wifiRetry, a timer callback evaluated from its comment in .bootcde) 1 s after `disconnected`
+      await until(r.d, "a Wifi.connect retry", () => r.d.wifiConnects > joins, 5000);
       r.d.wifiUp();
       await until(r.d, "the queued presses", () => r.admin.on(r.P + "button").length >= before + 6, 20000);
       assert.deepEqual(r.admin.on(r.P + "button").slice(before).map((m) => m.dt), [1, 0, 1, 0, 1, 0]);

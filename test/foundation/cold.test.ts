@@ -66,8 +66,29 @@ describe("cold code (tools/cold.ts): functions that run seldom, in comments at t
     assert.ok(tail.length > 0);
   });
 
-  it("refuses a cold function used other than called (it must stay a function of the program)", () => {
-    assert.throws(() => moveCold(PROGRAM + "\nsetTimeout(run, 10);"), /run is used other than called/);
+  it("refuses a cold function used other than called or as a timer's callback (it must stay a function of the program)", () => {
+    assert.throws(() => moveCold(PROGRAM + "\nvar keep = run;"), /run is used other than called or as a setTimeout callback/);
+    assert.throws(() => moveCold(PROGRAM + "\nsetInterval(run, 10);"), /run is used other than called/);
+    assert.throws(() => moveCold(PROGRAM + "\nsetTimeout(check, 10, run);"), /run is used other than called/);
+  });
+
+  it("a timer's callback is evaluated from its comment when the timer is set, and runs when it fires", async () => {
+    const code = PROGRAM + "\nfunction schedule(cfg) { setTimeout(run, 10, cfg); }";
+    const moved = moveCold(code);
+    assert.equal(moved.calls, 4, "the three calls and the callback");
+    const keep = [COLD_HOLDER, "boot", "runCommand", "applied", "schedule"];
+    const min = await minify(moved.code, { ecma: 5, toplevel: true, compress: { passes: 2, top_retain: keep }, mangle: { toplevel: true, reserved: keep } });
+    const { program, tail } = splitCold(min.code!, moved);
+    assert.ok(!/function run\b/.test(program));
+    const board = boardWith(program + tail);
+    const timers: [any, number, any][] = [];
+    board.setTimeout = (f: any, ms: number, a: any) => timers.push([f, ms, a]);
+    board.schedule({});
+    assert.equal(timers.length, 1);
+    assert.equal(typeof timers[0][0], "function", "setTimeout got the function evaluated from the comment");
+    assert.equal(JSON.stringify(board.applied), "[]", "not run yet");
+    timers[0][0](timers[0][2]);
+    assert.equal(JSON.stringify(board.applied), "[1]", "run ran when the timer fired, and called the program's check");
   });
 
   it("leaves a local of the same name alone", () => {
@@ -92,7 +113,7 @@ describe("cold code (tools/cold.ts): functions that run seldom, in comments at t
       // every call of the loader (its minified name: the function that evals a piece of .bootcde)
       const loader = (program.match(/function (\w+)\(\)\{return\(0,eval\)/) || [])[1];
       assert.ok(loader, "the program defines the loader");
-      const calls = [...min.matchAll(new RegExp("(?<![\\w$.])" + loader.replace(/\$/g, "\\$") + "\\(\\s*(\\d+),\\s*(\\d+)\\)\\(", "g"))];
+      const calls = [...min.matchAll(new RegExp("(?<![\\w$.])" + loader.replace(/\$/g, "\\$") + "\\(\\s*(\\d+),\\s*(\\d+)\\)", "g"))];
       const named = new Set<string>();
       for (const c of calls) {
         const text = tok.substr(tok.length - +c[1], +c[2]);

@@ -248,10 +248,20 @@ describe("jmqt client session (fake timers)", () => {
   });
 
   it("limits that are the ESP8266's are not stored (literals in the code); others are, and hold", () => {
-    const limits = (c: JmqtClient) => [c.inflight_, c.queueMax_, c.writeWindow_, c.dedup_];
-    const esp = (b: any): Partial<ClientOptions> => ({ inflight: b.defaults.inflight, outQueue: b.defaults.outQueue, writeWindow: b.defaults.writeWindow, dedup: b.defaults.dedup });
-    assert.deepEqual(limits(make(esp(esp8266)).c), [undefined, undefined, undefined, undefined], "boards/esp8266.json defaults: nothing stored");
-    assert.deepEqual(limits(make(esp(esp32)).c), [8, 16, 2048, 16]);
+    const limits = (c: JmqtClient) => [c.inflight_, c.queueMax_, c.writeWindow_, c.dedup_, c.maxFrame_, c.maxParse_];
+    const esp = (b: any): Partial<ClientOptions> => ({ inflight: b.defaults.inflight, outQueue: b.defaults.outQueue, writeWindow: b.defaults.writeWindow, dedup: b.defaults.dedup, maxFrame: b.defaults.maxFrame, maxParse: b.defaults.maxParse });
+    assert.deepEqual(limits(make(esp(esp8266)).c), [undefined, undefined, undefined, undefined, undefined, undefined], "boards/esp8266.json defaults: nothing stored");
+    assert.deepEqual(limits(make(esp(esp32)).c), [8, 16, 2048, 16, 4096, 1024]);
+    // the framer's bounds: without maxParse, no parse bound (0 stored); the ESP8266's hold
+    assert.equal(make({}).c.maxParse_, 0);
+    {
+      const { c } = ready(esp(esp8266));
+      net.last.recv("[" + "[".repeat(140) + "]".repeat(140) + "]");
+      assert.equal(c.counters.heavy, 1, "a frame over the ESP8266's maxParse (256) refused before JSON.parse");
+      net.last.recv("x".repeat(1100));
+      assert.equal(c.counters.big, 1, "a frame over the ESP8266's maxFrame (1024) dropped");
+      assert.equal(c.state, S_READY);
+    }
     // absent or invalid: the ESP8266's, 4 in flight
     for (const inflight of [undefined, 0, -1, "8"] as any[]) {
       const { c } = ready({ inflight });

@@ -413,6 +413,21 @@ describe("runtime/runtime (fake board, fake client, fake timers)", () => {
       assert.deepEqual(client.on("home/kitchen/button").map((x) => x.dt), [0, 1, 0, 1, 0, 1, 0]);
       assert.equal(rt.queuedInputs_, undefined, "the offline queue is gone once empty");
     });
+    it("the pubAcks of QoS 1 readings are no ticks: the periodic inputs keep their periods", () => {
+      boot();
+      board.analogs[board.pinOf("D34")] = 0.5;
+      for (let i = 0; i < 40; i++) {
+        board.edge("D0", i % 2 === 0);
+        const p = client.on("home/kitchen/button");
+        assert.equal(p.length, i + 1, "reading " + i + " sent");
+        p[i].cb!(1);
+      }
+      assert.equal(client.on("home/kitchen/light").length, 0, "no reading before its period");
+      clock.tick(9999);
+      assert.equal(client.on("home/kitchen/light").length, 0);
+      clock.tick(1);
+      assert.equal(client.on("home/kitchen/light").length, 1);
+    });
     it("QoS 0 readings are not queued while offline", () => {
       boot(example(), false);
       board.analogs[board.pinOf("D34")] = 0.5;

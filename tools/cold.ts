@@ -34,7 +34,7 @@ import * as acorn from "acorn";
 import * as walk from "acorn-walk";
 
 /** The functions that run seldom: when a config is applied, for a management or status command, once per connection or session, for a subscription, at a change of state, to start or stop the client. */
-export const COLD_FUNCTIONS = ["run", "changeCommand", "manageCommand", "statusReport", "onSessionPacket", "hello", "down", "setState", "pendingAck", "subscribable", "sessionFields", "parseable", "backslashes", "rawBytes", "typeCode", "start", "stop", "sub", "unsub", "later", "wifiRetry", "out"];
+export const COLD_FUNCTIONS = ["run", "changeCommand", "manageCommand", "statusReport", "onSessionPacket", "hello", "down", "setState", "pendingAck", "subscribable", "sessionFields", "parseable", "backslashes", "rawBytes", "typeCode", "start", "stop", "sub", "unsub", "later", "wifiRetry", "out", "onSocketConnect"];
 
 /** The name of the function that holds them between the two steps (kept by terser: top_retain). */
 export const COLD_HOLDER = "__jmqtCold";
@@ -82,11 +82,16 @@ export function moveCold(code: string): { code: string; calls: number; names: st
     if (parent.type === "Property" && parent.key === node) return;
     // a local of the same name is another variable (SWC's names are the source's)
     for (const a of ancestors) if (a !== ast && (a.type === "FunctionDeclaration" || a.type === "FunctionExpression") && declaredIn(a).has(node.name)) return;
-    // a timer's callback exists only while the timer waits: `setTimeout(coldFunction(..), ms)`
-    // evaluates it when the timer is set, and it is garbage once it has run
-    const timerCallback = parent.type === "CallExpression" && parent.callee.type === "Identifier" && parent.callee.name === "setTimeout" && parent.arguments[0] === node;
-    if (!timerCallback && (parent.type !== "CallExpression" || parent.callee !== node))
-      throw new Error(`cold code: ${node.name} is used other than called or as a setTimeout callback (at ${node.start}): it must stay a function of the program`);
+    // a callback that is kept only until it has run once: `setTimeout(coldFunction(..), ms)` or
+    // `net.connect(opts, coldFunction(..))` evaluates it when the timer is set or the connection
+    // opened, and it is garbage once it has run (the socket's `#onconnect` deleted by it)
+    const call = parent.type === "CallExpression" ? parent : null;
+    const onceCallback =
+      call &&
+      ((call.callee.type === "Identifier" && call.callee.name === "setTimeout" && call.arguments[0] === node) ||
+        (call.callee.type === "MemberExpression" && !call.callee.computed && call.callee.property.name === "connect" && call.arguments[1] === node));
+    if (!onceCallback && (!call || call.callee !== node))
+      throw new Error(`cold code: ${node.name} is used other than called or as a setTimeout or connect callback (at ${node.start}): it must stay a function of the program`);
     calls.push(node);
   });
   // a call inside a cold declaration goes with its moved text, the others stay in the program

@@ -47,6 +47,8 @@ export type SocketHandler = (this: any, arg?: any) => void;
  * are told apart from those of the current one.
  */
 export interface SocketLike {
+  /** the callback given to connect(), as Espruino's net.connect() keeps it: the client's deletes it once it has run */
+  "#onconnect"?: SocketHandler;
   "#ondata"?: SocketHandler | SocketHandler[];
   "#onclose"?: SocketHandler | SocketHandler[];
   "#onerror"?: SocketHandler | SocketHandler[];

@@ -375,8 +375,11 @@ function resume(c: JmqtClient): void {
 // socket (SocketLike contract in api.ts), so a connection costs no function objects. Events of a
 // socket that is no longer its client's current one are dropped (c.socket_ != this); the check is
 // written out in each handler (a helper function would cost the board 5 blocks).
+// (Evaluated for each connection from its comment in .bootcde, tools/cold.ts: net.connect()
+// keeps it as the socket's `#onconnect`, which it deletes, so that it is garbage once connected.)
 function onSocketConnect(this: ClientSocket): void {
   var c = this.client_;
+  delete this["#onconnect"];
   if (c && c.socket_ == this && c.state == S_CONNECTING) hello(c);
 }
 function onSocketData(this: ClientSocket, chunk: string): void {

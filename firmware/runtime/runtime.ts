@@ -57,10 +57,10 @@ export interface Inp {
   invert_?: number;
   /** the last value read or published */
   value_?: any;
-  /** pulse: the count, and the count and time at the last period */
+  /** pulse: the count, and the count at the last period (the rate is over the period's ticks:
+   *  no time stored, a float of 2 blocks) */
   count_?: number;
   lastCount_?: number;
-  lastTime_?: number;
   /** sensors (kinds 7-11, set by drv.run): the driver, and the one ROM id of a single-ROM ds18b20 */
   driver_?: any;
   rom_?: string;
@@ -202,7 +202,6 @@ export function run(cfg: any): void {
   rt.safeTicks_ = safeMs > 0 ? Math.ceil(safeMs / rt.tickMs_) : 0;
   rt.inputs_ = [];
   rt.outputs_ = [];
-  const now = Date.now();
   let list = Array.isArray(cfg.inputs) ? cfg.inputs : [];
   for (let i = 0; i < list.length; i++) {
     if (bad["inputs[" + i + "]"]) continue;
@@ -237,7 +236,6 @@ export function run(cfg: any): void {
         b.io(it.pull === "up" || it.pull === "down" ? ("input_pull" + it.pull) as PinMode : "input", pin);
         if (k === Kind.Pulse) {
           inp.count_ = inp.lastCount_ = 0;
-          inp.lastTime_ = now;
         } else inp.value_ = val(inp);
         b.sys(Sys.Watch, onEdge, { pin: pin, edge: k === Kind.Digital ? "both" : it.edge || "rising", debounce: it.debounce === undefined ? (k === Kind.Digital ? 25 : 0) : it.debounce });
       } else if (k > Kind.Uptime) {
@@ -404,11 +402,11 @@ function tick(): void {
         continue;
       }
       if (i.kind_ === Kind.Pulse) {
-        const dt = now - (i.lastTime_ as number);
+        // per second over the period, in ticks (Espruino's interval keeps its pace: each run is
+        // set from the last one's due time, not from when it ran)
         const c = i.count_ as number;
-        const r = dt > 0 ? roundTo(((c - (i.lastCount_ as number)) * 1000) / dt, (i.precision_ as number) || 1) : 0;
+        const r = roundTo(((c - (i.lastCount_ as number)) * 1000) / (i.period_ * rt.tickMs_), (i.precision_ as number) || 1);
         i.lastCount_ = c;
-        i.lastTime_ = now;
         pub(i, { n: c, r: r });
         continue;
       }

@@ -66,8 +66,10 @@ describe("cold code (tools/cold.ts): functions that run seldom, in comments at t
     assert.ok(tail.length > 0);
   });
 
-  it("refuses a cold function used other than called or as a timer's callback (it must stay a function of the program)", () => {
-    assert.throws(() => moveCold(PROGRAM + "\nvar keep = run;"), /run is used other than called or as a setTimeout callback/);
+  it("refuses a cold function used other than called or as a once-only callback (it must stay a function of the program)", () => {
+    assert.throws(() => moveCold(PROGRAM + "\nvar keep = run;"), /run is used other than called or as a setTimeout or connect callback/);
+    assert.throws(() => moveCold(PROGRAM + "\nnet.connect(run, 1);"), /run is used other than called/);
+    assert.equal(moveCold(PROGRAM + "\nnet.connect({}, run);").calls, 4, "the callback of a connect");
     assert.throws(() => moveCold(PROGRAM + "\nsetInterval(run, 10);"), /run is used other than called/);
     assert.throws(() => moveCold(PROGRAM + "\nsetTimeout(check, 10, run);"), /run is used other than called/);
   });

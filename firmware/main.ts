@@ -51,6 +51,8 @@ function boot(): void {
   bi.cl = cfg.id;
   bi.at = srv.token;
   bi.auth = srv.auth;
+  // no timer of its own: the runtime's tick (at most 1 s, config.ts) calls tick(client)
+  bi.polled = 1;
   const c = createClient(hal.net, bi);
   if (hasServer) client = c;
   const rt = createDevice(hal, c, FW_VERSION);

@@ -99,6 +99,14 @@ export interface ClientOptions {
   stableMs?: number;
   /** channels remembered for resubscription after a reconnect, and pending sub/unsub acks (default 16) */
   maxSubs?: number;
+  /**
+   * 1: the client sets no timer of its own; its owner calls tick(client) at least once a second
+   * (the device runtime's tick does), and the session's deadlines (heartbeat, dead link, acks,
+   * connect timeout, backoff) are met to within that period. On the board one interval then
+   * serves the whole device: a timer is 8 blocks (measured on espruino-esp8266), and re-arming
+   * one for every QoS 1 pub costs time. Absent: the client's own timer, armed for its next deadline.
+   */
+  polled?: number;
 }
 
 /** Callback for pub/sub/unsub/request results: status code, then data (pubAck dt, channel...). */

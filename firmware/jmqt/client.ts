@@ -37,8 +37,10 @@ export interface JmqtClient extends Client, FrameState, Decoded {
   auth_?: any;
   token_: string;
   socket_: ClientSocket | null;
-  /** the one timer, and the deadline of CONNECTING/AUTHENTICATING/SESSION or of BACKOFF (0: now) */
-  timer_: any;
+  /** the one timer (absent while polled_: then the owner calls tick), and the deadline of
+   *  CONNECTING/AUTHENTICATING/SESSION or of BACKOFF (0: now) */
+  timer_?: any;
+  polled_?: number;
   deadline_: number;
   /** time of the last inbound frame, of the last hb sent, when READY began */
   lastIn_: number;
@@ -229,17 +231,20 @@ function connect(c: JmqtClient, now: number): void {
 
 // The one timer. Does what is due in the current state, then re-arms for the earliest next
 // deadline. The timer calls it with the client only; code that changed a deadline calls it with
-// live = 1, which first clears the running timer.
+// live = 1, which first clears the running timer. A polled client (ClientOptions.polled) has no
+// timer: its owner calls this at least once a second, and it does what is due.
 // SPEC "Behaviour/Heartbeat": hb every hbS_; no inbound frame for deadS_ means a dead link.
 // SPEC "QoS 1": a client that gets no pubAck may resend with the same id; requests just fail.
-function tick(c: JmqtClient, live?: number): void {
+export function tick(c: JmqtClient, live?: number): void {
   var now = Date.now();
   var w = c.window_;
   var i: number;
   var e: Pending;
   var d: number;
-  if (live && c.timer_) clearTimeout(c.timer_);
-  c.timer_ = 0;
+  if (c.timer_) {
+    if (live) clearTimeout(c.timer_);
+    c.timer_ = 0;
+  }
   if (c.state == S_BACKOFF && now >= c.deadline_) {
     connect(c, now);
     if ((c.state as number) != S_CONNECTING) return;
@@ -275,7 +280,7 @@ function tick(c: JmqtClient, live?: number): void {
       }
     }
   } else if (c.state > S_IDLE && c.state < S_READY && now >= c.deadline_) return down(c, ST_NETWORK_ERROR, S_BACKOFF);
-  if (c.timer_) return;
+  if (c.timer_ || c.polled_) return;
   if (c.state == S_READY) {
     d = Math.min(c.lastHb_ + c.hbS_ * 1000, c.owed_ ? now + Default.QuietMs : c.lastIn_ + c.deadS_ * 1000);
     for (i = 0; i < w.length; i++) if (w[i][4] && w[i][4] < d) d = w[i][4];
@@ -722,7 +727,9 @@ export function createClient(net: NetLike, o: ClientOptions): Client {
   // err and reason_ stay undefined until something fails (a property holding "" costs a block more)
   c.buffer_ = "";
   c.onPush = c.onState = c.onRepeat = c.socket_ = null;
-  c.timer_ = c.deadline_ = c.lastIn_ = c.lastHb_ = c.readyAt_ = c.hbS_ = c.deadS_ = c.backoff_ = 0;
+  if (o.polled) c.polled_ = 1;
+  else c.timer_ = 0;
+  c.deadline_ = c.lastIn_ = c.lastHb_ = c.readyAt_ = c.hbS_ = c.deadS_ = c.backoff_ = 0;
   c.lastId_ = c.subCount_ = c.recentNext_ = c.written_ = 0;
   // q1 ids are numbered from a random start, so that ids after a reboot do not repeat the ones
   // a broker remembers from the previous boot (it drops a resent id as a duplicate). The clock is

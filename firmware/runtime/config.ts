@@ -64,7 +64,8 @@ const OUTPUTS = [Scope.DigitalOut, Scope.PwmOut];
 export const RANGES: RangeRule[] = [
   { field: "port", min: 1, max: 65535, scopes: [Scope.Server], whole: true },
   { field: "safeMs", min: 0, max: 86400000, scopes: [Scope.Config] },
-  { field: "tick", min: 50, max: 60000, scopes: [Scope.Config] },
+  // at most 1 s: the tick is the client's timer too (runtime.ts tick, api.ts ClientOptions.polled)
+  { field: "tick", min: 50, max: 1000, scopes: [Scope.Config] },
   { field: "q", min: 0, max: 1, scopes: ANY_INPUT },
   { field: "rt", min: 0, max: 1, scopes: ANY_INPUT },
   { field: "debounce", min: 0, max: 10000, scopes: [Scope.Digital, Scope.Pulse] },

@@ -9,7 +9,8 @@ import type { Board, WatchEvent } from "../board";
 import { Io, Sys, type PinMode } from "../board";
 import type { Client } from "../jmqt/api";
 import { S_READY, ST_BUSY, ST_OK } from "../jmqt/api";
-import { stop, sub, unsub } from "../jmqt/client";
+import { stop, sub, tick as tickClient, unsub } from "../jmqt/client";
+import type { JmqtClient } from "../jmqt/client";
 import type { BoardInfo } from "./config";
 import { validateConfig } from "./config";
 import { changeCommand, statusReport, targetCommand } from "./commands";
@@ -197,7 +198,7 @@ export function run(cfg: any): void {
   rt.prefix_ = typeof cfg.prefix === "string" ? cfg.prefix : "";
   rt.group_ = typeof cfg.group === "string" && cfg.group ? cfg.group : undefined;
   rt.allow_ = Array.isArray(cfg.allow) ? cfg.allow : undefined;
-  rt.tickMs_ = typeof cfg.tick === "number" && cfg.tick >= 50 ? cfg.tick : 1000;
+  rt.tickMs_ = typeof cfg.tick === "number" && cfg.tick >= 50 && cfg.tick <= 1000 ? cfg.tick : 1000;
   const safeMs = typeof cfg.safeMs === "number" ? cfg.safeMs : 60000;
   rt.safeTicks_ = safeMs > 0 ? Math.ceil(safeMs / rt.tickMs_) : 0;
   rt.inputs_ = [];
@@ -389,6 +390,9 @@ function tick(): void {
     return;
   }
   rt.board_.sys(Sys.KickWatchdog);
+  // the client's deadlines (heartbeat, dead link, acks, reconnect): on the board this interval is
+  // its timer too (main.ts creates it polled, api.ts ClientOptions.polled; tick at most 1 s)
+  tickClient(rt.client_ as JmqtClient);
   if (rt.ota_ && !rt.ota_()) delete rt.ota_;
   const now = Date.now();
   const ins = rt.inputs_;

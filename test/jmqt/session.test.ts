@@ -5,7 +5,7 @@ import {
   ST_BUSY, ST_CLIENT_OFFLINE, ST_INVALID_CHANNEL, ST_INVALID_TOKEN, ST_NETWORK_ERROR, ST_OK,
 } from "../../firmware/jmqt/api";
 import type { ClientOptions } from "../../firmware/jmqt/api";
-import { createClient, p2p, request, type JmqtClient, start, stop, sub, unsub } from "../../firmware/jmqt/client";
+import { createClient, p2p, request, type JmqtClient, start, stop, sub, tick, unsub } from "../../firmware/jmqt/client";
 import { FakeNet, SESSION_OPTIONS, reconnectToReady } from "./fake";
 import { createFramer, tooHeavy } from "../../firmware/jmqt/framer";
 import esp32 from "../../boards/esp32.json";
@@ -111,6 +111,36 @@ describe("jmqt client session (fake timers)", () => {
     clock.tick(750);
     assert.equal(net.sockets.length, 2);
     assert.equal(c.counters.rc, 1);
+  });
+
+  it("polled (ClientOptions.polled): no timer of its own; tick(client) once a second meets heartbeat, ack, dead-link and backoff deadlines", () => {
+    const { c, states } = ready({ polled: 1 }, 15);
+    const s = net.last;
+    assert.equal(clock.countTimers(), 0, "no timer after connAck");
+    assert.equal(c.pub("t", 1, 1, 0), ST_OK);
+    assert.equal(clock.countTimers(), 0, "none for a QoS 1 pub's ack deadline either");
+    clock.tick(13_500);
+    assert.equal(s.sentOf("hb").length, 0, "unpolled, nothing happens: the hb (13 s) is overdue");
+    assert.equal(s.sentOf("pub").length, 1, "and so is the pub's resend (3 s)");
+    // the owner's interval, as the device runtime's tick
+    const poll = setInterval(() => tick(c), 1000);
+    try {
+      clock.tick(1000);
+      assert.equal(s.sentOf("hb").length, 1, "the overdue hb at the next poll");
+      assert.equal(s.sentOf("pub").length, 2, "the pub resent: its ack deadline (3 s) passed");
+      s.recv({ hbAck: {} }, { pubAck: { st: 1, id: qid(1) } });
+      clock.tick(13_000);
+      assert.equal(s.sentOf("hb").length, 2, "hb every ts-2 s, to within the poll period");
+      assert.equal(c.state, S_READY);
+      clock.tick(2_000);
+      assert.equal(c.state, S_BACKOFF, "dead link: ts s without inbound traffic");
+      assert.deepEqual(states[states.length - 1], [S_BACKOFF, ST_NETWORK_ERROR]);
+      clock.tick(1_000);
+      assert.equal(net.sockets.length, 2, "reconnected after the backoff, at a poll");
+    } finally {
+      clearInterval(poll);
+    }
+    assert.equal(clock.countTimers(), 0);
   });
 
   it("any inbound traffic refreshes the keep-alive", () => {

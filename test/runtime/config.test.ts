@@ -104,6 +104,10 @@ describe("runtime/config validateConfig", () => {
     expectError(c, esp32, "outputs[1].safe", /between 0 and 1/);
     expectError(c, esp32, "safeMs", /number/);
   });
+  it("keeps the tick within 1 s: it is the client's timer too", () => {
+    for (const tick of [50, 1000]) assert.deepEqual(validateConfig({ ...example(), tick }, esp32), [], "tick " + tick);
+    for (const tick of [49, 1001, 60000]) expectError({ ...example(), tick }, esp32, "tick", /between 50 and 1000/);
+  });
   it("rejects a temperature input on a board without a sensor", () => {
     const c = example8266();
     c.inputs[3] = { name: "t", type: "temperature", period: 1000 };

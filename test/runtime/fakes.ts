@@ -4,7 +4,7 @@
 import type { Board, WatchEvent } from "../../firmware/board";
 import { Io, Sys, type PinMode } from "../../firmware/board";
 import { strict as assert } from "node:assert";
-import type { Client, StatusCb } from "../../firmware/jmqt/api";
+import type { Client, ClientOptions, StatusCb } from "../../firmware/jmqt/api";
 import { S_BACKOFF, S_READY, S_STOPPED, ST_BUSY, ST_NETWORK_ERROR, ST_OK } from "../../firmware/jmqt/api";
 import { createClient, start, type JmqtClient } from "../../firmware/jmqt/client";
 import { FakeNet, SESSION_OPTIONS } from "../jmqt/fake";
@@ -142,10 +142,10 @@ export interface FakeClient extends JmqtClient {
   on(cn: string): Pub[];
 }
 
-export function fakeClient(cl = "dev1"): FakeClient {
+export function fakeClient(cl = "dev1", extra: Partial<ClientOptions> = {}): FakeClient {
   const net = new FakeNet();
   // a backoff no test waits out: a dropped link stays in BACKOFF until setState(S_READY)
-  const c = createClient(net, { ...SESSION_OPTIONS, cl, minBackoffMs: 1e9, maxBackoffMs: 1e9 }) as FakeClient;
+  const c = createClient(net, { ...SESSION_OPTIONS, cl, minBackoffMs: 1e9, maxBackoffMs: 1e9, ...extra }) as FakeClient;
   let onState: Client["onState"] = null;
   c.net = net;
   c.pubs = [];

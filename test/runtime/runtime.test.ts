@@ -167,6 +167,22 @@ describe("runtime/runtime (fake board, fake client, fake timers)", () => {
       assert.deepEqual(client.on("home/kitchen/temp").map((x) => x.dt), [30]);
       assert.equal(client.on("home/kitchen/meter").length, 1);
     });
+    it("with a polled client (as main.ts creates it) the tick is the device's one timer, and keeps the session's heartbeat", () => {
+      board = new FakeBoard("esp32");
+      client = fakeClient("dev1", { polled: 1 });
+      board.config = [example(), ""];
+      rt = createDevice(board, client, "9.9.9");
+      run(example());
+      client.setState(S_READY);
+      assert.equal(clock.countTimers(), 1, "the tick interval, and no client timer");
+      // setState's connAck has ts 1000: an hb every 998 s
+      const s = client.net.last;
+      clock.tick(997_000);
+      assert.equal(s.sentOf("hb").length, 0);
+      clock.tick(2_000);
+      assert.equal(s.sentOf("hb").length, 1, "the runtime's tick sent the client's hb");
+      assert.equal(client.state, S_READY);
+    });
     it("uses one interval timer for all periodic inputs", () => {
       boot();
       assert.ok(client.timer_, "the client's own timer (heartbeat)");

@@ -9,7 +9,7 @@ import { Sys } from "./board";
 import { createClient, start } from "./jmqt/client";
 import type { Client } from "./jmqt/api";
 import { S_IDLE } from "./jmqt/api";
-import { createDevice, run, shutdown } from "./runtime/runtime";
+import { createDevice, run, shutdown, Tick } from "./runtime/runtime";
 
 /** The client, once the config names a server; started by the first WiFi `connected` (it reconnects on its own afterwards). */
 let client: Client | null = null;
@@ -62,7 +62,7 @@ function boot(): void {
     rt.lastError_ = loaded[1];
   }
   hal.sys(Sys.Log, "jmqt " + FW_VERSION + " on " + bi.id + (rt.configErrors_ ? ": " + rt.configErrors_.join("; ") : ": config ok"));
-  hal.sys(Sys.EnableWatchdog, Math.max(10, (rt.tickMs_ * 5) / 1000));
+  hal.sys(Sys.EnableWatchdog, Math.max(10, ((rt.tickMs_ || Tick.DefaultMs) * 5) / 1000));
   hal.sys(Sys.OnKill, shutdown);
   const w = cfg.wifi;
   if (w && typeof w.ssid === "string") {

@@ -20,6 +20,7 @@
 import { S_READY, ST_OK } from "../jmqt/api";
 import { Sys } from "../board";
 import type { Device, Inp } from "../runtime/runtime";
+import { Tick } from "../runtime/runtime";
 
 /** the bus object of drv.bus, and the factories by file name, loaded once */
 let bus: any = null;
@@ -54,9 +55,9 @@ export function sense(rt: Device, i: Inp, it?: any): void {
     if (it.deadband !== undefined) i.deadband_ = it.deadband;
     if (k === 9 && it.rom && it.rom.length === 1) i.rom_ = it.rom[0];
     // in ticks (runtime.ts Inp): 60 s unless given
-    if (!it.period) i.period_ = Math.round(60000 / rt.tickMs_) || 1;
+    if (!it.period) i.period_ = Math.round(60000 / (rt.tickMs_ || Tick.DefaultMs)) || 1;
     // the first reading 2 s after boot at the earliest (a DHT needs 1-2 s after power-on)
-    i.ticksLeft_ = Math.ceil(2000 / rt.tickMs_);
+    i.ticksLeft_ = Math.ceil(2000 / (rt.tickMs_ || Tick.DefaultMs));
     return;
   }
   i.driver_.read((v: any, err?: string) => {

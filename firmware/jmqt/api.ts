@@ -33,8 +33,8 @@ export type SocketHandler = (this: any, arg?: any) => void;
  * Listeners are kept as Espruino keeps them: an event `e` calls the socket's `#on<e>` property,
  * one function or an array of them (Espruino's `on()` always makes the array; `net.connect()`
  * stores its callback as the one function). The client sets `#ondata`, `#onclose`, `#onerror` and
- * `#ondrain` itself, each to one function: 2 blocks fewer per listener than `on()`, 8 per
- * connection (docs/memory.md). It owns those four: an adapter that wants to watch a socket does it
+ * `#ondrain` itself, each to one function (`#onclose` and `#onerror` to the same: an error comes only
+ * just before its close): 2 blocks fewer per listener than `on()`, 8 per connection (docs/memory.md). It owns those four: an adapter that wants to watch a socket does it
  * below the socket. (Not with `on()`: before the client sets them it would be overwritten, and after
  * it Espruino's `on()` copies the function's internals instead of the function, which is then never
  * called again: measured, fidelity corpus `emit.direct.thenOn`. So E's and Wifi's events, which other

@@ -37,15 +37,16 @@ export interface JmqtClient extends Client, FrameState, Decoded {
   auth_?: any;
   token_: string;
   socket_: ClientSocket | null;
-  /** the one timer (absent while polled_: then the owner calls tick), and the deadline of
-   *  CONNECTING/AUTHENTICATING/SESSION or of BACKOFF (0: now) */
+  /** the one timer (absent while polled_: then the owner calls tick), and the deadline of the
+   *  state: the connect timeout of CONNECTING/AUTHENTICATING/SESSION, the retry of BACKOFF (0:
+   *  now), and in READY the time from which the session counts as stable (stableMs: a lost link
+   *  then backs off from the minimum again) */
   timer_?: any;
   polled_?: number;
   deadline_: number;
-  /** time of the last inbound frame, of the last hb sent, when READY began */
+  /** time of the last inbound frame, of the last hb sent */
   lastIn_: number;
   lastHb_: number;
-  readyAt_: number;
   /** hb period and dead-link limit in seconds, from connAck ts (a whole number up to 1023 costs no
    *  block of its own, the same in ms does) */
   hbS_: number;
@@ -58,15 +59,13 @@ export interface JmqtClient extends Client, FrameState, Decoded {
   /** in-flight window (QoS 1 pubs and `$` requests) and the last pub id */
   window_: Pending[];
   lastId_: number;
-  /** channel -> pr (bit 0) | SENT (sent in this session); their count */
+  /** channel -> pr (bit 0) | SENT (sent in this session); at most maxSubs (counted by sub) */
   subs_: { [cn: string]: number };
-  subCount_: number;
   /** "s"/"u" + channel -> callback awaiting subAck/unsubAck; their count (both absent while none waits) */
   acks_?: { [k: string]: StatusCb };
   ackCount_?: number;
-  /** ring of recent inbound QoS 1 ids and its next slot */
+  /** the recent inbound QoS 1 ids, oldest first, at most dedup (no stored next slot: a block) */
   recent_: string[];
-  recentNext_: number;
   /** frames waiting for the socket to drain; bytes written since the last drain */
   queue_: string[];
   written_: number;
@@ -220,8 +219,7 @@ function connect(c: JmqtClient, now: number): void {
     s.client_ = c;
     // the listeners as Espruino stores them, one function each (api.ts SocketLike): 8 blocks fewer than on()
     s["#ondata"] = onSocketData;
-    s["#onclose"] = onSocketClose;
-    s["#onerror"] = onSocketError;
+    s["#onclose"] = s["#onerror"] = onSocketEnd;
     s["#ondrain"] = onSocketDrain;
   } catch (x) {
     c.err = "connect: " + x;
@@ -303,7 +301,7 @@ function down(c: JmqtClient, st: number, to: number): void {
   var d: number;
   if (to == S_BACKOFF) {
     if (c.state < S_CONNECTING || c.state > S_READY) return;
-    if (c.state == S_READY && Date.now() - c.readyAt_ >= (c.stableMs_ === undefined ? Default.StableMs : c.stableMs_)) c.backoff_ = c.minBackoff_ === undefined ? Default.MinBackoffMs : c.minBackoff_;
+    if (c.state == S_READY && Date.now() >= c.deadline_) c.backoff_ = c.minBackoff_ === undefined ? Default.MinBackoffMs : c.minBackoff_;
     d = c.backoff_ / 2 + (Math.random() * c.backoff_) / 2;
     c.backoff_ = Math.min(c.backoff_ * 2, c.maxBackoff_ === undefined ? Default.MaxBackoffMs : c.maxBackoff_);
     c.deadline_ = Date.now() + d;
@@ -391,12 +389,20 @@ function onSocketData(this: ClientSocket, chunk: string): void {
   var c = this.client_;
   if (c && c.socket_ == this) feedChunk(c, chunk, handleFrame);
 }
-/** The current socket's close is a lost link; an old socket's close only counts toward stop()'s cb. */
-function onSocketClose(this: ClientSocket): void {
+/**
+ * The end of a socket, its `#onerror` and its `#onclose`: Espruino fires `error` ({code, message})
+ * only while a socket closes, just before `close` (hadError, a boolean; socketserver.c), and Node
+ * does the same, so one function serves both (a second one cost the board 4 blocks). An error's
+ * message is kept in err; the current socket's close is a lost link; an old socket's close only
+ * counts toward stop()'s cb.
+ */
+function onSocketEnd(this: ClientSocket, e?: any): void {
   var c = this.client_;
   var cb: any;
   if (!c) return;
-  if (c.socket_ == this) {
+  if (e !== undefined && typeof e != "boolean") {
+    if (c.socket_ == this) c.err = "socket: " + (e && e.message ? e.message : e);
+  } else if (c.socket_ == this) {
     c.socket_ = null;
     down(c, ST_NETWORK_ERROR, S_BACKOFF);
   } else if (c.staleCloses_ && !--c.staleCloses_) {
@@ -406,10 +412,6 @@ function onSocketClose(this: ClientSocket): void {
     delete c.stopCb_;
     safe(c, cb);
   }
-}
-function onSocketError(this: ClientSocket, e: any): void {
-  var c = this.client_;
-  if (c && c.socket_ == this) c.err = "socket: " + (e && e.message ? e.message : e);
 }
 /** Room again: the queue leaves within the write window, then what the session still owes. */
 function onSocketDrain(this: ClientSocket): void {
@@ -485,10 +487,7 @@ function ackPush(c: JmqtClient, id: string, dup: boolean): void {
       c.owed_ = 1;
       tick(c, 1);
     }
-  } else if (!dup) {
-    c.recent_[c.recentNext_] = id;
-    c.recentNext_ = (c.recentNext_ + 1) % (c.dedup_ || Default.Dedup);
-  }
+  } else if (!dup && c.recent_.push(id) > (c.dedup_ || Default.Dedup)) c.recent_.shift();
 }
 
 /** The pubAck of a QoS 1 pub or a `$` request: its callback gets st and dt. */
@@ -518,7 +517,6 @@ function onSessionPacket(c: JmqtClient, t: number): number {
 function onSubAck(c: JmqtClient, b: any, kind: string): void {
   if (kind == "s" && b.st != ST_OK && typeof c.subs_[b.cn] == "number") {
     delete c.subs_[b.cn];
-    c.subCount_--;
   }
   safe(c, pendingAck(c, kind + b.cn), b.st, b.cn);
 }
@@ -531,7 +529,8 @@ function onConnAck(c: JmqtClient, b: any): void {
     // (not Math.max: on Espruino it returns a float, which costs a block more than an integer)
     c.hbS_ = b.ts > 3 ? b.ts - 2 : 1;
     c.deadS_ = b.ts > c.hbS_ + 1 ? b.ts : c.hbS_ + 1;
-    c.lastIn_ = c.lastHb_ = c.readyAt_ = Date.now();
+    c.lastIn_ = c.lastHb_ = Date.now();
+    c.deadline_ = c.lastIn_ + (c.stableMs_ === undefined ? Default.StableMs : c.stableMs_);
     setState(c, S_READY, ST_OK);
     resume(c);
     // READY's deadlines (heartbeat, dead link) replace the connAck timeout
@@ -603,8 +602,8 @@ export function sub(client: Client, cn: string, pr: number, cb?: StatusCb | null
   had = typeof c.subs_[cn] == "number";
   // a refusal is counted in qd and answered ST_BUSY (written out here and in pub, windowed, unsub
   // and ackPush: a helper function would cost the board 5 blocks)
-  if ((!had && c.subCount_ >= (c.maxSubs_ === undefined ? Default.MaxSubs : c.maxSubs_)) || (cb && !pendingAck(c, "s" + cn, cb))) return c.counters.qd++, ST_BUSY;
-  if (!had) c.subCount_++;
+  // (the channels held counted here: a stored count cost the board a block for good)
+  if ((!had && Object.keys(c.subs_).length >= (c.maxSubs_ === undefined ? Default.MaxSubs : c.maxSubs_)) || (cb && !pendingAck(c, "s" + cn, cb))) return c.counters.qd++, ST_BUSY;
   c.subs_[cn] = pr ? 1 : 0;
   if (c.state == S_READY) {
     if (send(c, encode("sub", pr ? { cn: cn, pr: 1 } : { cn: cn }))) c.subs_[cn] |= SENT;
@@ -622,10 +621,7 @@ export function unsub(client: Client, cn: string, cb?: StatusCb | null): number 
     if (cb) pendingAck(c, "u" + cn);
     return c.counters.qd++, ST_BUSY;
   }
-  if (typeof c.subs_[cn] == "number") {
-    delete c.subs_[cn];
-    c.subCount_--;
-  }
+  delete c.subs_[cn];
   return ST_OK;
 }
 
@@ -729,8 +725,8 @@ export function createClient(net: NetLike, o: ClientOptions): Client {
   c.onPush = c.onState = c.onRepeat = c.socket_ = null;
   if (o.polled) c.polled_ = 1;
   else c.timer_ = 0;
-  c.deadline_ = c.lastIn_ = c.lastHb_ = c.readyAt_ = c.hbS_ = c.deadS_ = c.backoff_ = 0;
-  c.lastId_ = c.subCount_ = c.recentNext_ = c.written_ = 0;
+  c.deadline_ = c.lastIn_ = c.lastHb_ = c.hbS_ = c.deadS_ = c.backoff_ = 0;
+  c.lastId_ = c.written_ = 0;
   // q1 ids are numbered from a random start, so that ids after a reboot do not repeat the ones
   // a broker remembers from the previous boot (it drops a resent id as a duplicate). The clock is
   // mixed in: the Linux build of Espruino seeds Math.random the same way at every start.

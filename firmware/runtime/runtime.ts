@@ -93,6 +93,11 @@ export function roundTo(x: number, m: number): number {
   return x < 0 && r ? -r : r;
 }
 
+/** The tick's default period, ms (config `tick`), which the device holds as absent (Device.tickMs_). */
+export const enum Tick {
+  DefaultMs = 1000,
+}
+
 /** The running device: what the board and client callbacks below act on (set by createDevice). */
 let R: Device;
 
@@ -116,7 +121,8 @@ export interface Device {
   /** ticks without a session before outputs go to their safe state (0: never; config safeMs,
    *  rounded up to whole ticks: 30 rather than 30000, which costs a block of its own); tick ms and timer */
   safeTicks_: number;
-  tickMs_: number;
+  /** (absent for Tick.DefaultMs: 1000 as a property costs a block of its own, outside -1024..1023) */
+  tickMs_?: number;
   tickTimer_?: any;
   inputs_: Inp[];
   outputs_: Out[];
@@ -165,7 +171,6 @@ export function createDevice(board: Board, client: Client, fw: string): Device {
     version_: fw,
     prefix_: "",
     safeTicks_: 0,
-    tickMs_: 1000,
     inputs_: [],
     published_: 0,
     commands_: 0,
@@ -198,9 +203,11 @@ export function run(cfg: any): void {
   rt.prefix_ = typeof cfg.prefix === "string" ? cfg.prefix : "";
   rt.group_ = typeof cfg.group === "string" && cfg.group ? cfg.group : undefined;
   rt.allow_ = Array.isArray(cfg.allow) ? cfg.allow : undefined;
-  rt.tickMs_ = typeof cfg.tick === "number" && cfg.tick >= 50 && cfg.tick <= 1000 ? cfg.tick : 1000;
+  const tickMs = typeof cfg.tick === "number" && cfg.tick >= 50 && cfg.tick <= 1000 ? cfg.tick : Tick.DefaultMs;
+  if (tickMs !== Tick.DefaultMs) rt.tickMs_ = tickMs;
+  else delete rt.tickMs_;
   const safeMs = typeof cfg.safeMs === "number" ? cfg.safeMs : 60000;
-  rt.safeTicks_ = safeMs > 0 ? Math.ceil(safeMs / rt.tickMs_) : 0;
+  rt.safeTicks_ = safeMs > 0 ? Math.ceil(safeMs / tickMs) : 0;
   rt.inputs_ = [];
   rt.outputs_ = [];
   let list = Array.isArray(cfg.inputs) ? cfg.inputs : [];
@@ -217,7 +224,7 @@ export function run(cfg: any): void {
     if (it.rt) inp.retain_ = 1;
     if (it.period) {
       // a whole number of ticks, at least one (a period shorter than the tick reads at each tick)
-      const n = Math.round(it.period / rt.tickMs_);
+      const n = Math.round(it.period / tickMs);
       inp.period_ = inp.ticksLeft_ = n > 1 ? n : 1;
     }
     if (it.scale !== undefined) inp.scale_ = it.scale;
@@ -272,7 +279,7 @@ export function run(cfg: any): void {
     rt.outputs_.push(o);
     out(o, it.initial === undefined ? o.safe_ || 0 : it.initial);
   }
-  rt.tickTimer_ = setInterval(tick, rt.tickMs_);
+  rt.tickTimer_ = setInterval(tick, tickMs);
   rt.client_.onPush = rt.client_.onRepeat = onPush;
   rt.client_.onState = onState;
   if (rt.client_.state === S_READY) onState(S_READY);
@@ -409,7 +416,7 @@ function tick(): void {
         // per second over the period, in ticks (Espruino's interval keeps its pace: each run is
         // set from the last one's due time, not from when it ran)
         const c = i.count_ as number;
-        const r = roundTo(((c - (i.lastCount_ as number)) * 1000) / (i.period_ * rt.tickMs_), (i.precision_ as number) || 1);
+        const r = roundTo(((c - (i.lastCount_ as number)) * 1000) / (i.period_ * (rt.tickMs_ || Tick.DefaultMs)), (i.precision_ as number) || 1);
         i.lastCount_ = c;
         pub(i, { n: c, r: r });
         continue;
@@ -426,7 +433,7 @@ function tick(): void {
   }
   if (rt.client_.state === S_READY) {
     if (rt.queuedInputs_) flush();
-  } else if (rt.safeTicks_ && !rt.safeApplied_ && now - (rt.lostAt_ as number) >= rt.safeTicks_ * rt.tickMs_) {
+  } else if (rt.safeTicks_ && !rt.safeApplied_ && now - (rt.lostAt_ as number) >= rt.safeTicks_ * (rt.tickMs_ || Tick.DefaultMs)) {
     rt.safeApplied_ = 1;
     for (let n = 0; n < rt.outputs_.length; n++) {
       const o = rt.outputs_[n];

@@ -67,8 +67,21 @@ describe("jmqt client socket events (this = socket, no per-connection functions)
       assert.equal(typeof (second as any)["#on" + ev], "function", ev);
       assert.equal(second.handlers(ev)[0], first.handlers(ev)[0], ev + " handler is not created per connection");
     }
-    const all = [first.onConnect, ...EVENTS.map((ev) => first.handlers(ev)[0])];
-    assert.equal(new Set(all).size, all.length, "one handler per event");
+    // error and close: one function, the socket's end (Espruino fires error only just before close)
+    assert.equal(first.handlers("error")[0], first.handlers("close")[0], "error and close share the end handler");
+    const all = [first.onConnect, ...EVENTS.filter((ev) => ev !== "error").map((ev) => first.handlers(ev)[0])];
+    assert.equal(new Set(all).size, all.length, "one handler per event otherwise");
+  });
+
+  it("the current socket's error is kept in err, and the close that follows (hadError true) is the lost link", () => {
+    const { c } = readyClient();
+    const s = fake.last;
+    s.emit("error", { code: -1, message: "ECONNRESET" });
+    assert.equal(c.err, "socket: ECONNRESET");
+    assert.equal(c.state, S_READY, "an error alone does not end the session: its close does");
+    s.emit("close", true);
+    assert.equal(c.state, S_BACKOFF);
+    assert.equal(c.err, "socket: ECONNRESET");
   });
 
   it("ignores every event of a socket that closed by itself once a new connection is up", () => {

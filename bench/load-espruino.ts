@@ -194,7 +194,7 @@ interface MqttEcho {
 }
 
 /** The MQTT module on the real interpreter, ready to echo; a string saying why when it cannot be run here. */
-async function mqttModuleDevice(board: Board, pretokenised: boolean): Promise<MqttEcho | string> {
+export async function mqttModuleDevice(board: Board, pretokenised: boolean): Promise<MqttEcho | string> {
   const file = process.env.ESPRUINO_MQTT_MODULE;
   if (!file || !fs.existsSync(file)) return "set ESPRUINO_MQTT_MODULE to Espruino's modules/MQTT.js (github.com/espruino/EspruinoDocs) to measure it";
   const bin = mosquittoBinary();

@@ -11,6 +11,7 @@ import { buildBoard } from "../tools/build";
 import { ESPRUINO_SKIP_MESSAGE, hasEspruino } from "../sim/espruino/board";
 import type { BoardId } from "../sim/hw/pins";
 import { baseline, liveDevice } from "./espruino";
+import { mqttModuleDevice } from "./load-espruino";
 
 async function idle(board: BoardId, code: string, cfg: any, joined = false): Promise<number> {
   const d = await liveDevice(board, code, cfg, { joined });
@@ -54,6 +55,24 @@ export async function run(): Promise<void> {
       seen[k] = (await idle(board, full.min, { ...bare, outputs: [it] })) - base - device0;
       console.log(`  ${k} (${it.name}): ${seen[k]}`);
     }
+    await mqttModule(board, base, whole);
+  }
+}
+
+/** The yardstick of issue 10: Espruino's own MQTT module (minified, from Storage, connected to
+ *  mosquitto, one subscription, echoing) in the same harness over the same baseline. */
+async function mqttModule(board: BoardId, base: number, whole: number): Promise<void> {
+  const m = await mqttModuleDevice(board, false);
+  if (typeof m === "string") {
+    console.log(`  Espruino's MQTT module: not measured, ${m}`);
+    return;
+  }
+  try {
+    await new Promise((r) => setTimeout(r, 1000));
+    const used = (await m.board.memory()).usage - base;
+    console.log(`  Espruino's MQTT module alone (minified, from Storage, mosquitto, one subscription): ${used}; the whole device is ${(whole / used).toFixed(2)}x`);
+  } finally {
+    await m.close();
   }
 }
 

@@ -10,7 +10,9 @@
 // connection (hello sends auth or conn; down ends a session), at each change of the session's
 // state (setState), for a frame with escapes or the bytes 0xD1/0xD2 (parseable,
 // backslashes), for a packet with bytes from 0x80 up (rawBytes) and for the packet types other
-// than push, pubAck and hbAck (typeCode). The build takes them out of the program and appends
+// than push, pubAck and hbAck (typeCode), as timer callbacks (later: a delayed job; wifiRetry:
+// the next WiFi join), to drive an output (out: set, toggle, pulse, the safe state) and once per
+// connection as net.connect's callback (onSocketConnect). The build takes them out of the program and appends
 // each to the same file, `.bootcde`, in a comment of its own:
 //
 //   <the program>\n/*(function(e){..})*/\n/*(function(e,t,n){..})*/...

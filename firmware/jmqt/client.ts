@@ -47,9 +47,8 @@ export interface JmqtClient extends Client, FrameState, Decoded {
   /** time of the last inbound frame, of the last hb sent */
   lastIn_: number;
   lastHb_: number;
-  /** hb period and dead-link limit in seconds, from connAck ts (a whole number up to 1023 costs no
-   *  block of its own, the same in ms does) */
-  hbS_: number;
+  /** the dead-link limit in seconds, from connAck ts, at least 2 (a whole number up to 1023 costs no
+   *  block of its own, the same in ms does); the hb period is deadS_ - 2, at least 1 */
   deadS_: number;
   /** re-auth already tried on this connection; next backoff in ms; closes still expected from
    *  sockets ended here (the flag and the count absent while 0: a stored property costs a block) */
@@ -231,7 +230,7 @@ function connect(c: JmqtClient, now: number): void {
 // deadline. The timer calls it with the client only; code that changed a deadline calls it with
 // live = 1, which first clears the running timer. A polled client (ClientOptions.polled) has no
 // timer: its owner calls this at least once a second, and it does what is due.
-// SPEC "Behaviour/Heartbeat": hb every hbS_; no inbound frame for deadS_ means a dead link.
+// SPEC "Behaviour/Heartbeat": hb every deadS_ - 2 s (at least 1); no inbound frame for deadS_ means a dead link.
 // SPEC "QoS 1": a client that gets no pubAck may resend with the same id; requests just fail.
 export function tick(c: JmqtClient, live?: number): void {
   var now = Date.now();
@@ -261,7 +260,7 @@ export function tick(c: JmqtClient, live?: number): void {
       c.deadline_ = now;
       return tick(c, 1);
     }
-    if (now - c.lastHb_ >= c.hbS_ * 1000) {
+    if (now - c.lastHb_ >= (c.deadS_ > 3 ? c.deadS_ - 2 : 1) * 1000) {
       send(c, encode("hb", {}));
       c.lastHb_ = now;
     }
@@ -280,7 +279,7 @@ export function tick(c: JmqtClient, live?: number): void {
   } else if (c.state > S_IDLE && c.state < S_READY && now >= c.deadline_) return down(c, ST_NETWORK_ERROR, S_BACKOFF);
   if (c.timer_ || c.polled_) return;
   if (c.state == S_READY) {
-    d = Math.min(c.lastHb_ + c.hbS_ * 1000, c.owed_ ? now + Default.QuietMs : c.lastIn_ + c.deadS_ * 1000);
+    d = Math.min(c.lastHb_ + (c.deadS_ > 3 ? c.deadS_ - 2 : 1) * 1000, c.owed_ ? now + Default.QuietMs : c.lastIn_ + c.deadS_ * 1000);
     for (i = 0; i < w.length; i++) if (w[i][4] && w[i][4] < d) d = w[i][4];
   } else if (c.state > S_IDLE && c.state < S_STOPPED) d = c.deadline_;
   else return;
@@ -527,8 +526,8 @@ function onConnAck(c: JmqtClient, b: any): void {
   if (c.state != S_SESSION) return;
   if (b.st == ST_OK) {
     // (not Math.max: on Espruino it returns a float, which costs a block more than an integer)
-    c.hbS_ = b.ts > 3 ? b.ts - 2 : 1;
-    c.deadS_ = b.ts > c.hbS_ + 1 ? b.ts : c.hbS_ + 1;
+    // the heartbeat period follows from it (deadS_ - 2, at least 1: see tick): one field, a block less
+    c.deadS_ = b.ts > 2 ? b.ts : 2;
     c.lastIn_ = c.lastHb_ = Date.now();
     c.deadline_ = c.lastIn_ + (c.stableMs_ === undefined ? Default.StableMs : c.stableMs_);
     setState(c, S_READY, ST_OK);
@@ -725,7 +724,7 @@ export function createClient(net: NetLike, o: ClientOptions): Client {
   c.onPush = c.onState = c.onRepeat = c.socket_ = null;
   if (o.polled) c.polled_ = 1;
   else c.timer_ = 0;
-  c.deadline_ = c.lastIn_ = c.lastHb_ = c.hbS_ = c.deadS_ = c.backoff_ = 0;
+  c.deadline_ = c.lastIn_ = c.lastHb_ = c.deadS_ = c.backoff_ = 0;
   c.lastId_ = c.written_ = 0;
   // q1 ids are numbered from a random start, so that ids after a reboot do not repeat the ones
   // a broker remembers from the previous boot (it drops a resent id as a duplicate). The clock is

@@ -15,6 +15,7 @@ import { BoardJson, ROOT, boardIds, loadApi, loadBoard, pinList } from "./api";
 import { PACKET_TYPES, Violation, WIRE_KEYS, checkBundle, checkMangled, definedNames, formatViolations } from "./gate";
 import { checkPretokenised, pretokeniseFiles } from "./pretokenise";
 import { COLD_FUNCTIONS, COLD_HOLDER, moveCold, splitCold } from "./cold";
+import { PER_FRAME_FUNCTIONS, parametersAsLocals } from "./params";
 import { RANGES, packRanges, type BoardInfo } from "../firmware/runtime/config";
 
 export interface BuildOptions {
@@ -43,6 +44,8 @@ export interface BuildResult {
   mangled: Record<string, string>;
   /** the texts of the functions that run seldom, in the comments that end `min` and `tok` (tools/cold.ts); undefined for an entry without them */
   cold?: string[];
+  /** the resident functions that take their arguments as locals (tools/params.ts), by source name, and the parameters they no longer declare */
+  locals: { functions: string[]; parameters: number };
 }
 
 /** The board data the firmware gets (BOARD_JSON in firmware/types/build.d.ts), compacted from boards/<board>.json. */
@@ -169,7 +172,12 @@ export async function buildBoard(opts: BuildOptions): Promise<BuildResult> {
   });
   const code = wholeLiterals(minified.code!);
   const split = moved ? splitCold(code, moved) : undefined;
-  const program = split ? split.program : code;
+  // the resident functions off the per-frame path take their arguments as locals (tools/params.ts)
+  const vars = (nameCache.vars && nameCache.vars.props) || {};
+  const minName = (n: string) => vars["$" + n] || n;
+  const keep = new Set(PER_FRAME_FUNCTIONS.map((n) => n.split(".").map((part, i) => (i === 0 ? minName(part) : part)).join(".")));
+  const locals = parametersAsLocals(split ? split.program : code, keep);
+  const program = locals.code;
   const min = split ? program + split.tail : program;
   const mangled: Record<string, string> = {};
   const props = (nameCache.props && nameCache.props.props) || {};
@@ -192,7 +200,6 @@ export async function buildBoard(opts: BuildOptions): Promise<BuildResult> {
   const tok = readFileSync(files.tok, "latin1") + (split ? split.tail : "");
   writeFileSync(files.tok, tok, "latin1");
   // what the mangler named each top-level function/variable and private field (for reading a trace() on the board)
-  const vars = (nameCache.vars && nameCache.vars.props) || {};
   const names: Record<string, string> = {};
   for (const k of Object.keys(vars)) names[vars[k]] = k.replace(/^\$/, "");
   for (const k of Object.keys(mangled)) names["." + mangled[k]] = k;
@@ -213,6 +220,7 @@ export async function buildBoard(opts: BuildOptions): Promise<BuildResult> {
     files,
     mangled,
     cold: split && split.functions,
+    locals: { functions: locals.functions.map((n) => n.split(".").map((part, i) => (i === 0 && names[part]) || part).join(".")), parameters: locals.parameters },
   };
 }
 

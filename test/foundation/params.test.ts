@@ -1,0 +1,84 @@
+// Parameters as locals (tools/params.ts): the resident functions off the per-frame path declare no
+// parameters in the built program and take their arguments from `arguments`. The rewrite on small
+// programs (same results in V8 as before it), and the built bundles. That Espruino runs the
+// rewritten form alike is in the fidelity corpus (fn.locals.*); that it saves blocks, in the memory
+// budget on the real interpreter (test/runtime/memory.real.test.ts); that the per-frame path reads
+// no more flash, in test/espruino/flash-reads.espruino.test.ts.
+import { strict as assert } from "node:assert";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import * as vm from "node:vm";
+import * as acorn from "acorn";
+import { PER_FRAME_FUNCTIONS, parametersAsLocals } from "../../tools/params";
+import { boardIds } from "../../tools/api";
+
+const ROOT = join(__dirname, "..", "..");
+
+const PROGRAM = [
+  "function add(a, b, c) { return [a, b, c].join(','); }",
+  "function hot(a, b) { return a + b; }",
+  "function one(x) { x = x || 'none'; return x; }",
+  "function later(v) { return function () { return v; }; }",
+  "function loader() { return arguments[0] * 2; }",
+  "function none() { return 0; }",
+  "var hal = { io: function (op, pin, v) { return op + ':' + pin + ':' + v; }, n: 1 };",
+  "var METHODS = { pub: function (cn, dt) { return cn + dt; } };",
+].join("\n");
+
+function run(code: string): any {
+  const box: any = {};
+  vm.createContext(box);
+  vm.runInContext(code, box);
+  return box;
+}
+
+/** the parameters each resident function of a program declares, by name (`object.property` for a method) */
+function declared(code: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of (acorn.parse(code, { ecmaVersion: 5 }) as any).body) {
+    if (s.type === "FunctionDeclaration") out[s.id.name] = s.params.length;
+    if (s.type === "VariableDeclaration")
+      for (const d of s.declarations)
+        if (d.init && d.init.type === "ObjectExpression")
+          for (const p of d.init.properties) if (p.value.type === "FunctionExpression") out[d.id.name + "." + (p.key.name || p.key.value)] = p.value.params.length;
+  }
+  return out;
+}
+
+describe("parameters as locals (tools/params.ts): resident functions off the per-frame path declare none", () => {
+  it("rewrites the functions not kept, and each gives what it gave before, with fewer or more arguments", () => {
+    const r = parametersAsLocals(PROGRAM, new Set(["hot", "METHODS.pub"]));
+    assert.deepEqual(r.functions, ["add", "one", "later", "hal.io"]);
+    assert.equal(r.parameters, 3 + 1 + 1 + 3);
+    assert.deepEqual(declared(r.code), { add: 0, hot: 2, one: 0, later: 0, loader: 0, none: 0, "hal.io": 0, "METHODS.pub": 2 });
+    const before = run(PROGRAM);
+    const after = run(r.code);
+    for (const [name, args] of [["add", [1, 2, 3]], ["add", [1]], ["add", [1, 2, 3, 4]], ["add", []], ["one", []], ["one", ["x"]], ["hot", [1, 2]], ["loader", [4]]] as [string, any[]][])
+      assert.equal(after[name](...args), before[name](...args), name + "(" + args.join(",") + ")");
+    assert.equal(after.later(7)(), 7, "a closure keeps the local");
+    assert.equal(after.hal.io(1, "D2", 0), "1:D2:0");
+    assert.equal(after.METHODS.pub("a", "b"), "ab");
+  });
+
+  it("leaves a function that names arguments itself as it is (the cold-code loader)", () => {
+    const code = "function f(a) { return arguments.length + a; }";
+    assert.equal(parametersAsLocals(code, new Set()).code, code);
+  });
+
+  for (const board of boardIds()) {
+    it(`${board}: in the built program only the per-frame functions and the cold-code loader declare parameters; each per-frame one is there`, () => {
+      const min = readFileSync(join(ROOT, "dist", board + ".js"), "latin1");
+      const names: Record<string, string> = JSON.parse(readFileSync(join(ROOT, "dist", board + ".names.json"), "utf8"));
+      const cut = min.indexOf("\n/*(");
+      const program = cut >= 0 ? min.slice(0, cut) : min;
+      const source = (n: string) => n.split(".").map((part, i) => (i === 0 && names[part]) || part).join(".");
+      const params: Record<string, number> = {};
+      for (const [n, k] of Object.entries(declared(program))) params[source(n)] = k;
+      const withParams = Object.keys(params).filter((n) => params[n] > 0 && PER_FRAME_FUNCTIONS.indexOf(n) < 0);
+      assert.deepEqual(withParams, [], "resident functions that still declare parameters: " + withParams.join(", "));
+      // the names in the list are the program's (a renamed function would silently lose them)
+      for (const n of PER_FRAME_FUNCTIONS) assert.ok(params[n] > 0, `${n} is a function of the ${board} program with its parameters`);
+      assert.ok(Object.keys(params).length > 20, "the program's functions were found");
+    });
+  }
+});

@@ -1,0 +1,99 @@
+// Parameters as locals: the resident functions that are off the per-frame path declare no
+// parameters on the board; they take their arguments from `arguments` into local vars
+// (docs/memory.md "Parameters as locals").
+//
+// Espruino keeps each declared parameter of a function as a child of the function object, one
+// block for as long as the function exists (measured with E.getSizeOf on espruino-esp8266:
+// `function(){}` 3 blocks, `function(a,b,c){}` 6). A function that declares none still gets its
+// arguments: Espruino adds every argument of a call to the call's scope, named or not
+// (jsparse.c, jspeFunctionCall), and `arguments` makes an array of them once per call
+// (jswrap_functions.c). Locals exist only while the call runs, so the blocks go from "for good" to
+// "while running". The price is time per call: about 6 µs for three arguments (measured, 5.4 µs a
+// call with parameters, 11.4 µs with `arguments`), and a few flash reads for the longer text. So
+// the functions a command or a frame goes through keep their parameters (PER_FRAME_FUNCTIONS),
+// the rest lose them: config, readings, ticks, state changes, pin edges, acks of readings.
+//
+// The source stays as written; only the build rewrites the minified program:
+//   function f(t,n,i){BODY}  →  function f(){var t=arguments,n=t[1],i=t[2];t=t[0];BODY}
+//   function f(t){BODY}      →  function f(){var t=arguments[0];BODY}
+// for each top-level function declaration and each function that is a property of a top-level
+// object literal (hal's `io` and `sys`), unless it names `arguments` itself (the cold-code loader).
+// The cold functions are not in the program (tools/cold.ts): they exist only while they run.
+import * as acorn from "acorn";
+
+/**
+ * The functions every command, frame or drain goes through: they keep their parameters (for the
+ * time per call, issue 12). By source name; `object.property` for a method of an object literal.
+ */
+export const PER_FRAME_FUNCTIONS = [
+  "onSocketData",
+  "feedChunk",
+  "tooHeavy",
+  "handleFrame",
+  "decode",
+  "onPushPacket",
+  "ackPush",
+  "onPush",
+  "send",
+  "put",
+  "encode",
+  "resume",
+  "METHODS.pub",
+];
+
+type Node = acorn.Node & Record<string, any>;
+
+export interface ParamsResult {
+  code: string;
+  /** the functions rewritten, by their names in `code` (`hal.io` as `e.io`) */
+  functions: string[];
+  /** the parameters they declared: the blocks saved on the board */
+  parameters: number;
+}
+
+/** The declaration that takes the arguments into locals named as the parameters were. */
+function localsFromArguments(params: string[]): string {
+  if (params.length === 1) return `var ${params[0]}=arguments[0];`;
+  const [first, ...rest] = params;
+  return `var ${first}=arguments,` + rest.map((p, i) => `${p}=${first}[${i + 1}]`).join(",") + `;${first}=${first}[0];`;
+}
+
+/**
+ * Rewrites the program's resident functions (top-level declarations, and functions that are
+ * properties of top-level object literals) to declare no parameters, except those named in
+ * `keep` (their names in `code`: a function's name, or `object.property`).
+ */
+export function parametersAsLocals(code: string, keep: Set<string>): ParamsResult {
+  const ast = acorn.parse(code, { ecmaVersion: 5, sourceType: "script" }) as Node;
+  const found: [string, Node][] = [];
+  for (const s of ast.body as Node[]) {
+    if (s.type === "FunctionDeclaration") found.push([s.id.name, s]);
+    if (s.type !== "VariableDeclaration") continue;
+    for (const d of s.declarations as Node[]) {
+      if (!d.init || d.init.type !== "ObjectExpression") continue;
+      for (const p of d.init.properties as Node[]) {
+        const key = p.key.type === "Identifier" ? p.key.name : String(p.key.value);
+        if (p.value.type === "FunctionExpression") found.push([d.id.name + "." + key, p.value]);
+      }
+    }
+  }
+  const edits: { from: number; to: number; text: string }[] = [];
+  const functions: string[] = [];
+  let parameters = 0;
+  for (const [name, fn] of found) {
+    if (fn.params.length === 0 || keep.has(name)) continue;
+    if (/\barguments\b/.test(code.slice(fn.body.start, fn.body.end))) continue;
+    const params = fn.params.map((p: Node) => {
+      if (p.type !== "Identifier") throw new Error(`parameters as locals: ${name} has a parameter that is not a name`);
+      return p.name as string;
+    });
+    edits.push({ from: fn.params[0].start, to: fn.params[params.length - 1].end, text: "" });
+    edits.push({ from: fn.body.start + 1, to: fn.body.start + 1, text: localsFromArguments(params) });
+    functions.push(name);
+    parameters += params.length;
+  }
+  edits.sort((a, b) => b.from - a.from);
+  let out = code;
+  for (const e of edits) out = out.slice(0, e.from) + e.text + out.slice(e.to);
+  return { code: out, functions, parameters };
+}

@@ -15,7 +15,7 @@ import { BoardJson, ROOT, boardIds, loadApi, loadBoard, pinList } from "./api";
 import { PACKET_TYPES, Violation, WIRE_KEYS, checkBundle, checkMangled, definedNames, formatViolations } from "./gate";
 import { checkPretokenised, pretokeniseFiles } from "./pretokenise";
 import { COLD_FUNCTIONS, COLD_HOLDER, moveCold, splitCold } from "./cold";
-import { PER_FRAME_FUNCTIONS, parametersAsLocals } from "./params";
+import { KEEP_PARAMETERS, leafParametersAsLocals, parametersAsLocals } from "./params";
 import { RANGES, packRanges, type BoardInfo } from "../firmware/runtime/config";
 
 export interface BuildOptions {
@@ -175,7 +175,7 @@ export async function buildBoard(opts: BuildOptions): Promise<BuildResult> {
   // the resident functions off the per-frame path take their arguments as locals (tools/params.ts)
   const vars = (nameCache.vars && nameCache.vars.props) || {};
   const minName = (n: string) => vars["$" + n] || n;
-  const keep = new Set(PER_FRAME_FUNCTIONS.map((n) => n.split(".").map((part, i) => (i === 0 ? minName(part) : part)).join(".")));
+  const keep = new Set(KEEP_PARAMETERS.map((n) => n.split(".").map((part, i) => (i === 0 ? minName(part) : part)).join(".")));
   const locals = parametersAsLocals(split ? split.program : code, keep);
   const program = locals.code;
   const min = split ? program + split.tail : program;
@@ -323,7 +323,8 @@ export async function buildDriver(boardId: string, name: string, outDir?: string
     nameCache: name === "run" ? { props: { props } } : undefined,
     format: { ascii_only: true, ecma: 5, comments: false },
   });
-  const min = minified.code!;
+  // a driver's functions stay alive once a sensor is configured: the innermost ones take their arguments as locals (tools/params.ts)
+  const min = leafParametersAsLocals(minified.code!).code;
   mkdirSync(dir, { recursive: true });
   const files = { min: join(dir, base + ".js"), debug: join(dir, base + ".debug.js"), map: join(dir, base + ".debug.js.map") };
   writeFileSync(files.min, min);

@@ -162,6 +162,10 @@ export function splitCold(min: string, moved: { calls: number; names: string[] }
   if (program.indexOf(COLD_HOLDER) >= 0) throw new Error(`cold code: the program still names ${COLD_HOLDER}`);
   let tail = texts.map((t: string) => "\n/*" + t + "*/").join("");
   if (texts.some((t: string) => t.indexOf("*/") >= 0)) throw new Error("cold code: a function's text holds */, which would end its comment early");
+  // the loader reads its own `arguments`, and a cold function is evaluated in the loader's scope:
+  // Espruino would give it the loader's (tools/gate.ts checkNestedArguments)
+  const naming = moved.names.filter((_, i) => /\barguments\b/.test(texts[i]));
+  if (naming.length) throw new Error(`cold code: ${naming.join(", ")} names arguments, which in a function the loader evaluates is the loader's on Espruino: give it parameters`);
   if (tail.length >= 100000) throw new Error("cold code: over 99999 bytes");
   // where each text starts, back from the end of the file (the tail ends the file)
   let at = 0;

@@ -8,7 +8,8 @@
 // 4. what V8 cannot imitate (../shared/espruino/LINUX.md, measured on Espruino 2v29): assignment to
 //    .length, regex syntax Espruino lacks, a multi-character indexOf on a constant string used as a
 //    membership test, the result of .write() used for flow control, labels, a function called
-//    before its declaration, split with a limit, toFixed, JSON.stringify with indent or replacer;
+//    before its declaration, split with a limit, toFixed, JSON.stringify with indent or replacer,
+//    `arguments` in a function nested in one that reads its own;
 // 5. the size budget of boards/<board>.json.
 // A violation inside a transpiler helper names the helper and the TypeScript line that made
 // the transpiler emit it (through the readable twin's source map).
@@ -37,6 +38,7 @@ export interface Violation {
     | "stringify-args"
     | "string-after-skip"
     | "var-hoisting"
+    | "nested-arguments"
     | "size"
     | "mangle"
     | "pretokenise";
@@ -146,6 +148,7 @@ export function checkBundle(code: string, board: BoardJson, opts: GateOptions = 
     found.push({ v: { rule, message, file, line: node.loc!.start.line, column: node.loc!.start.column }, node, fn });
   };
   walkProgram(ast, api, defined, report);
+  checkNestedArguments(ast, report);
   const trace = opts.map ? new TraceMap(opts.map) : null;
   const calls = helperCallSites(ast);
   for (const { v, node, fn } of found) {
@@ -814,6 +817,43 @@ function constantStrings(ast: Node): Set<string> {
   });
   for (const name of [...constant]) if (bindings.get(name) !== 1) constant.delete(name);
   return constant;
+}
+
+/**
+ * Espruino 2v29 finds `arguments` as a variable through the scope chain before it makes one for
+ * the running function, and saves the one it makes in that function's scope (jswrap_arguments,
+ * src/jswrap_functions.c). So in a function nested in one that has read its `arguments`, the name
+ * is the outer function's arguments (measured on espruino-esp8266: `function fac() { var b =
+ * arguments[0]; return { read: function () { return arguments[0]; } }; }` — `fac(1).read(print)`
+ * gives 1; the fidelity corpus `fn.arguments.nested`). V8 cannot imitate it: each function has its
+ * own. Flags every function that names `arguments` inside one that names it too. (The build's
+ * parameters as locals, tools/params.ts, write `arguments`; the cold functions, evaluated in the
+ * loader's scope, which reads its own, must not name it: tools/cold.ts refuses them.)
+ */
+function checkNestedArguments(ast: Node, report: (rule: Violation["rule"], node: Node, message: string, fn: string | null) => void): void {
+  // each function that names `arguments` itself (not in a nested function): its first use, and the functions around it
+  const uses = new Map<Node, { at: Node; outer: Node[] }>();
+  const stack: Node[] = [];
+  const visit = (n: any, parent: any): void => {
+    if (!n || typeof n.type !== "string") return;
+    const isFn = n.type === "FunctionDeclaration" || n.type === "FunctionExpression";
+    if (isFn) stack.push(n);
+    const isName = n.type === "Identifier" && n.name === "arguments";
+    const isKey = parent && ((parent.type === "MemberExpression" && parent.property === n && !parent.computed) || (parent.type === "Property" && parent.key === n));
+    if (isName && !isKey && stack.length && !uses.has(stack[stack.length - 1])) uses.set(stack[stack.length - 1], { at: n, outer: stack.slice(0, -1) });
+    for (const key of Object.keys(n)) {
+      if (key === "loc") continue;
+      const v = n[key];
+      if (Array.isArray(v)) v.forEach((c) => visit(c, n));
+      else if (v && typeof v.type === "string") visit(v, n);
+    }
+    if (isFn) stack.pop();
+  };
+  visit(ast, null);
+  for (const [fn, u] of uses) {
+    if (!u.outer.some((f) => uses.has(f))) continue;
+    report("nested-arguments", u.at, "`arguments` in a function nested in one that reads its own `arguments`: on Espruino it is the outer function's (found through the scope chain); take the values into a variable of the outer function, or give the inner one parameters", fn.id ? fn.id.name : null);
+  }
 }
 
 /**

@@ -25,14 +25,14 @@ const TOKEN = "reads";
  *  (windowed) and the pushAck of a q1 push (ackPush) left the functions every q0 reply and push
  *  lex, the reply became the command's result object itself, changeCommand took the reply cache
  *  and the config/ota read test out of onPush, the framer's loop left a frame's tail after it,
- *  and tooHeavy counts commas only when they can matter. `get` 508 and `status` 1224 until the
- *  functions off the per-frame path took their arguments as locals (tools/params.ts): the ping
- *  path kept its parameters and its reads. */
+ *  and tooHeavy counts commas only when they can matter. `get` 508 until the functions off the
+ *  per-frame path took their arguments as locals (tools/params.ts): the ping path kept its
+ *  parameters and its reads. */
 const COMMANDS = [
   { what: "ping, q0", dt: { cmd: "ping" }, q: 0, before: 1720, now: 348, budget: 361 },
   { what: "ping, q1 (pushAck and reply in one write)", dt: { cmd: "ping" }, q: 1, before: 1898, now: 422, budget: 439 },
   { what: "get of an unknown target, q1", dt: { cmd: "get", target: "nothing" }, q: 1, before: 1902, now: 512, budget: 537 },
-  { what: "status, q1 (statusReport evaluated from its comment in .bootcde: tools/cold.ts)", dt: { cmd: "status" }, q: 1, before: 2657, now: 1241, budget: 1290 },
+  { what: "status, q1 (statusReport evaluated from its comment in .bootcde: tools/cold.ts)", dt: { cmd: "status" }, q: 1, before: 2657, now: 1224, budget: 1272 },
 ];
 
 describe("real Espruino interpreter (esp8266): the text a command makes the device lex, in flash reads", function () {

@@ -98,6 +98,11 @@ describe("cold code (tools/cold.ts): functions that run seldom, in comments at t
     assert.equal(moved.calls, 3, "other's run is its parameter");
   });
 
+  it("refuses a cold function that names arguments (evaluated in the loader's scope, Espruino gives it the loader's)", async () => {
+    const code = PROGRAM.replace("function run(cfg) { var e = check(cfg);", "function run() { var cfg = arguments[0], e = check(cfg);");
+    await assert.rejects(() => built(code), /run names arguments/);
+  });
+
   it("throws when the bundle has none of them", () => {
     assert.throws(() => moveCold("function a(){}\na();"), /none of/);
   });

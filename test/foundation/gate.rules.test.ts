@@ -272,6 +272,20 @@ describe("gate: what V8 cannot imitate (../shared/espruino/LINUX.md)", () => {
     for (const code of ok) assert.deepEqual(rules(code), [], code);
   });
 
+  it("flags `arguments` in a function nested in one that reads its own (Espruino finds the outer one through the scope chain)", () => {
+    // measured on Espruino 2v29 (fidelity corpus fn.arguments.nested): fac(1).read(2) gives 1
+    expectRule("function fac() { var b = arguments[0]; return { read: function () { return arguments[0]; } }; } fac(1).read(2);", "nested-arguments", /the outer function's/);
+    // the outer one reading it after the inner one is made counts too: the inner may run later
+    expectRule("function f() { var g = function () { return arguments.length; }; return [g, arguments[0]]; } f(1);", "nested-arguments", /nested in one that reads/);
+    const ok = [
+      "function f() { return arguments[0]; } function g() { return arguments[1]; }",
+      "function f() { var a = arguments[0]; return function (x) { return a + x; }; }",
+      "function f(a) { return function () { return arguments[0] + a; }; }",
+      "function f() { return { arguments: 1 }.arguments; }",
+    ];
+    for (const code of ok) assert.deepEqual(rules(code), [], code);
+  });
+
   it("flags split with a limit", () => expectRule("var p = 'a,b,c'.split(',', 2);", "split-limit", /ignores the limit/));
   it("accepts split without a limit", () => assert.deepEqual(rules("var p = 'a,b,c'.split(',').slice(0, 2);"), []));
 

@@ -9,7 +9,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as vm from "node:vm";
 import * as acorn from "acorn";
-import { PER_FRAME_FUNCTIONS, parametersAsLocals } from "../../tools/params";
+import { KEEP_PARAMETERS, leafParametersAsLocals, parametersAsLocals } from "../../tools/params";
+import { checkBundle } from "../../tools/gate";
+import { loadBoard } from "../../tools/api";
 import { boardIds } from "../../tools/api";
 
 const ROOT = join(__dirname, "..", "..");
@@ -65,6 +67,30 @@ describe("parameters as locals (tools/params.ts): resident functions off the per
     assert.equal(parametersAsLocals(code, new Set()).code, code);
   });
 
+  it("in a driver file, rewrites only the functions that make no function, and none inside one that names arguments", () => {
+    const driver = [
+      "({",
+      "  i2c: function (sda, scl, rate) { return [sda, scl, rate || 100].join(','); },",
+      "  pin: function (p) { return { low: function (ms) { return p + ':' + ms; }, watch: function (cb) { return function (e) { return cb(e + p); }; } }; },",
+      "  odd: function () { var a = arguments; return { get: function (k) { return a[k]; } }; },",
+      "  set v(x) { this.x = x; }",
+      "})",
+    ].join("\n");
+    const r = leafParametersAsLocals(driver);
+    // i2c, low and the watch's callback; not pin, watch (they make functions), odd's get (odd names arguments), nor the setter
+    assert.equal(r.functions.length, 3);
+    assert.equal(r.parameters, 3 + 1 + 1);
+    const before = vm.runInNewContext(driver);
+    const after = vm.runInNewContext(r.code);
+    assert.equal(after.i2c(4, 5), before.i2c(4, 5));
+    assert.equal(after.pin("D2").low(7), "D2:7");
+    assert.equal(after.pin("D2").watch((x: string) => "got " + x)(1), "got 1D2");
+    assert.equal(after.odd(1, 2).get(1), 2);
+    after.v = 3;
+    assert.equal(after.x, 3);
+    assert.deepEqual(checkBundle("var d = " + r.code + ";", loadBoard("esp8266")).filter((v) => v.rule === "nested-arguments"), [], "nothing for the gate's nested-arguments rule");
+  });
+
   for (const board of boardIds()) {
     it(`${board}: in the built program only the per-frame functions and the cold-code loader declare parameters; each per-frame one is there`, () => {
       const min = readFileSync(join(ROOT, "dist", board + ".js"), "latin1");
@@ -74,10 +100,10 @@ describe("parameters as locals (tools/params.ts): resident functions off the per
       const source = (n: string) => n.split(".").map((part, i) => (i === 0 && names[part]) || part).join(".");
       const params: Record<string, number> = {};
       for (const [n, k] of Object.entries(declared(program))) params[source(n)] = k;
-      const withParams = Object.keys(params).filter((n) => params[n] > 0 && PER_FRAME_FUNCTIONS.indexOf(n) < 0);
+      const withParams = Object.keys(params).filter((n) => params[n] > 0 && KEEP_PARAMETERS.indexOf(n) < 0);
       assert.deepEqual(withParams, [], "resident functions that still declare parameters: " + withParams.join(", "));
       // the names in the list are the program's (a renamed function would silently lose them)
-      for (const n of PER_FRAME_FUNCTIONS) assert.ok(params[n] > 0, `${n} is a function of the ${board} program with its parameters`);
+      for (const n of KEEP_PARAMETERS) assert.ok(params[n] > 0, `${n} is a function of the ${board} program with its parameters`);
       assert.ok(Object.keys(params).length > 20, "the program's functions were found");
     });
   }

@@ -44,8 +44,6 @@ export interface BuildResult {
   mangled: Record<string, string>;
   /** the texts of the functions that run seldom, in the comments that end `min` and `tok` (tools/cold.ts); undefined for an entry without them */
   cold?: string[];
-  /** the resident functions that take their arguments as locals (tools/params.ts), by source name, and the parameters they no longer declare */
-  locals: { functions: string[]; parameters: number };
 }
 
 /** The board data the firmware gets (BOARD_JSON in firmware/types/build.d.ts), compacted from boards/<board>.json. */
@@ -176,8 +174,7 @@ export async function buildBoard(opts: BuildOptions): Promise<BuildResult> {
   const vars = (nameCache.vars && nameCache.vars.props) || {};
   const minName = (n: string) => vars["$" + n] || n;
   const keep = new Set(KEEP_PARAMETERS.map((n) => n.split(".").map((part, i) => (i === 0 ? minName(part) : part)).join(".")));
-  const locals = parametersAsLocals(split ? split.program : code, keep);
-  const program = locals.code;
+  const program = parametersAsLocals(split ? split.program : code, keep).code;
   const min = split ? program + split.tail : program;
   const mangled: Record<string, string> = {};
   const props = (nameCache.props && nameCache.props.props) || {};
@@ -220,7 +217,6 @@ export async function buildBoard(opts: BuildOptions): Promise<BuildResult> {
     files,
     mangled,
     cold: split && split.functions,
-    locals: { functions: locals.functions.map((n) => n.split(".").map((part, i) => (i === 0 && names[part]) || part).join(".")), parameters: locals.parameters },
   };
 }
 

@@ -14,6 +14,7 @@
 // A violation inside a transpiler helper names the helper and the TypeScript line that made
 // the transpiler emit it (through the readable twin's source map).
 import * as acorn from "acorn";
+import * as walk from "acorn-walk";
 import { LEAST_UPPER_BOUND, TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
 import { relative } from "node:path";
 import { BoardApi, BoardJson, ROOT, boardApi } from "./api";
@@ -831,25 +832,15 @@ function constantStrings(ast: Node): Set<string> {
  * loader's scope, which reads its own, must not name it: tools/cold.ts refuses them.)
  */
 function checkNestedArguments(ast: Node, report: (rule: Violation["rule"], node: Node, message: string, fn: string | null) => void): void {
-  // each function that names `arguments` itself (not in a nested function): its first use, and the functions around it
+  // each function that names `arguments` itself (not in a nested function): its first use, and the
+  // functions around it (acorn-walk visits no non-computed member or key names)
   const uses = new Map<Node, { at: Node; outer: Node[] }>();
-  const stack: Node[] = [];
-  const visit = (n: any, parent: any): void => {
-    if (!n || typeof n.type !== "string") return;
-    const isFn = n.type === "FunctionDeclaration" || n.type === "FunctionExpression";
-    if (isFn) stack.push(n);
-    const isName = n.type === "Identifier" && n.name === "arguments";
-    const isKey = parent && ((parent.type === "MemberExpression" && parent.property === n && !parent.computed) || (parent.type === "Property" && parent.key === n));
-    if (isName && !isKey && stack.length && !uses.has(stack[stack.length - 1])) uses.set(stack[stack.length - 1], { at: n, outer: stack.slice(0, -1) });
-    for (const key of Object.keys(n)) {
-      if (key === "loc") continue;
-      const v = n[key];
-      if (Array.isArray(v)) v.forEach((c) => visit(c, n));
-      else if (v && typeof v.type === "string") visit(v, n);
-    }
-    if (isFn) stack.pop();
-  };
-  visit(ast, null);
+  walk.fullAncestor(ast, (n: Node, _state: unknown, ancestors: Node[]) => {
+    if (n.type !== "Identifier" || n.name !== "arguments") return;
+    const fns = ancestors.filter((a) => a.type === "FunctionDeclaration" || a.type === "FunctionExpression");
+    const own = fns[fns.length - 1];
+    if (own && !uses.has(own)) uses.set(own, { at: n, outer: fns.slice(0, -1) });
+  });
   for (const [fn, u] of uses) {
     if (!u.outer.some((f) => uses.has(f))) continue;
     report("nested-arguments", u.at, "`arguments` in a function nested in one that reads its own `arguments`: on Espruino it is the outer function's (found through the scope chain); take the values into a variable of the outer function, or give the inner one parameters", fn.id ? fn.id.name : null);

@@ -71,12 +71,8 @@ function localsFromArguments(params: string[]): string {
   return `var ${first}=arguments,` + rest.map((p, i) => `${p}=${first}[${i + 1}]`).join(",") + `;${first}=${first}[0];`;
 }
 
-/**
- * Rewrites the program's resident functions (top-level declarations, and functions that are
- * properties of top-level object literals) to declare no parameters, except those named in
- * `keep` (their names in `code`: a function's name, or `object.property`).
- */
-export function parametersAsLocals(code: string, keep: Set<string>): ParamsResult {
+/** A program's resident functions, by name (`object.property` for a function of a top-level object literal). */
+export function residentFunctions(code: string): [string, Node][] {
   const ast = acorn.parse(code, { ecmaVersion: 5, sourceType: "script" }) as Node;
   const found: [string, Node][] = [];
   for (const s of ast.body as Node[]) {
@@ -90,7 +86,16 @@ export function parametersAsLocals(code: string, keep: Set<string>): ParamsResul
       }
     }
   }
-  return rewrite(code, found, keep);
+  return found;
+}
+
+/**
+ * Rewrites the program's resident functions (top-level declarations, and functions that are
+ * properties of top-level object literals) to declare no parameters, except those named in
+ * `keep` (their names in `code`: a function's name, or `object.property`).
+ */
+export function parametersAsLocals(code: string, keep: Set<string>): ParamsResult {
+  return rewrite(code, residentFunctions(code).filter(([name]) => !keep.has(name)));
 }
 
 /**
@@ -117,15 +122,15 @@ export function leafParametersAsLocals(code: string): ParamsResult {
     const outerNamesArguments = ancestors.slice(0, -1).some((a) => isFn(a) && /\barguments\b/.test(code.slice(a.body.start, a.body.end)));
     if (!makesFunctions && !outerNamesArguments) found.push([n.id ? n.id.name : "@" + n.start, n]);
   });
-  return rewrite(code, found, new Set());
+  return rewrite(code, found);
 }
 
-function rewrite(code: string, found: [string, Node][], keep: Set<string>): ParamsResult {
+function rewrite(code: string, found: [string, Node][]): ParamsResult {
   const edits: { from: number; to: number; text: string }[] = [];
   const functions: string[] = [];
   let parameters = 0;
   for (const [name, fn] of found) {
-    if (fn.params.length === 0 || keep.has(name)) continue;
+    if (fn.params.length === 0) continue;
     if (/\barguments\b/.test(code.slice(fn.body.start, fn.body.end))) continue;
     const params = fn.params.map((p: Node) => {
       if (p.type !== "Identifier") throw new Error(`parameters as locals: ${name} has a parameter that is not a name`);

@@ -8,11 +8,9 @@ import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as vm from "node:vm";
-import * as acorn from "acorn";
-import { KEEP_PARAMETERS, leafParametersAsLocals, parametersAsLocals } from "../../tools/params";
+import { KEEP_PARAMETERS, leafParametersAsLocals, parametersAsLocals, residentFunctions } from "../../tools/params";
 import { checkBundle } from "../../tools/gate";
-import { loadBoard } from "../../tools/api";
-import { boardIds } from "../../tools/api";
+import { boardIds, loadBoard } from "../../tools/api";
 
 const ROOT = join(__dirname, "..", "..");
 
@@ -27,23 +25,17 @@ const PROGRAM = [
   "var METHODS = { pub: function (cn, dt) { return cn + dt; } };",
 ].join("\n");
 
+/** the program's globals after running it */
 function run(code: string): any {
   const box: any = {};
-  vm.createContext(box);
-  vm.runInContext(code, box);
+  vm.runInNewContext(code, box);
   return box;
 }
 
 /** the parameters each resident function of a program declares, by name (`object.property` for a method) */
 function declared(code: string): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const s of (acorn.parse(code, { ecmaVersion: 5 }) as any).body) {
-    if (s.type === "FunctionDeclaration") out[s.id.name] = s.params.length;
-    if (s.type === "VariableDeclaration")
-      for (const d of s.declarations)
-        if (d.init && d.init.type === "ObjectExpression")
-          for (const p of d.init.properties) if (p.value.type === "FunctionExpression") out[d.id.name + "." + (p.key.name || p.key.value)] = p.value.params.length;
-  }
+  for (const [name, fn] of residentFunctions(code)) out[name] = fn.params.length;
   return out;
 }
 
@@ -92,7 +84,7 @@ describe("parameters as locals (tools/params.ts): resident functions off the per
   });
 
   for (const board of boardIds()) {
-    it(`${board}: in the built program only the per-frame functions and the cold-code loader declare parameters; each per-frame one is there`, () => {
+    it(`${board}: in the built program only the functions kept (KEEP_PARAMETERS) and the cold-code loader declare parameters; each kept one is there`, () => {
       const min = readFileSync(join(ROOT, "dist", board + ".js"), "latin1");
       const names: Record<string, string> = JSON.parse(readFileSync(join(ROOT, "dist", board + ".names.json"), "utf8"));
       const cut = min.indexOf("\n/*(");

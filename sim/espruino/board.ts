@@ -164,7 +164,6 @@ export class EspruinoBoard implements Device {
   private opts: EspruinoBoardOptions;
   private proc: ChildProcess | null = null;
   private exited: Promise<void> = Promise.resolve();
-  private partial = "";
   private t0 = Date.now();
   /** the virtual hardware shared with the V8 engine (sim/hw/); pins are keyed by the names the shim reports ("D2") */
   readonly pins: Pins;
@@ -376,12 +375,15 @@ export class EspruinoBoard implements Device {
     // stdin stays an open pipe for the life of the process (at end of input the console spins)
     const p = spawn(bin, args, { cwd: this.dir, stdio: ["pipe", "pipe", "pipe"] });
     this.proc = p;
-    this.partial = "";
-    const take = (d: Buffer) => this.take(d.toString("latin1"));
+    // each process has its own partial line: a killed one's last output never runs into the next one's
+    const buffer = { partial: "" };
+    const take = (d: Buffer) => this.take(buffer, d.toString("latin1"));
     p.stdout!.on("data", take);
     p.stderr!.on("data", take);
     p.stdin!.on("error", () => {});
-    this.exited = new Promise((r) => p.on("exit", () => r()));
+    // "close", not "exit": exit can come before the pipes are read to their end, and whatever the
+    // killed process printed last must be taken before the next one starts
+    this.exited = new Promise((r) => p.on("close", () => r()));
     p.on("exit", (code, sig) => {
       if (this.proc === p) {
         this.proc = null;
@@ -507,9 +509,9 @@ export class EspruinoBoard implements Device {
     return this.console.slice(Math.max(0, this.console.length - (this.printed - m)));
   }
 
-  private take(s: string): void {
-    const parts = (this.partial + s).split("\n");
-    this.partial = parts.pop()!;
+  private take(buffer: { partial: string }, s: string): void {
+    const parts = (buffer.partial + s).split("\n");
+    buffer.partial = parts.pop()!;
     for (const raw of parts) {
       const line = raw.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").replace(/[\x00-\x08\x0b-\x1f\x7f]/g, "");
       const at = line.indexOf("@@SIM ");

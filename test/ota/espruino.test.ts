@@ -55,14 +55,17 @@ describe("ota on the real Espruino interpreter (esp8266 build)", function () {
     return banners.length ? banners[banners.length - 1].slice(3) : undefined;
   }
 
-  /** Waits for the boot after `boots` (the device's own E.reboot()) and returns its banner. */
-  async function nextBoot(b: EspruinoBoard, boots: number, m: number, ms = 15000): Promise<string | undefined> {
+  /** Waits for the boot after `boots` (the device's own E.reboot()) and returns its banner; a boot
+   *  without one fails here with the console since `m`, which says what that boot did instead. */
+  async function nextBoot(b: EspruinoBoard, boots: number, m: number, ms = 15000): Promise<string> {
     await b.booted(boots, ms);
-    return firmware(b, m);
+    const banner = firmware(b, m);
+    if (banner === undefined) throw new Error("a boot without a firmware banner; the console since the mark:\n" + b.since(m).join("\n"));
+    return banner;
   }
 
   /** Kills the interpreter where it is and boots it from Storage as it is; returns the banner. */
-  async function powerCycle(b: EspruinoBoard): Promise<string | undefined> {
+  async function powerCycle(b: EspruinoBoard): Promise<string> {
     const m = b.mark();
     const boots = b.boots;
     await b.reboot("power cut");
@@ -79,7 +82,7 @@ describe("ota on the real Espruino interpreter (esp8266 build)", function () {
   }
   /** What the dispatcher does ~1 s after the commit's reply: install, which ends in E.reboot().
    *  Resolves with the banner of the boot that follows. */
-  async function install(b: EspruinoBoard): Promise<string | undefined> {
+  async function install(b: EspruinoBoard): Promise<string> {
     const m = b.mark();
     const boots = b.boots;
     b.eval('H({op:"install"})');

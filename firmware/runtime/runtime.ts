@@ -415,8 +415,11 @@ function tick(): void {
       if (i.kind_ === Kind.Pulse) {
         // per second over the period, in ticks (Espruino's interval keeps its pace: each run is
         // set from the last one's due time, not from when it ran)
+        // (never negative, the count only grows: Math.round alone rounds it as roundTo would, and
+        // roundTo, val its one caller, is inlined there by the build: 4 blocks on the board)
         const c = i.count_ as number;
-        const r = roundTo(((c - (i.lastCount_ as number)) * 1000) / (i.period_ * (rt.tickMs_ || Tick.DefaultMs)), (i.precision_ as number) || 1);
+        const p = (i.precision_ as number) || 1;
+        const r = Math.round((((c - (i.lastCount_ as number)) * 1000) / (i.period_ * (rt.tickMs_ || Tick.DefaultMs))) * p) / p;
         i.lastCount_ = c;
         pub(i, { n: c, r: r });
         continue;

@@ -3,6 +3,7 @@ import { strict as assert } from "node:assert";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as acorn from "acorn";
+import * as walk from "acorn-walk";
 import { ROOT, boardIds, loadBoard } from "../../tools/api";
 import { checkBundle, definedNames, formatViolations } from "../../tools/gate";
 import { readCold } from "../../tools/cold";
@@ -57,9 +58,59 @@ describe("the built bundles pass the Espruino gate", () => {
         assert.ok(numbers > 100, `${numbers} number literals checked`);
         assert.ok(/[^0-9.]1000[^0-9]/.test(code), "the bundle's 1000s are written out");
       });
+
+      it("keeps no constant number in a top-level variable (a block each on the board; the literal costs none)", () => {
+        // terser, told that names will be mangled, keeps a constant used often as `var r=12`:
+        // the build compresses with the names as written, then mangles (tools/build.ts)
+        const code = readFileSync(min, "utf8");
+        const cold = readCold(code).functions.join(";\n");
+        const numeric = new Set<string>();
+        for (const s of (acorn.parse(code, { ecmaVersion: 5 }) as any).body)
+          if (s.type === "VariableDeclaration")
+            for (const d of s.declarations) if (d.init && d.init.type === "Literal" && typeof d.init.value === "number") numeric.add(d.id.name);
+        const assigned = new Set<string>();
+        for (const text of [code, cold]) for (const n of topLevelAssignments(text)) assigned.add(n);
+        assert.deepEqual([...numeric].filter((n) => !assigned.has(n)), [], "top-level variables holding a number that nothing assigns");
+        assert.ok([...numeric].some((n) => assigned.has(n)), "the check sees the top-level numbers that are assigned (the WiFi backoff)");
+      });
     });
   }
 });
+
+/** The top-level names that `text` assigns (=, op=, ++, --) where no enclosing function declares them. */
+function topLevelAssignments(text: string): string[] {
+  const found: string[] = [];
+  const declared = new Map<any, Set<string>>();
+  // the names a function declares: parameters, its own name, its vars and inner function declarations
+  const names = (fn: any): Set<string> => {
+    let set = declared.get(fn);
+    if (set) return set;
+    set = new Set<string>(fn.params.map((p: any) => p.name));
+    if (fn.type === "FunctionExpression" && fn.id) set.add(fn.id.name);
+    const own = set;
+    walk.recursive(fn.body, null, {
+      Function(node: any) {
+        if (node.type === "FunctionDeclaration") own.add(node.id.name);
+      },
+      VariableDeclarator(node: any, _st: any, c: any) {
+        own.add(node.id.name);
+        if (node.init) c(node.init, _st);
+      },
+    });
+    declared.set(fn, set);
+    return set;
+  };
+  walk.fullAncestor(acorn.parse(text, { ecmaVersion: 5 }) as any, (node: any, _st: any, ancestors: any[]) => {
+    const target = node.type === "AssignmentExpression" ? node.left : node.type === "UpdateExpression" ? node.argument : null;
+    if (!target || target.type !== "Identifier") return;
+    for (const a of ancestors) {
+      if ((a.type === "FunctionDeclaration" || a.type === "FunctionExpression") && names(a).has(target.name)) return;
+      if (a.type === "CatchClause" && a.param.name === target.name) return;
+    }
+    found.push(target.name);
+  });
+  return found;
+}
 
 describe("wholeLiterals (tools/build.ts)", () => {
   it("writes out an integer literal up to 1023 that has an exponent, and nothing else", () => {

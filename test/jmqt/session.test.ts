@@ -534,19 +534,27 @@ describe("jmqt client session (fake timers)", () => {
     assert.notEqual(net.last, s2, "then a new connection");
   });
 
-  it("skips the count for a frame of at most maxParse/2 characters and refuses exactly what tooHeavy refuses", () => {
-    // the framer's shortcut: tooHeavy counts at most 2 per character (a "[" or "{" 2, a "," 1)
+  it("skips the count for a frame of at most maxParse/2 characters, and for one of at most maxParse without a '[', and refuses exactly what tooHeavy refuses otherwise", () => {
+    // the framer's shortcuts: tooHeavy counts at most 2 per character (a "[" or "{" 2, a "," 1);
+    // without arrays Espruino's parser takes at most a block per two characters
+    // (test/espruino/parse-cost.espruino.test.ts), whatever tooHeavy's count of "{" and ","
     let seed = 7;
     // (the high bits of a 32-bit LCG: its low bits repeat with a short period)
     const rnd = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) % n;
-    for (let k = 0; k < 300; k++) {
+    let passedUncounted = 0;
+    for (let k = 0; k < 600; k++) {
       const limit = 1 + rnd(60);
-      const frame = Array.from({ length: 1 + rnd(70) }, () => "[{,a"[rnd(4)]).join("");
-      const fr = createFramer(1024, () => {}, { big: 0, heavy: 0 }, limit);
+      const frame = Array.from({ length: 1 + rnd(70) }, () => (k % 2 ? "{{{,a" : "[{,a")[rnd(k % 2 ? 5 : 4)]).join("");
+      const sunk: string[] = [];
+      const fr = createFramer(1024, (f) => sunk.push(f), { big: 0, heavy: 0 }, limit);
       fr.feed(frame + "\0");
-      assert.equal(fr.counters.heavy === 1, tooHeavy(frame, limit), `${frame} at ${limit}`);
+      const counted = frame.length * 2 > limit && (frame.length > limit || frame.includes("["));
+      assert.equal(fr.counters.heavy === 1, counted && tooHeavy(frame, limit), `${frame} at ${limit}`);
+      assert.equal(sunk.length, fr.counters.heavy === 1 ? 0 : 1, "a frame is refused or handed on");
       if (frame.length * 2 <= limit) assert.equal(tooHeavy(frame, limit), false, "a frame of limit/2 characters can never be too heavy");
+      if (!counted && tooHeavy(frame, limit)) passedUncounted++;
     }
+    assert.ok(passedUncounted > 20, `${passedUncounted} frames without "[" that tooHeavy would refuse went to the parser (it refuses them as malformed, cheaply)`);
   });
 
   it("tooHeavy is the count of commas plus 2 per bracket over the limit, also when it skips counting the commas", () => {

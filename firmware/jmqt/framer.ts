@@ -103,9 +103,10 @@ export function feedChunk<S extends FrameState>(st: S, chunk: string, sink: Fram
       // without the count (0.25 ms of a ping frame's 0.5 in the framer, on espruino-esp8266).
       // Nor does one of up to limit characters without a "[": Espruino's parser takes an object
       // only with a quoted key after its "{" (jswrap_json.c), so without arrays a frame costs
-      // at most a block per two characters (measured on espruino-esp8266: objects nested 0.42,
-      // pairs 0.18-0.34; an array of digits 0.51, nested arrays 2). A q1 command, over limit/2
-      // with the broker's 36-character id, is one.
+      // about a block per two characters at most, half the limit (espruino-esp8266, 256
+      // characters: objects nested 0.41-0.51, pairs 0.21-0.34; against an array of digits 0.51,
+      // nested arrays 1.00: test/espruino/parse-cost.espruino.test.ts). A q1 command, over
+      // limit/2 with the broker's 36-character id, is one (421 -> 390 flash reads per ping).
       if (limit && frame.length * 2 > limit && (frame.length > limit || frame.indexOf("[") >= 0) && tooHeavy(frame, limit)) st.counters.heavy = (st.counters.heavy || 0) + 1;
       else sink(st, frame);
     }

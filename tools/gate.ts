@@ -277,7 +277,7 @@ function visit(node: any, fn: (n: Node) => void): void {
 }
 
 /** Names a function scope declares: params, vars and function declarations (hoisted), not nested functions'. */
-function declaredIn(fnBody: Node, params: Node[]): Set<string> {
+export function declaredIn(fnBody: Node, params: Node[]): Set<string> {
   const names = new Set<string>(params.map((p) => p.name));
   const collect = (n: any): void => {
     if (!n || typeof n.type !== "string") return;

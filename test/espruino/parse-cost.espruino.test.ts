@@ -2,14 +2,10 @@
 // (firmware/jmqt/framer.ts feedChunk) to hand a frame of up to maxParse characters without a "["
 // to the parser uncounted. Espruino's parser makes an object only with a quoted key after its "{"
 // (src/jswrap_json.c), so without arrays a frame costs at most a block per two characters, while
-// arrays cost more (2 per character nested). Measured with process.memory() on espruino-esp8266,
-// each frame in a program of its own.
+// arrays cost more (one per character nested). Measured with process.memory() on espruino-esp8266.
 import { strict as assert } from "node:assert";
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { ESPRUINO_SKIP_MESSAGE, espruinoBinary, hasEspruino } from "../../sim/espruino/board";
+import { Interp } from "../drivers/interp";
 
 /** FrameBound.MaxParse, the ESP8266's (firmware/jmqt/framer.ts) */
 const LIMIT = 256;
@@ -36,35 +32,21 @@ function frames(): Record<string, string> {
   };
 }
 
-/** Blocks that JSON.parse of each frame held, on the interpreter. */
-function costs(): Promise<Record<string, number>> {
-  const dir = mkdtempSync(join(tmpdir(), "parse-cost-"));
-  const program =
-    "var F=" + JSON.stringify(frames()) + ";" +
-    "function cost(s){var a=process.memory().usage,v;try{v=JSON.parse(s);}catch(e){}var b=process.memory().usage;v=0;return b-a;}" +
-    'for(var k in F)print("COST "+JSON.stringify([k,cost(F[k])]));print("DONE");';
-  writeFileSync(join(dir, "cost.js"), program);
-  return new Promise((resolve, reject) => {
-    // stdin stays open while it runs (at the end of input the console spins)
-    const p = spawn(espruinoBinary("esp8266"), [join(dir, "cost.js")], { cwd: dir, stdio: ["pipe", "pipe", "pipe"] });
-    let out = "";
-    const found: Record<string, number> = {};
-    const timer = setTimeout(() => p.kill("SIGKILL"), 15000);
-    p.stdout.on("data", (d: Buffer) => {
-      out += d.toString("latin1");
-      if (out.includes("DONE")) p.kill("SIGKILL");
-    });
-    p.on("close", () => {
-      clearTimeout(timer);
-      rmSync(dir, { recursive: true, force: true });
-      for (const m of out.matchAll(/COST (\[.*\])/g)) {
-        const [k, v] = JSON.parse(m[1]);
-        found[k] = v;
-      }
-      if (!out.includes("DONE")) reject(new Error("the interpreter did not finish:\n" + out.slice(-500)));
-      else resolve(found);
-    });
-  });
+/** Blocks that JSON.parse of each frame held, on the interpreter (test/drivers/interp.ts). */
+async function costs(): Promise<Record<string, number>> {
+  const e = new Interp(espruinoBinary("esp8266"));
+  const found: Record<string, number> = {};
+  try {
+    await e.start();
+    await e.line("function cost(s){var a=process.memory().usage,v;try{v=JSON.parse(s);}catch(x){}var b=process.memory().usage;v=0;return b-a;}");
+    for (const [k, f] of Object.entries(frames())) {
+      await e.line("F=" + JSON.stringify(f));
+      found[k] = Number(await e.value("COST", "cost(F)"));
+    }
+  } finally {
+    e.stop();
+  }
+  return found;
 }
 
 describe("JSON.parse's cost per character on the real interpreter (espruino-esp8266)", function () {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import * as acorn from "acorn";
 import * as walk from "acorn-walk";
 import { ROOT, boardIds, loadBoard } from "../../tools/api";
-import { checkBundle, definedNames, formatViolations } from "../../tools/gate";
+import { checkBundle, declaredIn, definedNames, formatViolations } from "../../tools/gate";
 import { readCold } from "../../tools/cold";
 import { wholeLiterals } from "../../tools/build";
 
@@ -81,23 +81,15 @@ describe("the built bundles pass the Espruino gate", () => {
 function topLevelAssignments(text: string): string[] {
   const found: string[] = [];
   const declared = new Map<any, Set<string>>();
-  // the names a function declares: parameters, its own name, its vars and inner function declarations
+  // the names a function declares (the gate's declaredIn: parameters, vars, inner function
+  // declarations), and a function expression's own name
   const names = (fn: any): Set<string> => {
     let set = declared.get(fn);
-    if (set) return set;
-    set = new Set<string>(fn.params.map((p: any) => p.name));
-    if (fn.type === "FunctionExpression" && fn.id) set.add(fn.id.name);
-    const own = set;
-    walk.recursive(fn.body, null, {
-      Function(node: any) {
-        if (node.type === "FunctionDeclaration") own.add(node.id.name);
-      },
-      VariableDeclarator(node: any, _st: any, c: any) {
-        own.add(node.id.name);
-        if (node.init) c(node.init, _st);
-      },
-    });
-    declared.set(fn, set);
+    if (!set) {
+      set = declaredIn(fn.body, fn.params);
+      if (fn.type === "FunctionExpression" && fn.id) set.add(fn.id.name);
+      declared.set(fn, set);
+    }
     return set;
   };
   walk.fullAncestor(acorn.parse(text, { ecmaVersion: 5 }) as any, (node: any, _st: any, ancestors: any[]) => {

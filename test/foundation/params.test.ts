@@ -10,9 +10,8 @@ import { join } from "node:path";
 import * as vm from "node:vm";
 import { KEEP_PARAMETERS, leafParametersAsLocals, parametersAsLocals, residentFunctions } from "../../tools/params";
 import { checkBundle } from "../../tools/gate";
-import { boardIds, loadBoard } from "../../tools/api";
-
-const ROOT = join(__dirname, "..", "..");
+import { readCold } from "../../tools/cold";
+import { ROOT, boardIds, loadBoard } from "../../tools/api";
 
 const PROGRAM = [
   "function add(a, b, c) { return [a, b, c].join(','); }",
@@ -87,8 +86,7 @@ describe("parameters as locals (tools/params.ts): resident functions off the per
     it(`${board}: in the built program only the functions kept (KEEP_PARAMETERS) and the cold-code loader declare parameters; each kept one is there`, () => {
       const min = readFileSync(join(ROOT, "dist", board + ".js"), "latin1");
       const names: Record<string, string> = JSON.parse(readFileSync(join(ROOT, "dist", board + ".names.json"), "utf8"));
-      const cut = min.indexOf("\n/*(");
-      const program = cut >= 0 ? min.slice(0, cut) : min;
+      const program = readCold(min).program;
       const source = (n: string) => n.split(".").map((part, i) => (i === 0 && names[part]) || part).join(".");
       const params: Record<string, number> = {};
       for (const [n, k] of Object.entries(declared(program))) params[source(n)] = k;

@@ -50,10 +50,12 @@ export const enum Sys {
   OtaReceiver,
   /** the value of the Storage file x evaluated (the sensor glue drv.run and the drivers, docs/sensors.md); throws "driver x not in Storage, flash it" when there is no such file */
   EvalFile,
-  /** WiFi: call x() on each `connected` event, on each `disconnected` event; Wifi.connect(x, {password: y}). main.ts retries
-   *  Wifi.connect with backoff after a drop (the SDKs' own retries stop after an authentication failure) and the JMQT client reconnects over it */
-  OnWifiUp,
-  OnWifiDown,
+  /** WiFi: call x(details) on each `connected` and each `disconnected` event (one listener: Espruino's
+   *  ESP8266 and ESP32 ports give `connected` {ip, mask or netmask, gw} and `disconnected` {ssid, mac,
+   *  reason}, so `ip` tells them apart); Wifi.connect(x, {password: y}). main.ts retries Wifi.connect
+   *  with backoff after a drop (the SDKs' own retries stop after an authentication failure) and the
+   *  JMQT client reconnects over it */
+  OnWifi,
   WifiConnect,
   /** the pin named x ("D2", "A0"), or undefined when the board has none */
   PinByName,

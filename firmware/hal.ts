@@ -70,10 +70,9 @@ export const hal: Board = {
       if (op === Sys.KickWatchdog) E.kickWatchdog();
       else if (op === Sys.EnableWatchdog) E.enableWatchdog(x, false);
       else if (op === Sys.Reboot) E.reboot();
-      else if (op === Sys.Log) console.log(x);
+      else if (op === Sys.Log) print(x);
       else if (op === Sys.OnKill) E.on("kill", x);
-      else if (op === Sys.OnWifiUp) require("Wifi").on("connected", x);
-      else if (op === Sys.OnWifiDown) require("Wifi").on("disconnected", x);
+      else if (op === Sys.OnWifi) require("Wifi").on("connected", x), require("Wifi").on("disconnected", x);
       else if (op === Sys.WifiConnect) require("Wifi").connect(x, { password: y });
     } catch (e) {
       return false;

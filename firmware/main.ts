@@ -17,19 +17,20 @@ let client: Client | null = null;
 let wifiBackoff = 1000;
 let wifiTimer: any = 0;
 
-function wifiUp(): void {
-  wifiBackoff = 1000;
-  if (wifiTimer) clearTimeout(wifiTimer);
-  wifiTimer = 0;
-  if (client && client.state === S_IDLE) start(client);
-}
-
-// The SDKs retry on their own after a drop, but give up after an authentication failure or a
-// long outage; so each `disconnected` also schedules one Wifi.connect, with exponential backoff.
-function wifiDown(): void {
-  if (wifiTimer) return;
-  wifiTimer = setTimeout(wifiRetry, wifiBackoff);
-  wifiBackoff = Math.min(wifiBackoff * 2, 60000);
+// WiFi `connected` (details with an ip; also called with none when the config has no WiFi) starts
+// the client. The SDKs retry on their own after a drop, but give up after an authentication failure
+// or a long outage; so each `disconnected` also schedules one Wifi.connect, with exponential
+// backoff. One function for both events: a second one cost 4 blocks for good (docs/memory.md).
+function onWifi(details?: { ip?: string }): void {
+  if (!details || details.ip) {
+    wifiBackoff = 1000;
+    if (wifiTimer) clearTimeout(wifiTimer);
+    wifiTimer = 0;
+    if (client && client.state === S_IDLE) start(client);
+  } else if (!wifiTimer) {
+    wifiTimer = setTimeout(wifiRetry, wifiBackoff);
+    wifiBackoff = Math.min(wifiBackoff * 2, 60000);
+  }
 }
 
 function wifiRetry(): void {
@@ -66,10 +67,9 @@ function boot(): void {
   hal.sys(Sys.OnKill, shutdown);
   const w = cfg.wifi;
   if (w && typeof w.ssid === "string") {
-    hal.sys(Sys.OnWifiUp, wifiUp);
-    hal.sys(Sys.OnWifiDown, wifiDown);
+    hal.sys(Sys.OnWifi, onWifi);
     hal.sys(Sys.WifiConnect, w.ssid, w.password || "");
-  } else wifiUp();
+  } else onWifi();
 }
 
 boot();

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import * as acorn from "acorn";
 import { BoardJson, ROOT, boardIds, loadApi, loadBoard, pinList } from "./api";
-import { PACKET_TYPES, Violation, WIRE_KEYS, checkBundle, checkMangled, definedNames, formatViolations } from "./gate";
+import { NET_OPTION_KEYS, PACKET_TYPES, Violation, WIRE_KEYS, checkBundle, checkMangled, definedNames, formatViolations } from "./gate";
 import { checkPretokenised, pretokeniseFiles } from "./pretokenise";
 import { COLD_FUNCTIONS, COLD_HOLDER, moveCold, splitCold } from "./cold";
 import { KEEP_PARAMETERS, leafParametersAsLocals, parametersAsLocals } from "./params";
@@ -466,7 +466,7 @@ export const MANGLED_PROPERTIES = /_$|^(counters|onPush|onState|onRepeat)$/;
 
 /** Property names the mangler must never produce: the JMQT wire keys and packet types, and every Espruino API name. */
 export function reservedProperties(): string[] {
-  const out = new Set<string>([...WIRE_KEYS, ...PACKET_TYPES]);
+  const out = new Set<string>([...WIRE_KEYS, ...PACKET_TYPES, ...NET_OPTION_KEYS]);
   for (const e of loadApi()) {
     if (e.name) out.add(e.name);
     if (e.class) out.add(e.class);

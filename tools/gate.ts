@@ -78,6 +78,10 @@ type Node = acorn.Node & Record<string, any>;
 
 /** The JMQT 1.0 body keys (../shared/jmqt/SPEC.md, docs/protocol.md): they go on the wire as they are. */
 export const WIRE_KEYS = ["cn", "dt", "st", "ts", "at", "cl", "pr", "mg", "id", "rt", "q"];
+/** The option keys Espruino's net.connect reads (libs/network: jswrap_net.c, socketserver.c, network.c,
+ *  network_linux.c, network_esp8266.c): the client is its own options object (client.ts), so no
+ *  mangled name may be one of these. */
+export const NET_OPTION_KEYS = ["host", "port", "protocol", "recvBufferSize", "reuseAddr", "multicastGroup", "multicastIp", "ca", "key", "cert"];
 /** The fifteen packet type names, the root key of every frame. */
 export const PACKET_TYPES = [
   "auth", "authAck", "conn", "connAck", "hb", "hbAck", "sub", "subAck",

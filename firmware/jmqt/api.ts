@@ -112,14 +112,16 @@ export interface ClientOptions {
 /** Callback for pub/sub/unsub/request results: status code, then data (pubAck dt, channel...). */
 export type StatusCb = (st: number, dt?: any) => void;
 
+/** What the client counted. All but fi and fo are absent while 0 (each property costs the board a
+ *  block; the status command's `c` reports every one, with its zeros). */
 export interface Counters {
   fi: number; // frames in
   fo: number; // frames out
-  bad: number; // frames that did not decode
-  big: number; // oversize frames dropped while streaming
+  bad?: number; // frames that did not decode
+  big?: number; // oversize frames dropped while streaming
   heavy?: number; // frames refused before parsing: too many values or containers (maxParse)
-  rc: number; // reconnects
-  qd: number; // publish calls refused because the window/queue was full
+  rc?: number; // reconnects
+  qd?: number; // publish calls refused because the window/queue was full
 }
 
 export interface Client {

@@ -30,9 +30,12 @@ export type Pending = [string, string, StatusCb | null | undefined, number, numb
 export interface JmqtClient extends Client, FrameState, Decoded {
   counters: Counters;
   net_: NetLike;
-  /** connect options, reused for every connection (Espruino keeps them on the socket: one made per
-   *  connection instead measured 1 block more, the socket's copy beside the client's host and port) */
-  address_: { host: string; port: number };
+  /** the server: the client itself is the options object of net.connect (Espruino keeps it on the
+   *  socket as `opt` and reads only host, port, protocol, recvBufferSize and TLS keys, none of which
+   *  the client has otherwise). A {host, port} object of its own measured 2 blocks more; one made
+   *  per connection 3 (the socket's copy beside the client's host and port). */
+  host: string;
+  port: number;
   /** `dt` of the auth packet (absent: no auth) and the token for conn */
   auth_?: any;
   token_: string;
@@ -201,9 +204,9 @@ function pendingAck(c: JmqtClient, k: string, cb?: StatusCb | null): any {
 /** Opens a new connection (from BACKOFF): fresh framing state and queue, handlers on the socket. */
 function connect(c: JmqtClient, now: number): void {
   var s: ClientSocket;
-  if (c.deadline_) c.counters.rc++;
-  c.buffer_ = "";
+  if (c.deadline_) c.counters.rc = (c.counters.rc || 0) + 1;
   // set only once used (a stored property costs a block even when empty)
+  delete c.buffer_;
   delete c.skipping_;
   delete c.reauthed_;
   delete c.held_;
@@ -214,7 +217,7 @@ function connect(c: JmqtClient, now: number): void {
   setState(c, S_CONNECTING, ST_OK);
   if (c.state != S_CONNECTING) return;
   try {
-    s = c.socket_ = c.net_.connect(c.address_, onSocketConnect);
+    s = c.socket_ = c.net_.connect(c, onSocketConnect);
     s.client_ = c;
     // the listeners as Espruino stores them, one function each (api.ts SocketLike): 8 blocks fewer than on()
     s["#ondata"] = onSocketData;
@@ -438,12 +441,12 @@ function handleFrame(c: JmqtClient, f: string): void {
     // esbuild drops it before a call statement.)
     t = /*@__NOINLINE__*/ decode(f, c);
     if (t < 0) {
-      c.counters.bad++;
+      c.counters.bad = (c.counters.bad || 0) + 1;
       c.err = c.reason_;
     } else if (t == T_PUSH) void /*@__NOINLINE__*/ onPushPacket(c, c.body_);
     else if (t == T_PUBACK) onPubAck(c, c.body_);
     else if (t != T_HBACK && !(/*@__NOINLINE__*/ onSessionPacket(c, t))) {
-      c.counters.bad++;
+      c.counters.bad = (c.counters.bad || 0) + 1;
       c.err = "unexpected " + f.substring(0, 24);
     }
   } catch (x) {
@@ -480,7 +483,7 @@ function ackPush(c: JmqtClient, id: string, dup: boolean): void {
   var f = c.batch_ + encode("pushAck", { st: ST_OK, id: id });
   delete c.batch_;
   if (!send(c, f)) {
-    c.counters.qd++;
+    c.counters.qd = (c.counters.qd || 0) + 1;
     // the timer then watches for the end of the flood (tick: QuietMs without input)
     if (!c.owed_) {
       c.owed_ = 1;
@@ -602,7 +605,7 @@ export function sub(client: Client, cn: string, pr: number, cb?: StatusCb | null
   // a refusal is counted in qd and answered ST_BUSY (written out here and in pub, windowed, unsub
   // and ackPush: a helper function would cost the board 5 blocks)
   // (the channels held counted here: a stored count cost the board a block for good)
-  if ((!had && Object.keys(c.subs_).length >= (c.maxSubs_ === undefined ? Default.MaxSubs : c.maxSubs_)) || (cb && !pendingAck(c, "s" + cn, cb))) return c.counters.qd++, ST_BUSY;
+  if ((!had && Object.keys(c.subs_).length >= (c.maxSubs_ === undefined ? Default.MaxSubs : c.maxSubs_)) || (cb && !pendingAck(c, "s" + cn, cb))) return (c.counters.qd = (c.counters.qd || 0) + 1), ST_BUSY;
   c.subs_[cn] = pr ? 1 : 0;
   if (c.state == S_READY) {
     if (send(c, encode("sub", pr ? { cn: cn, pr: 1 } : { cn: cn }))) c.subs_[cn] |= SENT;
@@ -618,7 +621,7 @@ export function unsub(client: Client, cn: string, cb?: StatusCb | null): number 
   if (c.state != S_READY) return ST_NETWORK_ERROR;
   if ((cb && !pendingAck(c, "u" + cn, cb)) || !send(c, encode("unsub", { cn: cn }))) {
     if (cb) pendingAck(c, "u" + cn);
-    return c.counters.qd++, ST_BUSY;
+    return (c.counters.qd = (c.counters.qd || 0) + 1), ST_BUSY;
   }
   delete c.subs_[cn];
   return ST_OK;
@@ -639,7 +642,7 @@ const METHODS = {
     b = { cn: cn, dt: dt };
     if (rt) b.rt = 1;
     if (q) return /*@__NOINLINE__*/ windowed(c, b, cb);
-    return send(c, encode("pub", b)) ? ST_OK : (c.counters.qd++, ST_BUSY);
+    return send(c, encode("pub", b)) ? ST_OK : ((c.counters.qd = (c.counters.qd || 0) + 1), ST_BUSY);
   },
 };
 
@@ -673,12 +676,12 @@ export function request(c: Client, cn: string, dt: any, cb: StatusCb): number {
 function windowed(c: JmqtClient, b: any, cb: StatusCb | null | undefined): number {
   var isRequest = b.cn.charAt(0) == "$";
   var e: Pending;
-  if (c.window_.length >= (c.inflight_ || Default.Inflight)) return c.counters.qd++, ST_BUSY;
+  if (c.window_.length >= (c.inflight_ || Default.Inflight)) return (c.counters.qd = (c.counters.qd || 0) + 1), ST_BUSY;
   if (!isRequest) b.q = 1;
   b.id = "" + ++c.lastId_;
   e = [b.id, encode("pub", b), cb, isRequest ? -1 : 0, 0];
   if (c.state == S_READY) {
-    if (!send(c, e[1])) return c.counters.qd++, ST_BUSY;
+    if (!send(c, e[1])) return (c.counters.qd = (c.counters.qd || 0) + 1), ST_BUSY;
     e[4] = Date.now() + (c.ackMs_ === undefined ? Default.AckMs : c.ackMs_) || 1;
   }
   c.window_.push(e);
@@ -699,7 +702,8 @@ export function createClient(net: NetLike, o: ClientOptions): Client {
     return typeof v == "number" && v >= least ? v : d;
   };
   c.net_ = net;
-  c.address_ = { host: o.host, port: o.port };
+  c.host = o.host;
+  c.port = o.port;
   if (o.auth !== undefined) c.auth_ = o.auth;
   c.cl = o.cl || "";
   c.token_ = o.at || "";
@@ -718,9 +722,10 @@ export function createClient(net: NetLike, o: ClientOptions): Client {
   if (o.stableMs !== undefined) c.stableMs_ = opt(o.stableMs, Default.StableMs, 0);
   if (o.maxSubs !== undefined) c.maxSubs_ = opt(o.maxSubs, Default.MaxSubs, 0);
   c.state = S_IDLE;
-  c.counters = { fi: 0, fo: 0, bad: 0, big: 0, heavy: 0, rc: 0, qd: 0 };
-  // err and reason_ stay undefined until something fails (a property holding "" costs a block more)
-  c.buffer_ = "";
+  // the counters other than fi and fo are absent while 0 (api.ts Counters: 4 blocks at idle)
+  c.counters = { fi: 0, fo: 0 };
+  // err and reason_ stay undefined until something fails, buffer_ while no frame is split (a
+  // property holding "" costs a block more)
   c.onPush = c.onState = c.onRepeat = c.socket_ = null;
   if (o.polled) c.polled_ = 1;
   else c.timer_ = 0;

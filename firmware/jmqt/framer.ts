@@ -6,8 +6,8 @@
 
 /** Where refused frames are counted (the client passes its counters). */
 export interface FrameCounters {
-  /** frames over maxFrame_ characters, dropped while they stream in */
-  big: number;
+  /** frames over maxFrame_ characters, dropped while they stream in (absent while 0) */
+  big?: number;
   /** frames whose parse would cost more than maxParse_ blocks, refused before JSON.parse */
   heavy?: number;
 }
@@ -24,8 +24,9 @@ export const enum FrameBound {
 
 /** The framing state of one connection. */
 export interface FrameState {
-  /** the start of a frame split across chunks */
-  buffer_: string;
+  /** the start of a frame split across chunks, fed first with the next chunk (absent while there is
+   *  none: an empty string costs the board a block) */
+  buffer_?: string;
   /** input not handed to the sink yet (whole frames and the start of the next): held while the
    *  connection's outbound queue is waiting for the socket, fed first with the next chunk */
   held_?: string;
@@ -64,7 +65,8 @@ export function tooHeavy(frame: string, limit: number): boolean {
 }
 
 // Each frame is cut out of the chunk with one substring; the carry-over buffer is only used for
-// a frame split across chunks, and is abandoned the moment it would exceed maxFrame_.
+// a frame split across chunks (put before the next chunk), and is abandoned the moment it would
+// exceed maxFrame_.
 // Inbound backpressure: Espruino's sockets cannot be paused (socketserver.c reads a chunk of up
 // to 536 bytes every idle loop whatever the handler does), so while frames wait in the outbound
 // queue for a `drain`, the rest of the input is held instead of handled (what it asks for could
@@ -77,9 +79,13 @@ export function feedChunk<S extends FrameState>(st: S, chunk: string, sink: Fram
   var frame: string;
   var max = st.maxFrame_ || FrameBound.MaxFrame;
   var limit = st.maxParse_ === undefined ? FrameBound.MaxParse : st.maxParse_;
+  // (held_ already holds the carry-over when there is one)
   if (st.held_) {
     chunk = st.held_ + chunk;
     delete st.held_;
+  } else if (st.buffer_) {
+    chunk = st.buffer_ + chunk;
+    delete st.buffer_;
   }
   n = chunk.length;
   // one pass per whole frame; the rest of the chunk (the start of a frame) after the loop: Espruino
@@ -88,17 +94,13 @@ export function feedChunk<S extends FrameState>(st: S, chunk: string, sink: Fram
   // searches from the last place, and would find the last NUL again.)
   while (i < n && (end = chunk.indexOf("\0", i)) >= 0) {
     if (st.skipping_) delete st.skipping_;
-    else if (st.buffer_.length + end - i > max) {
-      st.buffer_ = "";
-      st.counters.big++;
-    } else if (st.buffer_.length || end > i) {
-      if (st.queue_ && st.queue_.length && st.buffer_.length + n - i <= max) {
-        st.held_ = st.buffer_ + chunk.substring(i);
-        st.buffer_ = "";
+    else if (end - i > max) st.counters.big = (st.counters.big || 0) + 1;
+    else if (end > i) {
+      if (st.queue_ && st.queue_.length && n - i <= max) {
+        st.held_ = i ? chunk.substring(i) : chunk;
         return;
       }
-      frame = st.buffer_.length ? st.buffer_ + chunk.substring(i, end) : chunk.substring(i, end);
-      st.buffer_ = "";
+      frame = chunk.substring(i, end);
       // tooHeavy counts at most 2 per character: a frame of up to limit/2 characters passes
       // without the count (0.25 ms of a ping frame's 0.5 in the framer, on espruino-esp8266).
       // Nor does one of up to limit characters without a "[": Espruino's parser takes an object
@@ -113,11 +115,10 @@ export function feedChunk<S extends FrameState>(st: S, chunk: string, sink: Fram
     i = end + 1;
   }
   if (i < n && !st.skipping_) {
-    if (st.buffer_.length + n - i > max) {
-      st.buffer_ = "";
+    if (n - i > max) {
       st.skipping_ = 1;
-      st.counters.big++;
-    } else st.buffer_ += i ? chunk.substring(i) : chunk;
+      st.counters.big = (st.counters.big || 0) + 1;
+    } else st.buffer_ = i ? chunk.substring(i) : chunk;
   }
 }
 
@@ -127,7 +128,7 @@ export interface Framer extends FrameState {
 }
 
 export function createFramer(maxFrame: number, onFrame: (frame: string) => void, counters?: FrameCounters, maxParse?: number): Framer {
-  var fr: any = { buffer_: "", maxFrame_: maxFrame, maxParse_: maxParse || 0, counters: counters || { big: 0 } };
+  var fr: any = { maxFrame_: maxFrame, maxParse_: maxParse || 0, counters: counters || {} };
   fr.feed = function (chunk: string) {
     feedChunk(fr, chunk, function (_s: any, f: string) {
       onFrame(f);

@@ -98,13 +98,15 @@ export function changeCommand(rt: Device, cmd: string, a: any, key: string): any
  */
 export function statusReport(rt: Device): any {
   const b = rt.board_;
+  const k = rt.client_.counters;
   return {
     up: Math.floor((Date.now() - rt.bootAt_) / 1000),
     free: b.sys(Sys.FreeBlocks),
     tot: b.sys(Sys.TotalBlocks),
     rssi: b.sys(Sys.Rssi),
     fw: rt.version_,
-    c: rt.client_.counters,
+    // every counter, its zeros too (the client keeps them absent while 0)
+    c: { fi: k.fi, fo: k.fo, bad: k.bad || 0, big: k.big || 0, heavy: k.heavy || 0, rc: k.rc || 0, qd: k.qd || 0 },
     ce: rt.client_.err,
     np: rt.published_,
     nc: rt.commands_,

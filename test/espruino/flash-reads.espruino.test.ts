@@ -29,12 +29,14 @@ const TOKEN = "reads";
  *  per-frame path took their arguments as locals (tools/params.ts): the ping path kept its
  *  parameters and its reads. q1 422, `get` 522, `status` 1214 and q0 347 until the framer
  *  stopped counting the brackets of a frame of at most maxParse characters without a "[" (a q1
- *  command is one; the test it added costs each q0 frame 5). */
+ *  command is one; the test it added costs each q0 frame 5). `status` 1183 until it wrote out the
+ *  counters the client keeps absent while 0; q0 352 until the framer's carry-over went before the
+ *  chunk (absent while empty). */
 const COMMANDS = [
-  { what: "ping, q0", dt: { cmd: "ping" }, q: 0, before: 1720, now: 352, budget: 366 },
+  { what: "ping, q0", dt: { cmd: "ping" }, q: 0, before: 1720, now: 350, budget: 366 },
   { what: "ping, q1 (pushAck and reply in one write)", dt: { cmd: "ping" }, q: 1, before: 1898, now: 390, budget: 406 },
-  { what: "get of an unknown target, q1", dt: { cmd: "get", target: "nothing" }, q: 1, before: 1902, now: 480, budget: 500 },
-  { what: "status, q1 (statusReport evaluated from its comment in .bootcde: tools/cold.ts)", dt: { cmd: "status" }, q: 1, before: 2657, now: 1193, budget: 1241 },
+  { what: "get of an unknown target, q1", dt: { cmd: "get", target: "nothing" }, q: 1, before: 1902, now: 490, budget: 500 },
+  { what: "status, q1 (statusReport evaluated from its comment in .bootcde: tools/cold.ts)", dt: { cmd: "status" }, q: 1, before: 2657, now: 1195, budget: 1241 },
 ];
 
 describe("real Espruino interpreter (esp8266): the text a command makes the device lex, in flash reads", function () {

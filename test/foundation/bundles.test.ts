@@ -5,7 +5,7 @@ import { join } from "node:path";
 import * as acorn from "acorn";
 import * as walk from "acorn-walk";
 import { ROOT, boardIds, loadBoard } from "../../tools/api";
-import { checkBundle, declaredIn, definedNames, formatViolations } from "../../tools/gate";
+import { NET_OPTION_KEYS, checkBundle, declaredIn, definedNames, formatViolations } from "../../tools/gate";
 import { readCold } from "../../tools/cold";
 import { wholeLiterals } from "../../tools/build";
 
@@ -57,6 +57,15 @@ describe("the built bundles pass the Espruino gate", () => {
           }
         assert.ok(numbers > 100, `${numbers} number literals checked`);
         assert.ok(/[^0-9.]1000[^0-9]/.test(code), "the bundle's 1000s are written out");
+      });
+
+      it("gives no private field a name that net.connect reads: the client is its own connect options", () => {
+        const names = JSON.parse(readFileSync(join(ROOT, "dist", id + ".names.json"), "utf8"));
+        const fields = Object.keys(names).filter((k) => k.charAt(0) === ".").map((k) => k.slice(1));
+        assert.ok(fields.length > 50, fields.length + " mangled fields");
+        assert.deepEqual(fields.filter((f) => NET_OPTION_KEYS.includes(f)), []);
+        // host and port are the client's own, as written
+        assert.match(readFileSync(min, "utf8"), /\.host=[\w$]+\.host/);
       });
 
       it("keeps no constant number in a top-level variable (a block each on the board; the literal costs none)", () => {

@@ -131,8 +131,9 @@ describe("jmqt client end to end (loopback broker)", function () {
     assert.equal(got.length, N, "none twice to the application");
     assert.deepEqual([...got].sort((a, b) => a - b), Array.from({ length: N }, (_, i) => i));
     assert.deepEqual(acked, new Array(N).fill(ST_OK));
-    assert.ok(A.c.counters.rc >= 1 && B.c.counters.rc >= 1);
-    assert.equal(A.c.counters.bad + B.c.counters.bad, 0);
+    assert.ok((A.c.counters.rc || 0) >= 1 && (B.c.counters.rc || 0) >= 1);
+    assert.equal(A.c.counters.bad, undefined, "none bad: absent while 0");
+    assert.equal(B.c.counters.bad, undefined);
     assert.ok(busy > 0, "the bounded window pushed back");
     assert.ok(inflightAtKill > 0, "QoS 1 messages were in flight when the broker died");
 

@@ -104,12 +104,13 @@ export class FakeBoard implements Board {
     else if (op === Sys.Reboot) this.reboots++;
     else if (op === Sys.Log) this.logs.push(x);
     else if (op === Sys.OnKill) this.killHandlers.push(x);
-    else if (op === Sys.OnWifiUp) (this.wifiHandlers.connected = this.wifiHandlers.connected || []).push(x);
+    else if (op === Sys.OnWifi) for (const ev of ["connected", "disconnected"]) (this.wifiHandlers[ev] = this.wifiHandlers[ev] || []).push(x);
     else if (op === Sys.WifiConnect) this.wifiCalls.push([x, y!]);
     else throw new Error("unknown sys op " + op);
     return 0;
   }
-  wifiEmit(ev: string) { for (const f of this.wifiHandlers[ev] || []) f(); }
+  /** what Espruino passes: `connected` {ip, ...}, `disconnected` {ssid, mac, reason} */
+  wifiEmit(ev: string) { for (const f of this.wifiHandlers[ev] || []) f(ev === "connected" ? { ip: "192.168.4.2" } : { reason: "beacon_timeout" }); }
   /** Simulates an edge on a watched pin (what setWatch reports after debounce). */
   edge(name: string, state: boolean) {
     const p = this.pinOf(name);

@@ -203,7 +203,12 @@ describe("runtime/runtime (fake board, fake client, fake timers)", () => {
       assert.equal(r.tot, 1600);
       assert.equal(r.rssi, -61);
       assert.equal(r.qd, 0);
-      assert.deepEqual(r.c, client.counters);
+      // every counter, with its zeros (the client keeps all but fi and fo absent while 0)
+      const k = client.counters;
+      assert.deepEqual(r.c, { fi: k.fi, fo: k.fo, bad: 0, big: 0, heavy: 0, rc: 0, qd: 0 });
+      (k as any).qd = 3;
+      assert.equal(command({ cmd: "status", id: "s2" }).dt.c.qd, 3);
+      delete (k as any).qd;
     });
     it("get input and output", () => {
       board.analogs[board.pinOf("D34")] = 0.5;

@@ -41,7 +41,7 @@ export const PER_FRAME_FUNCTIONS = [
   "put",
   "encode",
   "resume",
-  "METHODS.pub",
+  "clientPub",
 ];
 
 /**

@@ -3,6 +3,8 @@
 //   - 1000 pings sent at once, q0 then q1: every one answered, each once. Inbound frames are held
 //     while replies wait for a drain (Espruino sockets cannot be paused); q1 pushes refused past
 //     that bound are not acknowledged and come back by a session cycle (SPEC "QoS 1").
+//   - 300 q1 status commands at once (their replies fill the out queue): the refused ones are not
+//     acknowledged, come back by a session cycle, and each is answered exactly once.
 //   - pushes of 2 KB, 8 KB, 64 KB (over maxFrame) dropped and counted, the session stays up.
 //   - malformed frames (not JSON, wrong shape, unknown type, binary garbage, a frame one byte per
 //     chunk) counted, never fatal; a 300-deep nested array 10 times (it would run JSON.parse out
@@ -91,6 +93,33 @@ describe("real Espruino interpreter (esp8266): bursts, oversized and malformed f
     }
     assert.ok(Math.abs(frees[1] - frees[0]) <= 8, `free after each run: ${frees.join(" -> ")}`);
   };
+
+  it("a flood of 300 q1 status commands, past what it can answer: the refused ones are not acknowledged, come back by a session cycle, and each is answered exactly once", () => twice(async (run) => {
+    // a status reply is ~300 bytes: the out queue fills faster than drains empty it, so pushes are
+    // refused (qd) and left unacknowledged (owed); once the flood is over the device ends the
+    // session cleanly and the broker sends them again (SPEC "QoS 1")
+    const before = (await status()).c;
+    const tag = "flood" + run + "-";
+    const mine = () => p.got.filter((d) => d && typeof d.re === "string" && d.re.indexOf(tag) === 0).map((d) => d.re as string);
+    for (let i = 0; i < 300; i++) p2p(p.c, "dev", { cmd: "status", id: tag + i }, 1);
+    let seen = 0;
+    let last = Date.now();
+    while (Date.now() - last < 8000 && seen < 300) {
+      await sleep(50);
+      const k = mine().length;
+      if (k !== seen) {
+        seen = k;
+        last = Date.now();
+      }
+    }
+    const ids = mine();
+    assert.equal(new Set(ids).size, 300, "every command answered\n" + dev.console.slice(-10).join("\n"));
+    assert.equal(ids.length, 300, "none answered twice");
+    const st = await status();
+    console.log(`      flood ${run}: refused ${st.c.qd - before.qd}, session cycles ${st.c.rc - before.rc}`);
+    assert.ok(st.c.qd > before.qd, "the flood went past what the device could answer at once (refusals counted)");
+    assert.ok(st.c.rc > before.rc, "the refused pushes came back by a session cycle");
+  }));
 
   it("drops pushes of 2 KB, 8 KB and 64 KB (over maxFrame), counts them, keeps the session", () => twice(async () => {
     const before = await status();

@@ -443,7 +443,7 @@ function handleFrame(c: JmqtClient, f: string): void {
     if (t < 0) {
       c.counters.bad = (c.counters.bad || 0) + 1;
       c.err = c.reason_;
-    } else if (t == T_PUSH) void /*@__NOINLINE__*/ onPushPacket(c, c.body_);
+    } else if (t == T_PUSH) void /*@__NOINLINE__*/ onPushPacket(c);
     else if (t == T_PUBACK) onPubAck(c, c.body_);
     else if (t != T_HBACK && !(/*@__NOINLINE__*/ onSessionPacket(c, t))) {
       c.counters.bad = (c.counters.bad || 0) + 1;
@@ -459,7 +459,8 @@ function handleFrame(c: JmqtClient, f: string): void {
 
 // SPEC "QoS 1": every q=1 push that is not retained is acked (ackPush); a redelivered id is
 // acked, not delivered again.
-function onPushPacket(c: JmqtClient, b: any): void {
+function onPushPacket(c: JmqtClient): void {
+  var b = c.body_;
   var q1 = b.q == 1 && !b.rt && b.id;
   var dup = q1 && c.recent_.indexOf(b.id) >= 0;
   if (q1) c.batch_ = "";
@@ -471,7 +472,7 @@ function onPushPacket(c: JmqtClient, b: any): void {
   } catch (x) {
     c.err = "callback: " + x;
   }
-  if (q1) void /*@__NOINLINE__*/ ackPush(c, b.id, dup);
+  if (q1) void /*@__NOINLINE__*/ ackPush(c, dup);
 }
 
 // The pushAck of a q=1 push, after its handler ran. What the handler sent (a command's reply)
@@ -479,7 +480,11 @@ function onPushPacket(c: JmqtClient, b: any): void {
 // remembered, so the broker delivers the push again instead of it being acked and lost. Out of
 // onPushPacket: Espruino lexes a function's whole text at each call, and this was 8 of the 18
 // flash reads of each q=0 push (espruino-esp8266).
-function ackPush(c: JmqtClient, id: string, dup: boolean): void {
+// (The push is still c.body_, as for onPushPacket, until handleFrame deletes it: no other frame is
+// decoded while a handler runs, Espruino queues socket events. Read there rather than passed: a
+// declared parameter holds a block for as long as the function exists, and this keeps them.)
+function ackPush(c: JmqtClient, dup: boolean): void {
+  var id: string = c.body_.id;
   var f = c.batch_ + encode("pushAck", { st: ST_OK, id: id });
   delete c.batch_;
   if (!send(c, f)) {

@@ -317,12 +317,12 @@ export interface BurstResult {
 }
 
 /** A burst of n pings at QoS q from `admin` to the device `dev`; waits until 4 s pass without a reply. */
-export async function burst(p: Peer, dev: string, n: number, q: number, tag: string, meters?: Meters): Promise<BurstResult> {
+export async function burst(p: Peer, dev: string, n: number, q: number, tag: string, meters?: Meters, cmd = "ping"): Promise<BurstResult> {
   const mine = () => p.got.filter((d) => d && typeof d.re === "string" && d.re.indexOf(tag) === 0);
   const r0 = meters && meters.readCalls();
   const c0 = meters && meters.cpuMs();
   const t0 = Date.now();
-  for (let i = 0; i < n; i++) p2p(p.c, dev, { cmd: "ping", id: tag + i }, q);
+  for (let i = 0; i < n; i++) p2p(p.c, dev, { cmd, id: tag + i }, q);
   let seen = 0;
   let last = Date.now();
   let lastReply = t0;

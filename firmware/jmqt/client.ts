@@ -31,9 +31,9 @@ export interface JmqtClient extends Client, FrameState, Decoded {
   counters: Counters;
   net_: NetLike;
   /** the server: the client itself is the options object of net.connect (Espruino keeps it on the
-   *  socket as `opt` and reads only host, port, protocol, recvBufferSize and TLS keys, none of which
-   *  the client has otherwise). A {host, port} object of its own measured 2 blocks more; one made
-   *  per connection 3 (the socket's copy beside the client's host and port). */
+   *  socket as `opt`; the other keys it reads there are never the client's: tools/gate.ts
+   *  NET_OPTION_KEYS). A {host, port} object of its own measured 2 blocks more; one made per
+   *  connection 3 (the socket's copy beside the client's host and port). */
   host: string;
   port: number;
   /** `dt` of the auth packet (absent: no auth) and the token for conn */
@@ -479,10 +479,10 @@ function onPushPacket(c: JmqtClient): void {
 // leaves in the same write; when the socket cannot take them, neither goes and the id is not
 // remembered, so the broker delivers the push again instead of it being acked and lost. Out of
 // onPushPacket: Espruino lexes a function's whole text at each call, and this was 8 of the 18
-// flash reads of each q=0 push (espruino-esp8266).
-// (The push is still c.body_, as for onPushPacket, until handleFrame deletes it: no other frame is
-// decoded while a handler runs, Espruino queues socket events. Read there rather than passed: a
-// declared parameter holds a block for as long as the function exists, and this keeps them.)
+// flash reads of each q=0 push (espruino-esp8266). Like onPushPacket it reads the push from
+// c.body_, which holds it until handleFrame deletes it (no other frame is decoded while a handler
+// runs: Espruino queues socket events), rather than as a parameter: a declared parameter holds a
+// block for as long as the function exists, and the per-frame functions keep theirs.
 function ackPush(c: JmqtClient, dup: boolean): void {
   var id: string = c.body_.id;
   var f = c.batch_ + encode("pushAck", { st: ST_OK, id: id });

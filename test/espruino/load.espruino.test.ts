@@ -99,26 +99,12 @@ describe("real Espruino interpreter (esp8266): bursts, oversized and malformed f
     // refused (qd) and left unacknowledged (owed); once the flood is over the device ends the
     // session cleanly and the broker sends them again (SPEC "QoS 1")
     const before = (await status()).c;
-    const tag = "flood" + run + "-";
-    const mine = () => p.got.filter((d) => d && typeof d.re === "string" && d.re.indexOf(tag) === 0).map((d) => d.re as string);
-    for (let i = 0; i < 300; i++) p2p(p.c, "dev", { cmd: "status", id: tag + i }, 1);
-    let seen = 0;
-    let last = Date.now();
-    while (Date.now() - last < 8000 && seen < 300) {
-      await sleep(50);
-      const k = mine().length;
-      if (k !== seen) {
-        seen = k;
-        last = Date.now();
-      }
-    }
-    const ids = mine();
-    assert.equal(new Set(ids).size, 300, "every command answered\n" + dev.console.slice(-10).join("\n"));
-    assert.equal(ids.length, 300, "none answered twice");
-    const st = await status();
-    console.log(`      flood ${run}: refused ${st.c.qd - before.qd}, session cycles ${st.c.rc - before.rc}`);
-    assert.ok(st.c.qd > before.qd, "the flood went past what the device could answer at once (refusals counted)");
-    assert.ok(st.c.rc > before.rc, "the refused pushes came back by a session cycle");
+    const b = await burst(p, "dev", 300, 1, "flood" + run + "-", undefined, "status");
+    assert.equal(b.answered, 300, "every command answered\n" + dev.console.slice(-10).join("\n"));
+    assert.ok(b.once, "none answered twice");
+    console.log(`      flood ${run}: refused ${b.counters.qd - before.qd}, session cycles ${b.counters.rc - before.rc}`);
+    assert.ok(b.counters.qd > before.qd, "the flood went past what the device could answer at once (refusals counted)");
+    assert.ok(b.counters.rc > before.rc, "the refused pushes came back by a session cycle");
   }));
 
   it("drops pushes of 2 KB, 8 KB and 64 KB (over maxFrame), counts them, keeps the session", () => twice(async () => {

@@ -142,8 +142,8 @@ async function bootProgram(bin: string, board: BoardId, code: string, files: Rec
  * time caught either (386 or 405 blocks on espruino-esp8266, against the model's 364). Every
  * window of FIRMWARE_SAMPLES x FIRMWARE_SAMPLE_MS holds a backoff: the idle device, on both sides.
  */
-export const FIRMWARE_SAMPLES = 10;
-export const FIRMWARE_SAMPLE_MS = 250;
+const FIRMWARE_SAMPLES = 10;
+const FIRMWARE_SAMPLE_MS = 250;
 
 /**
  * The firmware as flashed (EspruinoBoard: the board shim, the dry run for `jmqt.json`), settled,

@@ -63,7 +63,7 @@ export async function run(
   try {
     await dev.boot();
     if (!(await dev.waitFor(() => broker.clients().indexOf(id) >= 0, 15000))) throw new Error("the device did not come online");
-    await dev.query(`global.${mangled("client")}.${mangled("stableMs_", true)}=0`);
+    await dev.query(`global.${mangled("R")}.${mangled("client_", true)}.${mangled("stableMs_", true)}=0`);
     // warm-up: the reply cache, the dedup ring, a reconnect, the offline queue
     for (let i = 0; i < 20; i++) await command({ cmd: i % 2 ? "ping" : "status" });
     for (let i = 0; i < 6; i++) await command({ cmd: "toggle", target: "led" });

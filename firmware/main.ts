@@ -6,38 +6,8 @@
 // created inside it.
 import { hal } from "./hal";
 import { Sys } from "./board";
-import { createClient, start } from "./jmqt/client";
-import type { Client } from "./jmqt/api";
-import { S_IDLE } from "./jmqt/api";
-import { createDevice, run, shutdown, Tick } from "./runtime/runtime";
-
-/** The client, once the config names a server; started by the first WiFi `connected` (it reconnects on its own afterwards). */
-let client: Client | null = null;
-/** Delay before the next WiFi retry after a `disconnected`: 1 s doubling to 60 s, reset on `connected`. */
-let wifiBackoff = 1000;
-let wifiTimer: any = 0;
-
-// WiFi `connected` (details with an ip; also called with none when the config has no WiFi) starts
-// the client. The SDKs retry on their own after a drop, but give up after an authentication failure
-// or a long outage; so each `disconnected` also schedules one Wifi.connect, with exponential
-// backoff. One function for both events: a second one cost 4 blocks for good (docs/memory.md).
-function onWifi(details?: { ip?: string }): void {
-  if (!details || details.ip) {
-    wifiBackoff = 1000;
-    if (wifiTimer) clearTimeout(wifiTimer);
-    wifiTimer = 0;
-    if (client && client.state === S_IDLE) start(client);
-  } else if (!wifiTimer) {
-    wifiTimer = setTimeout(wifiRetry, wifiBackoff);
-    wifiBackoff = Math.min(wifiBackoff * 2, 60000);
-  }
-}
-
-function wifiRetry(): void {
-  const w = (hal.sys(Sys.Config)[0] || {}).wifi;
-  wifiTimer = 0;
-  if (w && typeof w.ssid === "string") hal.sys(Sys.WifiConnect, w.ssid, w.password || "");
-}
+import { createClient } from "./jmqt/client";
+import { createDevice, onWifi, run, shutdown, Tick } from "./runtime/runtime";
 
 // The board description already holds maxFrame/inflight/outQueue/dedup under the ClientOptions
 // names, so it becomes the client's options object once the server fields are added.
@@ -54,9 +24,8 @@ function boot(): void {
   bi.auth = srv.auth;
   // no timer of its own: the runtime's tick (at most 1 s, config.ts) calls tick(client)
   bi.polled = 1;
-  const c = createClient(hal.net, bi);
-  if (hasServer) client = c;
-  const rt = createDevice(hal, c, FW_VERSION);
+  // without a server the client has no host and never starts (start() does nothing)
+  const rt = createDevice(hal, createClient(hal.net, bi), FW_VERSION);
   run(cfg);
   if (loaded[1]) {
     (rt.configErrors_ = rt.configErrors_ || []).unshift(loaded[1]);

@@ -145,7 +145,8 @@ export interface Client {
   pub(cn: string, dt: any, q: number, rt: number, cb?: StatusCb | null): number;
   // The rest are functions over the client in client.ts, not methods, so that the board keeps
   // the seldom-run ones in flash (a method is resident, 3-5 blocks each, measured) and a bundle
-  // that does not call one does not hold it: start(client), stop(client, cb) (disconn, close,
+  // that does not call one does not hold it: start(client) (does nothing when the options gave
+  // no host: a device configured without a server), stop(client, cb) (disconn, close,
   // timers cleared; cb when closed), sub(client, cn, pr, cb), unsub(client, cn, cb),
   // p2p(client, id, dt, q, cb) and request(client, cn, dt, cb).
 }

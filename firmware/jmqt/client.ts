@@ -40,12 +40,12 @@ export interface JmqtClient extends Client, FrameState, Decoded {
   auth_?: any;
   token_: string;
   socket_: ClientSocket | null;
-  /** the one timer (absent while polled_: then the owner calls tick), and the deadline of the
+  /** the one timer (0 while none is set; absent when the client is polled, ClientOptions.polled:
+   *  the owner calls tick, and no flag says so, a block less), and the deadline of the
    *  state: the connect timeout of CONNECTING/AUTHENTICATING/SESSION, the retry of BACKOFF (0:
    *  now), and in READY the time from which the session counts as stable (stableMs: a lost link
    *  then backs off from the minimum again) */
   timer_?: any;
-  polled_?: number;
   deadline_: number;
   /** time of the last inbound frame, of the last hb sent */
   lastIn_: number;
@@ -58,8 +58,9 @@ export interface JmqtClient extends Client, FrameState, Decoded {
   reauthed_?: number;
   backoff_: number;
   staleCloses_?: number;
-  /** in-flight window (QoS 1 pubs and `$` requests) and the last pub id */
-  window_: Pending[];
+  /** in-flight window (QoS 1 pubs and `$` requests; absent while empty: an empty array costs 2
+   *  blocks) and the last pub id */
+  window_?: Pending[];
   lastId_: number;
   /** channel -> pr (bit 0) | SENT (sent in this session); at most maxSubs (counted by sub) */
   subs_: { [cn: string]: number };
@@ -237,7 +238,7 @@ function connect(c: JmqtClient, now: number): void {
 // SPEC "QoS 1": a client that gets no pubAck may resend with the same id; requests just fail.
 export function tick(c: JmqtClient, live?: number): void {
   var now = Date.now();
-  var w = c.window_;
+  var w = c.window_ || [];
   var i: number;
   var e: Pending;
   var d: number;
@@ -272,6 +273,7 @@ export function tick(c: JmqtClient, live?: number): void {
       if (e[4] && e[4] <= now) {
         if (e[3] < 0 || e[3] >= (c.retries_ === undefined ? Default.Retries : c.retries_)) {
           w.splice(i--, 1);
+          if (!w.length) delete c.window_;
           safe(c, e[2], ST_NETWORK_ERROR);
         } else {
           if (send(c, e[1])) e[3]++;
@@ -280,7 +282,7 @@ export function tick(c: JmqtClient, live?: number): void {
       }
     }
   } else if (c.state > S_IDLE && c.state < S_READY && now >= c.deadline_) return down(c, ST_NETWORK_ERROR, S_BACKOFF);
-  if (c.timer_ || c.polled_) return;
+  if (c.timer_ !== 0) return;
   if (c.state == S_READY) {
     d = Math.min(c.lastHb_ + (c.deadS_ > 3 ? c.deadS_ - 2 : 1) * 1000, c.owed_ ? now + Default.QuietMs : c.lastIn_ + c.deadS_ * 1000);
     for (i = 0; i < w.length; i++) if (w[i][4] && w[i][4] < d) d = w[i][4];
@@ -297,7 +299,7 @@ export function tick(c: JmqtClient, live?: number): void {
  */
 function down(c: JmqtClient, st: number, to: number): void {
   var s = c.socket_;
-  var w = c.window_;
+  var w = c.window_ || [];
   var i: number;
   var k: any;
   var d: number;
@@ -324,7 +326,10 @@ function down(c: JmqtClient, st: number, to: number): void {
     }
   }
   for (i = 0; i < w.length; i++) {
-    if (w[i][3] < 0) safe(c, w.splice(i--, 1)[0][2], ST_NETWORK_ERROR);
+    if (w[i][3] < 0) {
+      safe(c, w.splice(i--, 1)[0][2], ST_NETWORK_ERROR);
+      if (!w.length) delete c.window_;
+    }
   }
   k = c.acks_ ? Object.keys(c.acks_) : [];
   for (i = 0; i < k.length; i++) {
@@ -348,7 +353,7 @@ function hello(c: JmqtClient): void {
  * A drain calls it only while something waits (unsent_): its text was 15 of a ping's flash reads.
  */
 function resume(c: JmqtClient): void {
-  var w = c.window_;
+  var w = c.window_ || [];
   var i: number;
   var v: number;
   var cn: string;
@@ -499,9 +504,14 @@ function ackPush(c: JmqtClient, dup: boolean): void {
 
 /** The pubAck of a QoS 1 pub or a `$` request: its callback gets st and dt. */
 function onPubAck(c: JmqtClient, b: any): void {
-  var w = c.window_;
+  var w = c.window_ || [];
+  var e: Pending;
   for (var i = 0; i < w.length; i++) {
-    if (w[i][0] == b.id) return safe(c, w.splice(i, 1)[0][2], b.st, b.dt);
+    if (w[i][0] == b.id) {
+      e = w.splice(i, 1)[0];
+      if (!w.length) delete c.window_;
+      return safe(c, e[2], b.st, b.dt);
+    }
   }
 }
 
@@ -569,10 +579,11 @@ function onAuthAck(c: JmqtClient, b: any): void {
 // (measured); as top-level functions the build keeps their text in flash until they run
 // (tools/cold.ts). `pub`, on the path of every reading and reply, is the one method.
 
-/** Opens the session (from IDLE or STOPPED; from BACKOFF, retries at once). */
+/** Opens the session (from IDLE or STOPPED; from BACKOFF, retries at once). Does nothing without a host (a config that names no server). */
 export function start(client: Client): void {
   var c = client as JmqtClient;
   var s = c.state;
+  if (!c.host) return;
   if (s == S_IDLE || s == S_STOPPED) c.backoff_ = c.minBackoff_ === undefined ? Default.MinBackoffMs : c.minBackoff_;
   else if (s != S_BACKOFF) return;
   c.state = S_BACKOFF;
@@ -682,7 +693,8 @@ export function request(c: Client, cn: string, dt: any, cb: StatusCb): number {
 function windowed(c: JmqtClient, b: any, cb: StatusCb | null | undefined): number {
   var isRequest = b.cn.charAt(0) == "$";
   var e: Pending;
-  if (c.window_.length >= (c.inflight_ || Default.Inflight)) return (c.counters.qd = (c.counters.qd || 0) + 1), ST_BUSY;
+  var w = c.window_ || [];
+  if (w.length >= (c.inflight_ || Default.Inflight)) return (c.counters.qd = (c.counters.qd || 0) + 1), ST_BUSY;
   if (!isRequest) b.q = 1;
   b.id = "" + ++c.lastId_;
   e = [b.id, encode("pub", b), cb, isRequest ? -1 : 0, 0];
@@ -690,7 +702,8 @@ function windowed(c: JmqtClient, b: any, cb: StatusCb | null | undefined): numbe
     if (!send(c, e[1])) return (c.counters.qd = (c.counters.qd || 0) + 1), ST_BUSY;
     e[4] = Date.now() + (c.ackMs_ === undefined ? Default.AckMs : c.ackMs_) || 1;
   }
-  c.window_.push(e);
+  w.push(e);
+  c.window_ = w;
   tick(c, 1);
   return ST_OK;
 }
@@ -733,15 +746,13 @@ export function createClient(net: NetLike, o: ClientOptions): Client {
   // err and reason_ stay undefined until something fails, buffer_ while no frame is split (a
   // property holding "" costs a block more)
   c.onPush = c.onState = c.onRepeat = c.socket_ = null;
-  if (o.polled) c.polled_ = 1;
-  else c.timer_ = 0;
+  if (!o.polled) c.timer_ = 0;
   c.deadline_ = c.lastIn_ = c.lastHb_ = c.deadS_ = c.backoff_ = 0;
   c.lastId_ = c.written_ = 0;
   // q1 ids are numbered from a random start, so that ids after a reboot do not repeat the ones
   // a broker remembers from the previous boot (it drops a resent id as a duplicate). The clock is
   // mixed in: the Linux build of Espruino seeds Math.random the same way at every start.
   c.lastId_ = Math.floor(Math.random() * 1048576) ^ (Date.now() & 1048575);
-  c.window_ = [];
   c.subs_ = {};
   c.recent_ = [];
   c.queue_ = [];

@@ -8,8 +8,8 @@
 import type { Board, WatchEvent } from "../board";
 import { Io, Sys, type PinMode } from "../board";
 import type { Client } from "../jmqt/api";
-import { S_READY, ST_BUSY, ST_OK } from "../jmqt/api";
-import { stop, sub, tick as tickClient, unsub } from "../jmqt/client";
+import { S_IDLE, S_READY, ST_BUSY, ST_OK } from "../jmqt/api";
+import { start, stop, sub, tick as tickClient, unsub } from "../jmqt/client";
 import type { JmqtClient } from "../jmqt/client";
 import type { BoardInfo } from "./config";
 import { validateConfig } from "./config";
@@ -159,6 +159,10 @@ export interface Device {
   /** pub(), for drv.run (a separate Storage file that cannot name the bundle's functions): set
    *  with sense_, so that a device without sensors does not pay the property */
   publish_?: (i: Inp, dt: any) => void;
+  /** the pending WiFi retry (onWifi) and the delay of the next one in seconds, both absent while
+   *  WiFi is up: 1 s doubling to 60 s, reset by `connected` */
+  wifiTimer_?: any;
+  wifiBackoffS_?: number;
 }
 
 /** Creates the device with what lasts across configs; run() sets the rest (prefix, group, timers, inputs, outputs). */
@@ -537,6 +541,36 @@ function onPush(cn: string, dt: any, from: string, retained?: number): void {
   else rt.lastError_ = cmd + ": " + res;
   reply.re = id;
   rt.client_.pub("#" + from, reply, 0, 0, null);
+}
+
+/**
+ * WiFi `connected` (details with an ip; also called with none when the config has no WiFi) starts
+ * the client (which reconnects on its own afterwards; without a server it stays idle). The SDKs
+ * retry on their own after a drop, but give up after an authentication failure or a long outage;
+ * so each `disconnected` also schedules one Wifi.connect (wifiRetry), with exponential backoff.
+ * One function for both events: Espruino's ESP8266 and ESP32 ports give `connected` {ip, ...} and
+ * `disconnected` {ssid, mac, reason}; a second function cost 4 blocks for good (docs/memory.md).
+ */
+export function onWifi(details?: { ip?: string }): void {
+  const rt = R;
+  if (!details || details.ip) {
+    if (rt.wifiTimer_) clearTimeout(rt.wifiTimer_);
+    delete rt.wifiTimer_;
+    delete rt.wifiBackoffS_;
+    if (rt.client_.state === S_IDLE) start(rt.client_);
+  } else if (!rt.wifiTimer_) {
+    const s = rt.wifiBackoffS_ || 1;
+    rt.wifiTimer_ = setTimeout(wifiRetry, s * 1000);
+    rt.wifiBackoffS_ = s < 30 ? s * 2 : 60;
+  }
+}
+
+/** The next WiFi join after a `disconnected` (a timer callback: kept in flash until set, tools/cold.ts). */
+export function wifiRetry(): void {
+  const b = R.board_;
+  const w = (b.sys(Sys.Config)[0] || {}).wifi;
+  delete R.wifiTimer_;
+  if (w && typeof w.ssid === "string") b.sys(Sys.WifiConnect, w.ssid, w.password || "");
 }
 
 /**

@@ -59,7 +59,7 @@ describe("jmqt client end to end (loopback broker)", function () {
           if (++pubsIn === killAt && b1) {
             const b = b1;
             b1 = null;
-            inflightAtKill = (A.c as JmqtClient).window_.length;
+            inflightAtKill = ((A.c as JmqtClient).window_ || []).length;
             void b.close();
           }
         }

@@ -1,8 +1,8 @@
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import * as sinon from "sinon";
-import { S_BACKOFF, S_READY } from "../../firmware/jmqt/api";
-import { createDevice, run, shutdown, type Device } from "../../firmware/runtime/runtime";
+import { S_BACKOFF, S_IDLE, S_READY } from "../../firmware/jmqt/api";
+import { createDevice, onWifi, run, shutdown, type Device } from "../../firmware/runtime/runtime";
 import { FakeBoard, fakeClient, type FakeClient } from "./fakes";
 
 const example = () => JSON.parse(readFileSync("examples/device.json", "utf8"));
@@ -103,6 +103,54 @@ describe("runtime/runtime (fake board, fake client, fake timers)", () => {
     it("survives a config that is not an object", () => {
       boot(null as any);
       assert.deepEqual(client.on("status")[0].dt.err, ["config: must be a JSON object"]);
+    });
+  });
+
+  describe("WiFi (onWifi: the board's connected and disconnected events)", () => {
+    const up = { ip: "192.168.1.20", netmask: "255.255.255.0", gw: "192.168.1.1" };
+    const drop = { ssid: "my-network", mac: "aa:bb:cc:dd:ee:ff", reason: "beacon_timeout" };
+    it("connected (or no WiFi at all) starts the client once; without a server it stays idle", () => {
+      boot(example(), false);
+      assert.equal(client.state, S_IDLE);
+      onWifi(up);
+      assert.notEqual(client.state, S_IDLE, "started");
+      const opened = client.net.sockets.length;
+      onWifi(up);
+      assert.equal(client.net.sockets.length, opened, "a second connected does not start it again");
+      board = new FakeBoard("esp32");
+      client = fakeClient("dev2", { host: "" });
+      createDevice(board, client, "9.9.9");
+      run(example());
+      onWifi();
+      assert.equal(client.state, S_IDLE, "no host: start() does nothing");
+      assert.equal(client.net.sockets.length, 0);
+    });
+    it("each disconnected schedules one join, 1 s doubling to 60 s; connected cancels it and resets the delay; nothing is kept at rest", () => {
+      boot(example(), false);
+      const waits: number[] = [];
+      for (let n = 0; n < 8; n++) {
+        const before = board.wifiCalls.length;
+        onWifi(drop);
+        onWifi(drop); // a second event while one join is pending adds none
+        let waited = 0;
+        while (board.wifiCalls.length === before && waited < 120000) {
+          clock.tick(500);
+          waited += 500;
+        }
+        assert.deepEqual(board.wifiCalls.slice(before), [["my-network", "my-password"]], "one join per drop");
+        waits.push(waited);
+      }
+      assert.deepEqual(waits, [1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000]);
+      onWifi(drop);
+      onWifi(up);
+      clock.tick(120000);
+      assert.equal(board.wifiCalls.length, 8, "connected cancelled the pending join");
+      assert.equal(rt.wifiTimer_, undefined);
+      assert.equal(rt.wifiBackoffS_, undefined);
+      const before = board.wifiCalls.length;
+      onWifi(drop);
+      clock.tick(1000);
+      assert.equal(board.wifiCalls.length, before + 1, "back to 1 s after connected");
     });
   });
 

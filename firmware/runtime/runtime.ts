@@ -551,7 +551,7 @@ function onPush(cn: string, dt: any, from: string, retained?: number): void {
  * One function for both events: Espruino's ESP8266 and ESP32 ports give `connected` {ip, ...} and
  * `disconnected` {ssid, mac, reason}; a second function cost 4 blocks for good (docs/memory.md).
  */
-export function onWifi(details?: { ip?: string }): void {
+export function onWifi(details?: { ip?: string; ssid?: string; mac?: string; reason?: string }): void {
   const rt = R;
   if (!details || details.ip) {
     if (rt.wifiTimer_) clearTimeout(rt.wifiTimer_);

@@ -16,7 +16,7 @@
 // acks of the device's own QoS 1 pubs and its heartbeats (badField, the field checks of every type
 // but push; onPubAck; safe, which runs the callbacks of pubs, subs and stop), for a QoS 1 pub
 // (windowed: into the in-flight window), for a drain while a sub or a pub waits to be sent and
-// for each new session (resume), and for a frame with brackets or of more than maxParse
+// for each new session (resume), for a drain that frames or input waited for (drained), and for a frame with brackets or of more than maxParse
 // characters (tooHeavy, the parse-cost check: a command has neither). The build takes them out of the program and appends
 // each to the same file, `.bootcde`, in a comment of its own:
 //
@@ -41,7 +41,7 @@ import * as acorn from "acorn";
 import * as walk from "acorn-walk";
 
 /** The functions that run seldom: when a config is applied, for a management or status command, once per connection or session, for a subscription, at a change of state, to start or stop the client. */
-export const COLD_FUNCTIONS = ["run", "changeCommand", "manageCommand", "statusReport", "onSessionPacket", "hello", "down", "setState", "pendingAck", "subscribable", "sessionFields", "parseable", "backslashes", "rawBytes", "typeCode", "badField", "resume", "windowed", "safe", "tooHeavy", "onPubAck", "start", "stop", "sub", "unsub", "later", "wifiRetry", "out", "onSocketConnect"];
+export const COLD_FUNCTIONS = ["run", "changeCommand", "manageCommand", "statusReport", "onSessionPacket", "hello", "down", "setState", "pendingAck", "subscribable", "sessionFields", "parseable", "backslashes", "rawBytes", "typeCode", "badField", "resume", "windowed", "safe", "tooHeavy", "onPubAck", "drained", "start", "stop", "sub", "unsub", "later", "wifiRetry", "out", "onSocketConnect"];
 
 /** The name of the function that holds them between the two steps (kept by terser: top_retain). */
 export const COLD_HOLDER = "__jmqtCold";

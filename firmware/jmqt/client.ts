@@ -420,13 +420,22 @@ function onSocketEnd(this: ClientSocket, e?: any): void {
     safe(c, cb);
   }
 }
-/** Room again: the queue leaves within the write window, then what the session still owes. */
+/**
+ * Room again. A drain comes after every write that the socket sent whole (Espruino's socketserver.c),
+ * so after every reply: when nothing waited for it, it only restarts the write window; what
+ * waited (queued frames, held input, a sub or pub not yet sent) is in drained, kept in flash until
+ * then (tools/cold.ts): its text was about 10 of a ping's flash reads.
+ */
 function onSocketDrain(this: ClientSocket): void {
   var c = this.client_;
-  var q: string[];
   if (!c || c.socket_ != this) return;
-  q = c.queue_;
   c.written_ = 0;
+  if (c.queue_.length || c.held_ || c.unsent_) drained(c);
+}
+
+/** After a drain: the queue leaves within the write window, then the held input, then what the session still owes. */
+function drained(c: JmqtClient): void {
+  var q = c.queue_;
   while (q.length && (!c.written_ || c.written_ + q[0].length <= (c.writeWindow_ || Default.WriteWindow))) put(c, q.shift() as string);
   if (c.held_ && !q.length) feedChunk(c, "", handleFrame);
   if (c.unsent_) resume(c);

@@ -41,7 +41,7 @@ import * as acorn from "acorn";
 import * as walk from "acorn-walk";
 
 /** The functions that run seldom: when a config is applied, for a management or status command, once per connection or session, for a subscription, at a change of state, to start or stop the client. */
-export const COLD_FUNCTIONS = ["run", "changeCommand", "manageCommand", "statusReport", "onSessionPacket", "hello", "down", "setState", "pendingAck", "subscribable", "sessionFields", "parseable", "backslashes", "rawBytes", "typeCode", "badField", "resume", "windowed", "safe", "tooHeavy", "onPubAck", "drained", "start", "stop", "sub", "unsub", "later", "wifiRetry", "out", "onSocketConnect"];
+export const COLD_FUNCTIONS = ["run", "changeCommand", "manageCommand", "statusReport", "onSessionPacket", "hello", "down", "setState", "pendingAck", "subscribable", "sessionFields", "parseable", "backslashes", "rawBytes", "typeCode", "badField", "resume", "windowed", "safe", "tooHeavy", "onPubAck", "drained", "pushFields", "frameAside", "otherFrame", "start", "stop", "sub", "unsub", "later", "wifiRetry", "out", "onSocketConnect"];
 
 /** The name of the function that holds them between the two steps (kept by terser: top_retain). */
 export const COLD_HOLDER = "__jmqtCold";

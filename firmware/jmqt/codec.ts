@@ -247,9 +247,30 @@ function parseable(f: string): string {
   return rawTokens(f.indexOf("\\u") < 0 ? f : utf8Escapes(f));
 }
 
-/** The T_* code of a packet name other than push, pubAck and hbAck (see decode), or -1. */
+/**
+ * A push's fields (SPEC "push"), checked in order: the first bad key, "" when all pass; flags
+ * ("0"/"1"/true/false/absent) normalised to 0/1, a number id to its string, an absent cl to "".
+ * For a push that is not in the shape a broker sends (decode checks that one itself).
+ */
+export function pushFields(body: any): string {
+  var v: any;
+  if (typeof body.cn != "string" || !body.cn) return "cn";
+  if (body.dt === undefined) return "dt";
+  if ((body.q = (v = body.q) == null || v === 0 || v === "0" || v === false ? 0 : v === 1 || v === "1" || v === true ? 1 : -1) < 0) return "q";
+  if ((body.rt = (v = body.rt) == null || v === 0 || v === "0" || v === false ? 0 : v === 1 || v === "1" || v === true ? 1 : -1) < 0) return "rt";
+  if (body.cl != null && typeof body.cl != "string") return "cl";
+  if (body.cl == null) body.cl = "";
+  v = body.id;
+  if (v == null) return body.q && !body.rt ? "id" : "";
+  if (typeof v == "number" && isFinite(v)) body.id = v = "" + v;
+  return typeof v != "string" || !v ? "id" : "";
+}
+
+/** The T_* code of a packet name other than push (see decode), or -1. */
 function typeCode(name: string): number {
   switch (name) {
+    case "pubAck": return T_PUBACK;
+    case "hbAck": return T_HBACK;
     case "subAck": return T_SUBACK;
     case "unsubAck": return T_UNSUBACK;
     case "connAck": return T_CONNACK;
@@ -273,11 +294,10 @@ function typeCode(name: string): number {
 export function decode(frame: string, out: Decoded): number {
   var root: any;
   var body: any;
-  var name = "";
-  var n = 0;
-  var key: string;
+  var name: string;
+  var keys: string[];
   var t: number;
-  var bad: string;
+  var bad = "";
   var i: number;
   var v: any;
   // absent between frames: a property costs a block even when it holds undefined (null one more)
@@ -304,24 +324,19 @@ export function decode(frame: string, out: Decoded): number {
     out.reason_ = "not an object";
     return E_SHAPE;
   }
-  for (key in root) {
-    if (++n > 1) break;
-    name = key;
-  }
-  if (n != 1) {
+  // its one key: Object.keys (native) rather than a for-in loop, whose body Espruino lexes at each
+  // pass and once more when it ends
+  keys = Object.keys(root);
+  if (keys.length != 1) {
     out.reason_ = "not one key";
     return E_SHAPE;
   }
-  // the T_* code of the name: the three that come with every command, reading and heartbeat
-  // here, the rest in typeCode, which stays in flash until a frame needs it (tools/cold.ts):
-  // Espruino lexes a function's whole text at each call, and the twelve other cases were 15 of
-  // a push's flash reads (measured on espruino-esp8266)
-  switch (name) {
-    case "push": t = T_PUSH; break;
-    case "pubAck": t = T_PUBACK; break;
-    case "hbAck": t = T_HBACK; break;
-    default: t = /*@__NOINLINE__*/ typeCode(name);
-  }
+  name = keys[0];
+  // the T_* code of the name: push, which every command is, here; the rest in typeCode, which
+  // stays in flash until a frame needs it (tools/cold.ts): Espruino lexes a function's whole text
+  // at each call, and the twelve other cases were 15 of a push's flash reads, pubAck's and
+  // hbAck's (a QoS 1 reading's ack, a heartbeat's) 6 more (measured on espruino-esp8266)
+  t = name == "push" ? T_PUSH : /*@__NOINLINE__*/ typeCode(name);
   if (t < 0) {
     out.reason_ = "unknown type";
     return E_TYPE;
@@ -331,25 +346,19 @@ export function decode(frame: string, out: Decoded): number {
     out.reason_ = name + ": not an object";
     return E_SHAPE;
   }
-  // push, the hot path (every command, every subscribed reading), is checked here in one pass:
-  // Espruino lexes a called function's whole text, and badField's other rules cost each push
-  // about 50 flash reads (measured on espruino-esp8266). The flag expression is written twice
-  // rather than made a function (one costs the board about 5 blocks).
+  // push, the hot path (every command, every subscribed reading): the shapes a broker sends (q
+  // absent and no id, or q 1 with a string id; rt absent or 1; cl a string) pass this one test,
+  // which normalises an absent q and rt to 0; any other push is checked by pushFields, which
+  // accepts these too and stays in flash until a push needs it (tools/cold.ts). Espruino lexes a
+  // called function's whole text: the full check written here was about 200 characters more,
+  // some 75 µs of a ping's 1.1 ms on espruino-esp8266.
   if (t != T_PUSH) bad = /*@__NOINLINE__*/ badField(t, body);
-  else if (typeof body.cn != "string" || !body.cn) bad = "cn";
-  else if (body.dt === undefined) bad = "dt";
-  else if ((body.q = (v = body.q) == null || v === 0 || v === "0" || v === false ? 0 : v === 1 || v === "1" || v === true ? 1 : -1) < 0) bad = "q";
-  else if ((body.rt = (v = body.rt) == null || v === 0 || v === "0" || v === false ? 0 : v === 1 || v === "1" || v === true ? 1 : -1) < 0) bad = "rt";
-  else if (body.cl != null && typeof body.cl != "string") bad = "cl";
-  else {
-    if (body.cl == null) body.cl = "";
-    v = body.id;
-    if (v == null) bad = body.q && !body.rt ? "id" : "";
-    else {
-      if (typeof v == "number" && isFinite(v)) body.id = v = "" + v;
-      bad = typeof v != "string" || !v ? "id" : "";
-    }
-  }
+  else if (
+    !(typeof (v = body.cn) == "string" && v && body.dt !== undefined && typeof body.cl == "string" &&
+      ((v = body.q) == null ? ((body.q = 0), body.id == null) : v === 1 && typeof (v = body.id) == "string" && v) &&
+      ((v = body.rt) == null ? !(body.rt = 0) : v === 1))
+  )
+    bad = /*@__NOINLINE__*/ pushFields(body);
   if (bad) {
     out.reason_ = name + ": bad " + bad;
     return E_FIELD;

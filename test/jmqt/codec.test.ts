@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import {
-  decode, encode, newDecoded, rawTokens, TYPES, type PacketName, E_FIELD, E_JSON, E_SHAPE, E_TYPE, T_CONNACK, T_PUB, T_PUSH,
+  decode, encode, newDecoded, pushFields, rawTokens, TYPES, type PacketName, E_FIELD, E_JSON, E_SHAPE, E_TYPE, T_CONNACK, T_PUB, T_PUSH,
 } from "../../firmware/jmqt/codec";
 import { createFramer } from "../../firmware/jmqt/framer";
 
@@ -144,6 +144,59 @@ describe("jmqt codec", () => {
     ['{"pub":{"cn":"$x","dt":{}}}', E_FIELD],
     ['{"sub":{"cn":"a","pr":5}}', E_FIELD],
   ];
+  it("a push in the shape a broker sends passes decode's own test; any push is judged as pushFields judges it (random bodies)", () => {
+    // decode accepts the broker's shapes itself and hands every other push to pushFields (cold on
+    // the board): the result, the reason and the normalised body must be those of pushFields alone
+    const out = newDecoded();
+    const absent = Symbol("absent");
+    const field = (...values: any[]) => fc.constantFrom(absent, ...values);
+    const flags = field(0, 1, "0", "1", true, false, null, 2, "x", -1, 0.5);
+    const body = fc.record({
+      cn: field("#dev", "a/b", "", 7, null),
+      dt: field({ cmd: "ping" }, null, 0, "", [1]),
+      cl: field("admin", "", null, 3, {}),
+      q: flags,
+      rt: flags,
+      id: field("r1", "c4d49638-e82f-11f1-8673-02fc00000001", "", 7, 0, null, 1.5, {}),
+    });
+    // and bodies near the broker's shapes, so that both sides of decode's test are taken often
+    const near = fc.record({
+      cn: fc.constantFrom("#dev", "a/b"),
+      dt: fc.constantFrom({ cmd: "ping" }, null),
+      cl: fc.constantFrom("admin", "", "admin", null),
+      q: field(1, 0, "1"),
+      rt: field(1, 0),
+      id: field("r1", "", 7),
+    });
+    let fast = 0;
+    fc.assert(
+      fc.property(fc.oneof(body, near), (b) => {
+        const push: any = {};
+        for (const k of Object.keys(b)) if ((b as any)[k] !== absent) push[k] = (b as any)[k];
+        const want = JSON.parse(JSON.stringify(push));
+        const bad = pushFields(want);
+        const t = decode(JSON.stringify({ push }), out);
+        if (bad) {
+          assert.equal(t, E_FIELD, JSON.stringify(push));
+          assert.equal(out.reason_, "push: bad " + bad);
+        } else {
+          assert.equal(t, T_PUSH, JSON.stringify(push) + ": " + out.reason_);
+          assert.deepEqual(out.body_, want, JSON.stringify(push));
+          if (typeof push.cl === "string" && (push.q === undefined ? push.id === undefined : push.q === 1 && typeof push.id === "string" && push.id) && (push.rt === undefined || push.rt === 1) && typeof push.cn === "string") fast++;
+        }
+      }),
+      { numRuns: 4000, seed: 12 },
+    );
+    assert.ok(fast > 100, fast + " pushes in the broker's shapes among them");
+    // the broker's three shapes, normalised as before
+    assert.equal(decode('{"push":{"cn":"#d","dt":{"cmd":"ping"},"cl":"admin"}}', out), T_PUSH);
+    assert.deepEqual(out.body_, { cn: "#d", dt: { cmd: "ping" }, cl: "admin", q: 0, rt: 0 });
+    assert.equal(decode('{"push":{"cn":"#d","dt":1,"cl":"admin","q":1,"id":"i1"}}', out), T_PUSH);
+    assert.deepEqual(out.body_, { cn: "#d", dt: 1, cl: "admin", q: 1, id: "i1", rt: 0 });
+    assert.equal(decode('{"push":{"cn":"c","dt":1,"cl":"p","rt":1}}', out), T_PUSH);
+    assert.deepEqual(out.body_, { cn: "c", dt: 1, cl: "p", q: 0, rt: 1 });
+  });
+
   it("refuses a table of malformed frames with a reason", () => {
     const out = newDecoded();
     for (const [text, code] of malformed) {

@@ -76,7 +76,7 @@ export function feedChunk<S extends FrameState>(st: S, chunk: string, sink: Fram
   var i = 0;
   var n: number;
   var end: number;
-  var k: number;
+  var frame: string;
   var max = st.maxFrame_ || FrameBound.MaxFrame;
   var limit = st.maxParse_ === undefined ? FrameBound.MaxParse : st.maxParse_;
   // (held_ already holds the carry-over when there is one)
@@ -90,17 +90,29 @@ export function feedChunk<S extends FrameState>(st: S, chunk: string, sink: Fram
   n = chunk.length;
   // One pass per whole frame; the rest of the chunk (the start of a frame) after the loop.
   // Espruino lexes a loop's body at each pass and once more when the loop ends, so the body holds
-  // only the test for a frame that goes straight to the sink and that call: the others (the end
-  // of a skipped frame, one over maxFrame, input to hold while replies wait for a drain, a frame
-  // whose parse cost is counted first) are frameAside's, kept in flash until one comes (tools/cold.ts).
-  // With them written here a ping lexed about 30 flash reads more (espruino-esp8266). The
-  // parse-cost test: a frame of up to limit/2 characters passes without the count, and so does
-  // one of up to limit characters without a "[" (see frameAside). (i < n first: Espruino's indexOf
-  // from past the end searches from the last place, and would find the last NUL again.)
+  // only what a frame that is handled needs: its parse-cost test and the sink. The end of a
+  // skipped frame, one over maxFrame and the input to hold while replies wait for a drain are
+  // frameAside's, kept in flash until one comes (tools/cold.ts): written here they were about
+  // 10 of a ping's flash reads (espruino-esp8266). (i < n first: Espruino's indexOf from past the
+  // end searches from the last place, and would find the last NUL again.)
   while (i < n && (end = chunk.indexOf("\0", i)) >= 0) {
-    if (st.skipping_ || end - i > max || (st.queue_ && st.queue_.length && n - i <= max) || (limit && (end - i) * 2 > limit && (end - i > limit || ((k = chunk.indexOf("[", i)) >= 0 && k < end)))) {
-      if (/*@__NOINLINE__*/ frameAside(st, chunk, i, end, sink)) return;
-    } else if (end > i) sink(st, chunk.substring(i, end));
+    if (st.skipping_ || end - i > max || (st.queue_ && st.queue_.length && n - i <= max)) {
+      if (/*@__NOINLINE__*/ frameAside(st, chunk, i, end)) return;
+    } else if (end > i) {
+      frame = chunk.substring(i, end);
+      // tooHeavy counts at most 2 per character: a frame of up to limit/2 characters passes
+      // without the count (0.25 ms of a ping frame's 0.5 in the framer, on espruino-esp8266).
+      // Nor does one of up to limit characters without a "[": Espruino's parser takes an object
+      // only with a quoted key after its "{" (jswrap_json.c), so without arrays a frame costs
+      // about a block per two characters at most, half the limit (espruino-esp8266, 256
+      // characters: objects nested 0.41-0.51, pairs 0.21-0.34; against an array of digits 0.51,
+      // nested arrays 1.00: test/espruino/parse-cost.espruino.test.ts). A q1 command, over
+      // limit/2 with the broker's 36-character id, is one (421 -> 390 flash reads per ping).
+      // (The "[" is looked for in the frame: a search in the chunk from i would go on through
+      // the frames after it, and indexOf costs about 0.3 µs per place on the interpreter.)
+      if (limit && frame.length * 2 > limit && (frame.length > limit || frame.indexOf("[") >= 0) && tooHeavy(frame, limit)) st.counters.heavy = (st.counters.heavy || 0) + 1;
+      else sink(st, frame);
+    }
     i = end + 1;
   }
   if (i < n && !st.skipping_) {
@@ -112,33 +124,16 @@ export function feedChunk<S extends FrameState>(st: S, chunk: string, sink: Fram
 }
 
 /**
- * The frame chunk[i, end) that feedChunk does not hand straight to the sink: the end of a frame
- * being skipped, one over maxFrame (dropped and counted), the input to hold while frames wait in
- * the outbound queue (returns 1: the rest of the chunk is held, feedChunk stops), or a frame whose
- * parse cost is counted before the sink gets it (refused and counted when too heavy).
+ * The frame chunk[i, end) that feedChunk does not handle in its loop: the end of a frame being
+ * skipped, one over maxFrame (dropped and counted), or, while frames wait in the outbound queue,
+ * the input to hold (returns 1: the rest of the chunk is held and feedChunk stops).
  */
-function frameAside<S extends FrameState>(st: S, chunk: string, i: number, end: number, sink: FrameSink<S>): number {
-  var frame: string;
-  var max = st.maxFrame_ || FrameBound.MaxFrame;
-  var limit = st.maxParse_ === undefined ? FrameBound.MaxParse : st.maxParse_;
+function frameAside(st: FrameState, chunk: string, i: number, end: number): number {
   if (st.skipping_) delete st.skipping_;
-  else if (end - i > max) st.counters.big = (st.counters.big || 0) + 1;
+  else if (end - i > (st.maxFrame_ || FrameBound.MaxFrame)) st.counters.big = (st.counters.big || 0) + 1;
   else if (end > i) {
-    if (st.queue_ && st.queue_.length && chunk.length - i <= max) {
-      st.held_ = i ? chunk.substring(i) : chunk;
-      return 1;
-    }
-    frame = chunk.substring(i, end);
-    // tooHeavy counts at most 2 per character: a frame of up to limit/2 characters passes
-    // without the count (0.25 ms of a ping frame's 0.5 in the framer, on espruino-esp8266).
-    // Nor does one of up to limit characters without a "[": Espruino's parser takes an object
-    // only with a quoted key after its "{" (jswrap_json.c), so without arrays a frame costs
-    // about a block per two characters at most, half the limit (espruino-esp8266, 256
-    // characters: objects nested 0.41-0.51, pairs 0.21-0.34; against an array of digits 0.51,
-    // nested arrays 1.00: test/espruino/parse-cost.espruino.test.ts). A q1 command, over
-    // limit/2 with the broker's 36-character id, is one (421 -> 390 flash reads per ping).
-    if (limit && frame.length * 2 > limit && (frame.length > limit || frame.indexOf("[") >= 0) && tooHeavy(frame, limit)) st.counters.heavy = (st.counters.heavy || 0) + 1;
-    else sink(st, frame);
+    st.held_ = i ? chunk.substring(i) : chunk;
+    return 1;
   }
   return 0;
 }

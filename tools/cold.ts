@@ -10,14 +10,16 @@
 // connection (hello sends auth or conn; down ends a session), at each change of the session's
 // state (setState), for a frame with escapes or the bytes 0xD1/0xD2 (parseable,
 // backslashes), for a packet with bytes from 0x80 up (rawBytes) and for the packet types other
-// than push, pubAck and hbAck (typeCode), as timer callbacks (later: a delayed job; wifiRetry:
-// the next WiFi join), to drive an output (out: set, toggle, pulse, the safe state), once per
-// connection as net.connect's callback (onSocketConnect), and off the path of a command: for the
-// acks of the device's own QoS 1 pubs and its heartbeats (badField, the field checks of every type
-// but push; onPubAck; safe, which runs the callbacks of pubs, subs and stop), for a QoS 1 pub
-// (windowed: into the in-flight window), for a drain while a sub or a pub waits to be sent and
-// for each new session (resume), for a drain that frames or input waited for (drained), and for a frame with brackets or of more than maxParse
-// characters (tooHeavy, the parse-cost check: a command has neither). The build takes them out of the program and appends
+// than push (typeCode), as timer callbacks (later: a delayed job; wifiRetry: the next WiFi
+// join), to drive an output (out: set, toggle, pulse, the safe state), once per connection as
+// net.connect's callback (onSocketConnect), and off the path of a command: a frame other than a
+// push (otherFrame: a bad one, the acks of the device's own QoS 1 pubs and heartbeats, the
+// session's acks; badField, their field checks; onPubAck; safe, which runs the callbacks of pubs,
+// subs and stop), a push not in the shape a broker sends (pushFields, the full check), a QoS 1 pub
+// (windowed: into the in-flight window), a drain that something waited for (drained; resume, also
+// for each new session), the end of a skipped frame, one over maxFrame or input to hold
+// (frameAside), and a frame with brackets or of more than maxParse characters (tooHeavy, the
+// parse-cost check: a command has neither). The build takes them out of the program and appends
 // each to the same file, `.bootcde`, in a comment of its own:
 //
 //   <the program>\n/*(function(e){..})*/\n/*(function(e,t,n){..})*/...

@@ -16,7 +16,7 @@ import {
 import type { Client, ClientOptions, Counters, NetLike, SocketLike, StatusCb } from "./api";
 import { feedChunk, FrameBound } from "./framer";
 import type { FrameState } from "./framer";
-import { decode, encode, rawBytes, T_AUTHACK, T_CONNACK, T_HBACK, T_PUBACK, T_PUSH, T_SUBACK, T_UNSUBACK } from "./codec";
+import { decode, encode, T_AUTHACK, T_CONNACK, T_HBACK, T_PUBACK, T_PUSH, T_SUBACK, T_UNSUBACK } from "./codec";
 import type { Decoded } from "./codec";
 
 /**
@@ -507,10 +507,7 @@ function onPushPacket(c: JmqtClient): void {
 // block for as long as the function exists, and the per-frame functions keep theirs.
 function ackPush(c: JmqtClient, dup: boolean): void {
   var id: string = c.body_.id;
-  // the pushAck written out: encode's call and object for its one field of text, the id, were
-  // about 10 µs of a q1 command (espruino-esp8266); its bytes >= 0x80 are put back as encode does
-  var j = JSON.stringify(id);
-  var f = c.batch_ + '{"pushAck":{"st":' + ST_OK + ',"id":' + (j.indexOf("\\u00") < 0 ? j : rawBytes(j)) + "}}\0";
+  var f = c.batch_ + encode("pushAck", { st: ST_OK, id: id });
   delete c.batch_;
   if (!send(c, f)) {
     c.counters.qd = (c.counters.qd || 0) + 1;

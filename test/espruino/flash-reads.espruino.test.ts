@@ -42,7 +42,7 @@ const TOKEN = "reads";
  *  end of the chunk, through the frames after it: fewer characters lexed, but a native search of
  *  up to the whole chunk for each q1 command in a burst). q1 324, get 424 and status 1129 until
  *  the reply to a q1 command went into the pushAck's batch in clientPub instead of through a send
- *  call of its own, and the pushAck was written out. */
+ *  call of its own. */
 const COMMANDS = [
   { what: "ping, q0", dt: { cmd: "ping" }, q: 0, before: 1720, now: 284, budget: 298 },
   { what: "ping, q1 (pushAck and reply in one write)", dt: { cmd: "ping" }, q: 1, before: 1898, now: 310, budget: 326 },
